@@ -1,0 +1,3 @@
+#include "compiler/Pipelines/Pipelines.h"
+
+void mlir::snn::registerAllSNNPasses() {}

@@ -1,0 +1,512 @@
+//===- SNNOps.cpp - snn op verifiers and custom syntax ---------------------===//
+#include "dialects/SNN/IR/SNNOps.h"
+
+#include "mlir/IR/OpImplementation.h"
+#include "mlir/IR/TypeUtilities.h"
+#include "llvm/ADT/STLExtras.h"
+
+using namespace mlir;
+using namespace mlir::snn;
+
+int64_t mlir::snn::convOutputSize(int64_t in, int64_t kernel, int64_t stride,
+                                  int64_t pad) {
+  if (ShapedType::isDynamic(in))
+    return ShapedType::kDynamic;
+  return (in + 2 * pad - kernel) / stride + 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Shared checks. Each names the operand or attribute it rejects.
+//===----------------------------------------------------------------------===//
+namespace {
+
+bool dimsAgree(int64_t a, int64_t b) {
+  return ShapedType::isDynamic(a) || ShapedType::isDynamic(b) || a == b;
+}
+
+std::string shapeStr(RankedTensorType t) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << t;
+  return s;
+}
+
+LogicalResult checkTau(Operation *op, StringRef name, float v) {
+  if (!(v > 1.0f))
+    return op->emitOpError() << "attribute '" << name
+                             << "' must be > 1 (a decay of 1 - 1/" << name
+                             << " in (0, 1)), got " << v;
+  return success();
+}
+
+LogicalResult checkPositive(Operation *op, StringRef name, float v) {
+  if (!(v > 0.0f))
+    return op->emitOpError() << "attribute '" << name << "' must be > 0, got "
+                             << v;
+  return success();
+}
+
+/// `[T, B, ...]` of the given rank (any rank >= 2 when rank < 0), T >= 1.
+LogicalResult checkTimeMajor(Operation *op, StringRef what, Type type,
+                             int64_t rank = -1) {
+  auto t = cast<RankedTensorType>(type);
+  if (rank >= 0 && t.getRank() != rank)
+    return op->emitOpError() << "'" << what << "' must have rank " << rank
+                             << " ([T, B, ...]), got " << shapeStr(t);
+  if (t.getRank() < 2)
+    return op->emitOpError() << "'" << what
+                             << "' must have a time and a batch axis ([T, B, "
+                                "...]), got "
+                             << shapeStr(t);
+  if (!t.isDynamicDim(0) && t.getDimSize(0) < 1)
+    return op->emitOpError() << "'" << what
+                             << "' must have at least one time step, got T = "
+                             << t.getDimSize(0);
+  return success();
+}
+
+/// The time and batch axes of two time-major tensors agree.
+LogicalResult checkSameTimeBatch(Operation *op, StringRef whatA, Type a,
+                                 StringRef whatB, Type b) {
+  auto ta = cast<RankedTensorType>(a), tb = cast<RankedTensorType>(b);
+  if (!dimsAgree(ta.getDimSize(0), tb.getDimSize(0)))
+    return op->emitOpError() << "time axes disagree: '" << whatA << "' has T = "
+                             << ta.getDimSize(0) << ", '" << whatB
+                             << "' has T = " << tb.getDimSize(0);
+  if (!dimsAgree(ta.getDimSize(1), tb.getDimSize(1)))
+    return op->emitOpError() << "batch axes disagree: '" << whatA
+                             << "' has B = " << ta.getDimSize(1) << ", '"
+                             << whatB << "' has B = " << tb.getDimSize(1);
+  return success();
+}
+
+/// `type` has exactly `expected` (dynamic entries match anything).
+LogicalResult checkShape(Operation *op, StringRef what, Type type,
+                         ArrayRef<int64_t> expected) {
+  auto t = cast<RankedTensorType>(type);
+  bool ok = t.getRank() == static_cast<int64_t>(expected.size());
+  for (int64_t i = 0; ok && i < t.getRank(); ++i)
+    ok = dimsAgree(t.getDimSize(i), expected[i]);
+  if (ok)
+    return success();
+  auto diag = op->emitOpError() << "'" << what << "' has shape "
+                                << shapeStr(t) << " but the op implies [";
+  llvm::interleave(
+      expected, diag,
+      [&](int64_t d) {
+        if (ShapedType::isDynamic(d))
+          diag << "?";
+        else
+          diag << d;
+      },
+      ", ");
+  return diag << "]";
+}
+
+LogicalResult checkPair(Operation *op, StringRef name, ArrayRef<int64_t> v,
+                        int64_t min) {
+  if (v.size() != 2)
+    return op->emitOpError() << "attribute '" << name
+                             << "' must have 2 entries [h, w], got "
+                             << v.size();
+  if (v[0] < min || v[1] < min)
+    return op->emitOpError() << "attribute '" << name << "' entries must be >= "
+                             << min << ", got [" << v[0] << ", " << v[1]
+                             << "]";
+  return success();
+}
+
+LogicalResult checkConvAttrs(Operation *op, ArrayRef<int64_t> strides,
+                             ArrayRef<int64_t> padding) {
+  if (failed(checkPair(op, "strides", strides, 1)) ||
+      failed(checkPair(op, "padding", padding, 0)))
+    return failure();
+  return success();
+}
+
+/// The output shape `[T, B, O, OH, OW]` of a convolution.
+SmallVector<int64_t> convResultShape(RankedTensorType input,
+                                     RankedTensorType weight,
+                                     ArrayRef<int64_t> strides,
+                                     ArrayRef<int64_t> padding) {
+  return {input.getDimSize(0), input.getDimSize(1), weight.getDimSize(0),
+          convOutputSize(input.getDimSize(3), weight.getDimSize(2), strides[0],
+                         padding[0]),
+          convOutputSize(input.getDimSize(4), weight.getDimSize(3), strides[1],
+                         padding[1])};
+}
+
+SmallVector<int64_t> poolResultShape(RankedTensorType input,
+                                     ArrayRef<int64_t> kernel) {
+  auto div = [](int64_t d, int64_t k) {
+    return ShapedType::isDynamic(d) ? d : d / k;
+  };
+  return {input.getDimSize(0), input.getDimSize(1), input.getDimSize(2),
+          div(input.getDimSize(3), kernel[0]),
+          div(input.getDimSize(4), kernel[1])};
+}
+
+LogicalResult checkConvOperands(Operation *op, StringRef inputName,
+                                RankedTensorType input,
+                                RankedTensorType weight) {
+  if (failed(checkTimeMajor(op, inputName, input, 5)))
+    return failure();
+  if (!dimsAgree(input.getDimSize(2), weight.getDimSize(1)))
+    return op->emitOpError()
+           << "channels disagree: '" << inputName << "' has C = "
+           << input.getDimSize(2) << ", 'weight' expects C = "
+           << weight.getDimSize(1);
+  return success();
+}
+
+} // namespace
+
+//===----------------------------------------------------------------------===//
+// Encoding, neurons, scans
+//===----------------------------------------------------------------------===//
+
+LogicalResult EncodeCurrentOp::verify() {
+  if (failed(checkTau(*this, "tau_s", getTauS().convertToFloat())) ||
+      failed(checkTimeMajor(*this, "result", getType())))
+    return failure();
+  auto in = getInput().getType();
+  auto out = getType();
+  if (out.getRank() != in.getRank() + 1)
+    return emitOpError() << "'result' must be the input with a leading time "
+                            "axis (rank "
+                         << in.getRank() + 1 << "), got " << shapeStr(out);
+  SmallVector<int64_t> expected{out.getDimSize(0)};
+  llvm::append_range(expected, in.getShape());
+  return checkShape(*this, "result", out, expected);
+}
+
+LogicalResult EncodeEventsOp::verify() {
+  if (failed(checkTau(*this, "tau_s", getTauS().convertToFloat())))
+    return failure();
+  return checkTimeMajor(*this, "input", getInput().getType());
+}
+
+LogicalResult LIFOp::verify() {
+  if (failed(checkTau(*this, "tau_m", getTauM().convertToFloat())) ||
+      failed(checkPositive(*this, "threshold",
+                           getThreshold().convertToFloat())))
+    return failure();
+  return checkTimeMajor(*this, "input", getInput().getType());
+}
+
+LogicalResult PSCOp::verify() {
+  if (failed(checkTau(*this, "tau_s", getTauS().convertToFloat())))
+    return failure();
+  return checkTimeMajor(*this, "input", getInput().getType());
+}
+
+LogicalResult PSCErrorScanOp::verify() {
+  if (failed(checkTau(*this, "tau_s", getTauS().convertToFloat())))
+    return failure();
+  return checkTimeMajor(*this, "grad", getGrad().getType());
+}
+
+LogicalResult NABackwardOp::verify() {
+  if (failed(checkTau(*this, "tau_m", getTauM().convertToFloat())) ||
+      failed(checkTau(*this, "tau_s", getTauS().convertToFloat())) ||
+      failed(checkPositive(*this, "threshold",
+                           getThreshold().convertToFloat())) ||
+      failed(checkPositive(*this, "clip", getClip().convertToFloat())))
+    return failure();
+  if (getSelection().empty())
+    return emitOpError() << "attribute 'selection' must name a "
+                            "neighborhood-selection strategy (e.g. \"sns\")";
+  return checkTimeMajor(*this, "error", getError().getType());
+}
+
+//===----------------------------------------------------------------------===//
+// Synaptic layers and their backward
+//===----------------------------------------------------------------------===//
+
+LogicalResult DenseOp::verify() {
+  auto in = getInput().getType();
+  auto w = getWeight().getType();
+  if (failed(checkTimeMajor(*this, "input", in, 3)))
+    return failure();
+  if (!dimsAgree(in.getDimSize(2), w.getDimSize(1)))
+    return emitOpError() << "features disagree: 'input' has "
+                         << in.getDimSize(2) << ", 'weight' expects "
+                         << w.getDimSize(1);
+  return checkShape(*this, "result", getType(),
+                    {in.getDimSize(0), in.getDimSize(1), w.getDimSize(0)});
+}
+
+LogicalResult DenseGradInputOp::verify() {
+  auto delta = getDelta().getType();
+  auto w = getWeight().getType();
+  if (failed(checkTimeMajor(*this, "delta", delta, 3)))
+    return failure();
+  if (!dimsAgree(delta.getDimSize(2), w.getDimSize(0)))
+    return emitOpError() << "features disagree: 'delta' has "
+                         << delta.getDimSize(2) << ", 'weight' has "
+                         << w.getDimSize(0) << " outputs";
+  return checkShape(
+      *this, "result", getType(),
+      {delta.getDimSize(0), delta.getDimSize(1), w.getDimSize(1)});
+}
+
+LogicalResult DenseGradWeightOp::verify() {
+  auto in = getInput().getType();
+  auto delta = getDelta().getType();
+  if (failed(checkTimeMajor(*this, "input", in, 3)) ||
+      failed(checkTimeMajor(*this, "delta", delta, 3)) ||
+      failed(checkSameTimeBatch(*this, "input", in, "delta", delta)))
+    return failure();
+  return checkShape(*this, "result", getType(),
+                    {delta.getDimSize(2), in.getDimSize(2)});
+}
+
+LogicalResult Conv2dOp::verify() {
+  auto in = getInput().getType();
+  auto w = getWeight().getType();
+  if (failed(checkConvAttrs(*this, getStrides(), getPadding())) ||
+      failed(checkConvOperands(*this, "input", in, w)))
+    return failure();
+  return checkShape(*this, "result", getType(),
+                    convResultShape(in, w, getStrides(), getPadding()));
+}
+
+LogicalResult Conv2dGradInputOp::verify() {
+  auto delta = getDelta().getType();
+  auto w = getWeight().getType();
+  auto out = getType();
+  if (failed(checkConvAttrs(*this, getStrides(), getPadding())) ||
+      failed(checkTimeMajor(*this, "delta", delta, 5)) ||
+      failed(checkConvOperands(*this, "result", out, w)))
+    return failure();
+  if (!dimsAgree(delta.getDimSize(2), w.getDimSize(0)))
+    return emitOpError() << "channels disagree: 'delta' has "
+                         << delta.getDimSize(2) << ", 'weight' has "
+                         << w.getDimSize(0) << " outputs";
+  return checkShape(*this, "delta", delta,
+                    convResultShape(out, w, getStrides(), getPadding()));
+}
+
+LogicalResult Conv2dGradWeightOp::verify() {
+  auto in = getInput().getType();
+  auto delta = getDelta().getType();
+  auto w = getType();
+  if (failed(checkConvAttrs(*this, getStrides(), getPadding())) ||
+      failed(checkTimeMajor(*this, "delta", delta, 5)) ||
+      failed(checkConvOperands(*this, "input", in, w)) ||
+      failed(checkSameTimeBatch(*this, "input", in, "delta", delta)))
+    return failure();
+  if (!dimsAgree(delta.getDimSize(2), w.getDimSize(0)))
+    return emitOpError() << "channels disagree: 'delta' has "
+                         << delta.getDimSize(2) << ", 'result' has "
+                         << w.getDimSize(0) << " outputs";
+  return checkShape(*this, "delta", delta,
+                    convResultShape(in, w, getStrides(), getPadding()));
+}
+
+LogicalResult PoolOp::verify() {
+  if (failed(checkPair(*this, "kernel", getKernel(), 1)) ||
+      failed(checkPositive(*this, "scale", getScale().convertToFloat())) ||
+      failed(checkTimeMajor(*this, "input", getInput().getType(), 5)))
+    return failure();
+  return checkShape(*this, "result", getType(),
+                    poolResultShape(getInput().getType(), getKernel()));
+}
+
+LogicalResult PoolGradOp::verify() {
+  if (failed(checkPair(*this, "kernel", getKernel(), 1)) ||
+      failed(checkPositive(*this, "scale", getScale().convertToFloat())) ||
+      failed(checkTimeMajor(*this, "result", getType(), 5)))
+    return failure();
+  return checkShape(*this, "grad", getGrad().getType(),
+                    poolResultShape(getType(), getKernel()));
+}
+
+LogicalResult FlattenOp::verify() {
+  auto in = getInput().getType();
+  if (failed(checkTimeMajor(*this, "input", in)) ||
+      failed(checkTimeMajor(*this, "result", getType(), 3)))
+    return failure();
+  int64_t n = 1;
+  for (int64_t d : in.getShape().drop_front(2))
+    n = (ShapedType::isDynamic(d) || ShapedType::isDynamic(n))
+            ? ShapedType::kDynamic
+            : n * d;
+  return checkShape(*this, "result", getType(),
+                    {in.getDimSize(0), in.getDimSize(1), n});
+}
+
+LogicalResult DropoutOp::verify() {
+  float rate = getRate().convertToFloat();
+  if (!(rate >= 0.0f && rate < 1.0f))
+    return emitOpError() << "attribute 'rate' must be in [0, 1), got " << rate;
+  if (failed(checkTimeMajor(*this, "input", getInput().getType())))
+    return failure();
+  return checkShape(*this, "mask", getMask().getType(),
+                    getInput().getType().getShape().drop_front());
+}
+
+LogicalResult DropoutGradOp::verify() {
+  if (failed(checkTimeMajor(*this, "grad", getGrad().getType())))
+    return failure();
+  return checkShape(*this, "mask", getMask().getType(),
+                    getGrad().getType().getShape().drop_front());
+}
+
+//===----------------------------------------------------------------------===//
+// Targets and losses
+//===----------------------------------------------------------------------===//
+
+LogicalResult TargetSpikesOp::verify() {
+  if (failed(checkTimeMajor(*this, "result", getType(), 3)))
+    return failure();
+  int64_t batch = getLabels().getType().getDimSize(0);
+  if (!dimsAgree(batch, getType().getDimSize(1)))
+    return emitOpError() << "batch axes disagree: 'labels' has B = " << batch
+                         << ", 'result' has B = " << getType().getDimSize(1);
+  return success();
+}
+
+LogicalResult VanRossumLossOp::verify() {
+  if (failed(checkTau(*this, "tau_s", getTauS().convertToFloat())))
+    return failure();
+  return checkTimeMajor(*this, "output", getOutput().getType());
+}
+
+LogicalResult SpikeCountLossOp::verify() {
+  return checkTimeMajor(*this, "output", getOutput().getType());
+}
+
+//===----------------------------------------------------------------------===//
+// Optimizer
+//===----------------------------------------------------------------------===//
+
+LogicalResult ClipGradNormOp::verify() {
+  if (failed(checkPositive(*this, "max_norm", getMaxNorm().convertToFloat())))
+    return failure();
+  if (getGrads().size() != getClipped().size())
+    return emitOpError() << "has " << getGrads().size() << " gradients but "
+                         << getClipped().size() << " clipped results";
+  for (auto [i, g, c] :
+       llvm::enumerate(getGrads().getTypes(), getClipped().getTypes()))
+    if (g != c)
+      return emitOpError() << "clipped result #" << i << " has type " << c
+                           << " but gradient #" << i << " has type " << g;
+  return success();
+}
+
+ParseResult ClipGradNormOp::parse(OpAsmParser &parser, OperationState &result) {
+  SmallVector<OpAsmParser::UnresolvedOperand> grads;
+  SmallVector<Type> types;
+  llvm::SMLoc loc = parser.getCurrentLocation();
+  if (parser.parseOperandList(grads) ||
+      parser.parseOptionalAttrDict(result.attributes) || parser.parseColon() ||
+      parser.parseTypeList(types) ||
+      parser.resolveOperands(grads, types, loc, result.operands))
+    return failure();
+  result.addTypes(types);
+  result.addTypes(parser.getBuilder().getF32Type());
+  return success();
+}
+
+void ClipGradNormOp::print(OpAsmPrinter &p) {
+  p << " " << getGrads();
+  p.printOptionalAttrDict((*this)->getAttrs());
+  p << " : " << getGrads().getTypes();
+}
+
+LogicalResult AdamWOp::verify() {
+  for (auto [name, v] : {std::pair<StringRef, float>{"beta1", getBeta1().convertToFloat()},
+                         {"beta2", getBeta2().convertToFloat()}})
+    if (!(v >= 0.0f && v < 1.0f))
+      return emitOpError() << "attribute '" << name
+                           << "' must be in [0, 1), got " << v;
+  if (failed(checkPositive(*this, "eps", getEps().convertToFloat())))
+    return failure();
+  float wd = getWeightDecay().convertToFloat();
+  if (!(wd >= 0.0f))
+    return emitOpError() << "attribute 'weight_decay' must be >= 0, got "
+                         << wd;
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Time loop
+//===----------------------------------------------------------------------===//
+
+int64_t TimeLoopOp::getNumTimeSteps() {
+  if (!getInputs().empty())
+    return cast<RankedTensorType>(getInputs().front().getType()).getDimSize(0);
+  return cast<RankedTensorType>(getOutputs().front().getType()).getDimSize(0);
+}
+
+LogicalResult TimeLoopOp::verify() {
+  if (getOutputs().empty())
+    return emitOpError() << "must have at least one stacked result";
+  int64_t steps = getNumTimeSteps();
+  auto checkT = [&](StringRef what, unsigned i, Type t) -> LogicalResult {
+    if (failed(checkTimeMajor(*this, what, t)))
+      return failure();
+    int64_t ti = cast<RankedTensorType>(t).getDimSize(0);
+    if (!dimsAgree(ti, steps))
+      return emitOpError() << "time axes disagree: " << what << " #" << i
+                           << " has T = " << ti << ", the loop runs T = "
+                           << steps;
+    return success();
+  };
+  for (auto [i, v] : llvm::enumerate(getInputs()))
+    if (failed(checkT("input", i, v.getType())))
+      return failure();
+  for (auto [i, v] : llvm::enumerate(getOutputs()))
+    if (failed(checkT("result", i, v.getType())))
+      return failure();
+  return success();
+}
+
+LogicalResult TimeLoopOp::verifyRegions() {
+  Block &body = getBody().front();
+  size_t nIn = getInputs().size(), nState = getInits().size(),
+         nOut = getOutputs().size();
+  if (body.getNumArguments() != 1 + nIn + nState)
+    return emitOpError() << "body must take (t, " << nIn << " input slices, "
+                         << nState << " state values), got "
+                         << body.getNumArguments() << " arguments";
+  if (!body.getArgument(0).getType().isIndex())
+    return emitOpError() << "body argument #0 (t) must be index";
+  auto slice = [](Type t) {
+    auto r = cast<RankedTensorType>(t);
+    return RankedTensorType::get(r.getShape().drop_front(),
+                                 r.getElementType());
+  };
+  for (auto [i, v] : llvm::enumerate(getInputs()))
+    if (body.getArgument(1 + i).getType() != slice(v.getType()))
+      return emitOpError() << "body argument #" << 1 + i << " must be "
+                           << slice(v.getType()) << " (one step of input #"
+                           << i << ")";
+  for (auto [i, v] : llvm::enumerate(getInits()))
+    if (body.getArgument(1 + nIn + i).getType() != v.getType())
+      return emitOpError() << "body argument #" << 1 + nIn + i
+                           << " must match init #" << i << " ("
+                           << v.getType() << ")";
+  auto yield = dyn_cast<YieldOp>(body.getTerminator());
+  if (!yield)
+    return emitOpError() << "body must end with snn.yield";
+  if (yield.getValues().size() != nOut + nState)
+    return yield.emitOpError()
+           << "must yield " << nOut << " step outputs and " << nState
+           << " state values, got " << yield.getValues().size();
+  for (auto [i, v] : llvm::enumerate(getOutputs()))
+    if (yield.getValues()[i].getType() != slice(v.getType()))
+      return yield.emitOpError() << "value #" << i << " must be "
+                                 << slice(v.getType()) << " (one step of result #"
+                                 << i << ")";
+  for (auto [i, v] : llvm::enumerate(getInits()))
+    if (yield.getValues()[nOut + i].getType() != v.getType())
+      return yield.emitOpError() << "state value #" << i << " must be "
+                                 << v.getType();
+  return success();
+}
+
+#define GET_OP_CLASSES
+#include "dialects/SNN/IR/SNNOps.cpp.inc"
+#include "dialects/SNN/IR/SNNInterfaces.cpp.inc"

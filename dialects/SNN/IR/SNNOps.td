@@ -1,0 +1,578 @@
+//===- SNNOps.td - snn operations ---------------------------*- tablegen -*-===//
+//
+// Forward ops, loss ops, the NA backward and optimizer ops, and the fused
+// time-loop form. Semantics: NA_SPEC.md (section numbers cited per op).
+//
+//===----------------------------------------------------------------------===//
+#ifndef SNN_OPS_TD
+#define SNN_OPS_TD
+
+include "dialects/SNN/IR/SNNBase.td"
+include "dialects/SNN/IR/SNNAttrs.td"
+include "dialects/SNN/IR/SNNInterfaces.td"
+include "mlir/Interfaces/SideEffectInterfaces.td"
+include "mlir/Interfaces/ControlFlowInterfaces.td"
+include "mlir/IR/OpBase.td"
+
+def SNN_LabelTensor : 1DTensorOf<[I32]>;
+
+// Common attribute spellings; their ranges are checked by the op verifiers
+// so that the diagnostics can name the attribute and the offending value.
+def SNN_TauM : DefaultValuedAttr<F32Attr, "5.0">;
+def SNN_TauS : DefaultValuedAttr<F32Attr, "2.0">;
+def SNN_Threshold : DefaultValuedAttr<F32Attr, "1.0">;
+defvar SNN_Pair = DenseI64ArrayAttr;
+
+class SNN_RecurrentOp<string mnemonic, list<Trait> traits = []>
+    : SNN_Op<mnemonic, !listconcat(traits, [Pure,
+        DeclareOpInterfaceMethods<SNN_TimeRecurrentOpInterface>])> {
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Input encoding
+//===----------------------------------------------------------------------===//
+
+def SNN_EncodeCurrentOp : SNN_RecurrentOp<"encode_current"> {
+  let summary = "real-valued input repeated over T and passed through the PSC kernel";
+  let description = [{
+    Continuous-valued current encoding (NA_SPEC section 1, paper A.2.1). The
+    input `x` has no time axis; the result has `T` (its leading dimension)
+    steps: `a[t] = (1 - 1/tau_s) a[t-1] + x / tau_s`, `a[-1] = 0`.
+
+    Example:
+    ```mlir
+    %a = snn.encode_current %x {tau_s = 2.0 : f32}
+        : tensor<64x784xf32> -> tensor<5x64x784xf32>
+    ```
+  }];
+  let arguments = (ins SNN_F32Tensor:$input, SNN_TauS:$tau_s);
+  let results = (outs SNN_TimeTensor:$result);
+  let assemblyFormat =
+      "$input attr-dict `:` type($input) `->` type($result)";
+}
+
+def SNN_EncodeEventsOp : SNN_RecurrentOp<"encode_events",
+                                         [AllTypesMatch<["input", "result"]>]> {
+  let summary = "event (spike) input binned over T and passed through the PSC kernel";
+  let description = [{
+    Spike or event input (N-MNIST, DVS) already binned into `T` steps; each
+    bin holds the number of events. The PSC kernel turns it into the current
+    that the first synaptic layer sees:
+    `a[t] = (1 - 1/tau_s) a[t-1] + s[t] / tau_s`.
+
+    Example:
+    ```mlir
+    %a = snn.encode_events %s {tau_s = 2.0 : f32} : tensor<30x50x2x34x34xf32>
+    ```
+  }];
+  let arguments = (ins SNN_TimeTensor:$input, SNN_TauS:$tau_s);
+  let results = (outs SNN_TimeTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+//===----------------------------------------------------------------------===//
+// Synaptic layers (linear in the PSCs of the layer below)
+//===----------------------------------------------------------------------===//
+
+def SNN_DenseOp : SNN_Op<"dense", [Pure]> {
+  let summary = "fully connected synapses: c[t] = W a[t] at every step";
+  let description = [{
+    `c[t, b, o] = sum_i W[o, i] * a[t, b, i]` (NA_SPEC section 1).
+
+    Example:
+    ```mlir
+    %c = snn.dense %a, %w : tensor<5x64x784xf32>, tensor<400x784xf32>
+        -> tensor<5x64x400xf32>
+    ```
+  }];
+  let arguments = (ins SNN_TimeTensor:$input, 2DTensorOf<[F32]>:$weight);
+  let results = (outs SNN_TimeTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight attr-dict `:` type($input) `,` type($weight)
+    `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def SNN_Conv2dOp : SNN_Op<"conv2d", [Pure]> {
+  let summary = "2-D convolution applied at every time step (NCHW, OIHW)";
+  let description = [{
+    Cross-correlation of `input[t]` (`[T, B, C, H, W]`) with `weight`
+    (`[O, C, KH, KW]`), zero padding `padding = [ph, pw]`, strides
+    `strides = [sh, sw]`. Result `[T, B, O, OH, OW]` with
+    `OH = (H + 2 ph - KH) / sh + 1`.
+
+    Example:
+    ```mlir
+    %c = snn.conv2d %a, %w {padding = array<i64: 0, 0>, strides = array<i64: 1, 1>}
+        : tensor<5x64x1x28x28xf32>, tensor<15x1x5x5xf32> -> tensor<5x64x15x24x24xf32>
+    ```
+  }];
+  let arguments = (ins SNN_TimeTensor:$input, 4DTensorOf<[F32]>:$weight,
+                   DefaultValuedAttr<SNN_Pair, "{1, 1}">:$strides,
+                   DefaultValuedAttr<SNN_Pair, "{0, 0}">:$padding);
+  let results = (outs SNN_TimeTensor:$result);
+  let assemblyFormat = [{
+    $input `,` $weight attr-dict `:` type($input) `,` type($weight)
+    `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def SNN_PoolOp : SNN_Op<"pool", [Pure]> {
+  let summary = "sum or average pooling of PSCs, scaled, at every step";
+  let description = [{
+    Pooling is linear on PSCs and has no neuron after it (NA_SPEC section 1):
+    `y = scale * reduce(window)`, non-overlapping windows of size `kernel`
+    (stride = kernel). `avg` divides the window sum by its size before
+    scaling. The paper's networks use `sum` with scale 1.1.
+
+    Example:
+    ```mlir
+    %p = snn.pool <sum> %a {kernel = array<i64: 2, 2>, scale = 1.1 : f32}
+        : tensor<5x64x15x24x24xf32> -> tensor<5x64x15x12x12xf32>
+    ```
+  }];
+  let arguments = (ins SNN_PoolKindAttr:$kind, SNN_TimeTensor:$input,
+                   SNN_Pair:$kernel,
+                   DefaultValuedAttr<F32Attr, "1.0">:$scale);
+  let results = (outs SNN_TimeTensor:$result);
+  let assemblyFormat =
+      "$kind $input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def SNN_FlattenOp : SNN_Op<"flatten", [Pure]> {
+  let summary = "flatten all feature dimensions: [T, B, ...] -> [T, B, N]";
+  let description = [{
+    Example:
+    ```mlir
+    %f = snn.flatten %p : tensor<5x64x40x4x4xf32> -> tensor<5x64x640xf32>
+    ```
+  }];
+  let arguments = (ins SNN_TimeTensor:$input);
+  let results = (outs SNN_TimeTensor:$result);
+  let assemblyFormat =
+      "$input attr-dict `:` type($input) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def SNN_DropoutOp : SNN_Op<"dropout", [Pure,
+                                       AllTypesMatch<["input", "result"]>]> {
+  let summary = "dropout on PSCs with one mask per sample shared over time";
+  let description = [{
+    Draws a keep-mask of shape `[B, ...]` (the input's shape without its time
+    axis) from a counter-based generator keyed by `key`, and returns
+    `y[t] = a[t] * mask` with `mask` in `{0, 1/(1-rate)}`. The mask is a
+    result because the backward pass multiplies by it again.
+
+    Example:
+    ```mlir
+    %y, %mask = snn.dropout %a, %key {rate = 0.2 : f32}
+        : tensor<5x64x400xf32> -> tensor<64x400xf32>
+    ```
+  }];
+  let arguments = (ins SNN_TimeTensor:$input, I64:$key, F32Attr:$rate);
+  let results = (outs SNN_TimeTensor:$result, SNN_F32Tensor:$mask);
+  let assemblyFormat =
+      "$input `,` $key attr-dict `:` type($input) `->` type($mask)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Neurons
+//===----------------------------------------------------------------------===//
+
+def SNN_LIFOp : SNN_RecurrentOp<"lif",
+                                [AllTypesMatch<["input", "potential", "spikes"]>]> {
+  let summary = "leaky integrate-and-fire neurons with reset to zero";
+  let description = [{
+    NA_SPEC section 1, per neuron, state 0 at t = -1:
+    `u[t] = (1 - 1/tau_m) r[t-1] + c[t]`, `s[t] = u[t] >= threshold`,
+    `r[t] = u[t] (1 - s[t])`. Yields the pre-reset potential `u` (the NA
+    backward needs it) and the spikes `s` (0.0 or 1.0).
+
+    Example:
+    ```mlir
+    %u, %s = snn.lif %c {tau_m = 5.0 : f32, threshold = 1.0 : f32}
+        : tensor<5x64x400xf32>
+    ```
+  }];
+  let arguments = (ins SNN_TimeTensor:$input, SNN_TauM:$tau_m,
+                   SNN_Threshold:$threshold);
+  let results = (outs SNN_TimeTensor:$potential, SNN_TimeTensor:$spikes);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+def SNN_PSCOp : SNN_RecurrentOp<"psc", [AllTypesMatch<["input", "result"]>]> {
+  let summary = "first-order post-synaptic-current kernel";
+  let description = [{
+    `a[t] = (1 - 1/tau_s) a[t-1] + s[t] / tau_s`, `a[-1] = 0`
+    (NA_SPEC section 1).
+
+    Example:
+    ```mlir
+    %a = snn.psc %s {tau_s = 2.0 : f32} : tensor<5x64x400xf32>
+    ```
+  }];
+  let arguments = (ins SNN_TimeTensor:$input, SNN_TauS:$tau_s);
+  let results = (outs SNN_TimeTensor:$result);
+  let assemblyFormat = "$input attr-dict `:` type($input)";
+}
+
+//===----------------------------------------------------------------------===//
+// Targets and losses
+//===----------------------------------------------------------------------===//
+
+def SNN_TargetSpikesOp : SNN_Op<"target_spikes", [Pure]> {
+  let summary = "desired output spike trains from class labels";
+  let description = [{
+    NA_SPEC section 2: the label's output neuron should fire at every step
+    (`d = 1`), the others never (`d = 0`). Result `[T, B, N]` for labels of
+    shape `[B]`; a label outside `[0, N)` gives an all-zero row.
+
+    Example:
+    ```mlir
+    %d = snn.target_spikes %labels : tensor<64xi32> -> tensor<5x64x10xf32>
+    ```
+  }];
+  let arguments = (ins SNN_LabelTensor:$labels);
+  let results = (outs SNN_TimeTensor:$result);
+  let assemblyFormat =
+      "$labels attr-dict `:` type($labels) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+class SNN_LossOp<string mnemonic> : SNN_Op<mnemonic, [Pure,
+    AllTypesMatch<["output", "desired", "grad"]>]> {
+  let results = (outs F32:$loss, SNN_TimeTensor:$grad);
+  let assemblyFormat = "$output `,` $desired attr-dict `:` type($output)";
+  let hasVerifier = 1;
+}
+
+def SNN_VanRossumLossOp : SNN_LossOp<"van_rossum_loss"> {
+  let summary = "Van Rossum distance between output PSCs and filtered targets";
+  let description = [{
+    NA_SPEC section 2, eqs. (5)-(6): with `(sigma*d)` the desired spikes
+    through the PSC kernel (`tau_s`),
+    `loss = sum_{t,b,n} 1/2 ((sigma*d)[t] - a[t])^2` and
+    `grad = a - (sigma*d)` (= dL/da, the output layer's `g`).
+
+    Example:
+    ```mlir
+    %loss, %g = snn.van_rossum_loss %a, %d {tau_s = 2.0 : f32} : tensor<5x64x10xf32>
+    ```
+  }];
+  let arguments = (ins SNN_TimeTensor:$output, SNN_TimeTensor:$desired,
+                   SNN_TauS:$tau_s);
+}
+
+def SNN_SpikeCountLossOp : SNN_LossOp<"spike_count_loss"> {
+  let summary = "squared error between output and desired spike counts";
+  let description = [{
+    With counts taken as the PSC sum over time,
+    `loss = sum_{b,n} 1/2 (sum_t a[t] - sum_t d[t])^2` and
+    `grad[t] = sum_t' a[t'] - sum_t' d[t']` at every step.
+
+    Example:
+    ```mlir
+    %loss, %g = snn.spike_count_loss %a, %d : tensor<5x64x10xf32>
+    ```
+  }];
+  let arguments = (ins SNN_TimeTensor:$output, SNN_TimeTensor:$desired);
+}
+
+//===----------------------------------------------------------------------===//
+// Backward
+//===----------------------------------------------------------------------===//
+
+def SNN_PSCErrorScanOp : SNN_RecurrentOp<"psc_error_scan",
+                                         [AllTypesMatch<["grad", "result"]>]> {
+  let summary = "reverse scan of dL/da through the PSC kernel, eq. (7)";
+  let description = [{
+    `e[T-1] = g[T-1]`, `e[t] = g[t] + (1 - 1/tau_s) e[t+1]` (NA_SPEC
+    section 2): the error that a change of the spike train at `t` makes.
+
+    Example:
+    ```mlir
+    %e = snn.psc_error_scan %g {tau_s = 2.0 : f32} : tensor<5x64x10xf32>
+    ```
+  }];
+  let arguments = (ins SNN_TimeTensor:$grad, SNN_TauS:$tau_s);
+  let results = (outs SNN_TimeTensor:$result);
+  let assemblyFormat = "$grad attr-dict `:` type($grad)";
+  let extraClassDeclaration = [{
+    bool isReverseInTime() { return true; }
+  }];
+}
+
+def SNN_NABackwardOp : SNN_Op<"na_backward", [Pure,
+    AllTypesMatch<["error", "potential", "spikes", "delta"]>]> {
+  let summary = "Neighborhood Aggregation backward of a LIF layer";
+  let description = [{
+    NA_SPEC section 3: for every neuron and perturbation time `p`, flip the
+    firing status at `p` with the least perturbation, re-run the layer's
+    recurrence for `t > p` on the same input (the chain effect), take the
+    first-order loss change `dL_p = sum_{t>=p} e[t] (a'[t] - a[t])` and scale
+    it: `delta[p] = dL_p * clip(1 / (threshold - u[p])^3, -clip, clip)`.
+
+    `selection` names the neighborhood-selection strategy that a pass in the
+    training pipeline's neighborhood slot lowers this op with (`"sns"`, the
+    paper's Simple Neighborhood Selection, by default). `error` is the PSC
+    error `e` of eq. (7); `potential` and `spikes` are the forward `u`, `s`.
+
+    Example:
+    ```mlir
+    %delta = snn.na_backward %e, %u, %s {clip = 10.0 : f32, selection = "sns",
+        tau_m = 5.0 : f32, tau_s = 2.0 : f32, threshold = 1.0 : f32}
+        : tensor<5x64x400xf32>
+    ```
+  }];
+  let arguments = (ins SNN_TimeTensor:$error, SNN_TimeTensor:$potential,
+                   SNN_TimeTensor:$spikes, SNN_TauM:$tau_m, SNN_TauS:$tau_s,
+                   SNN_Threshold:$threshold,
+                   DefaultValuedAttr<F32Attr, "10.0">:$clip,
+                   DefaultValuedStrAttr<StrAttr, "sns">:$selection);
+  let results = (outs SNN_TimeTensor:$delta);
+  let assemblyFormat =
+      "$error `,` $potential `,` $spikes attr-dict `:` type($error)";
+  let hasVerifier = 1;
+}
+
+def SNN_DenseGradInputOp : SNN_Op<"dense_grad_input", [Pure]> {
+  let summary = "error to the layer below through dense synapses, eq. (9)";
+  let description = [{
+    `g[t, b, i] = sum_o W[o, i] * delta[t, b, o]`.
+
+    Example:
+    ```mlir
+    %g = snn.dense_grad_input %delta, %w : tensor<5x64x400xf32>,
+        tensor<400x784xf32> -> tensor<5x64x784xf32>
+    ```
+  }];
+  let arguments = (ins SNN_TimeTensor:$delta, 2DTensorOf<[F32]>:$weight);
+  let results = (outs SNN_TimeTensor:$result);
+  let assemblyFormat = [{
+    $delta `,` $weight attr-dict `:` type($delta) `,` type($weight)
+    `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def SNN_DenseGradWeightOp : SNN_Op<"dense_grad_weight", [Pure]> {
+  let summary = "dense weight gradient, eq. (10)";
+  let description = [{
+    `dW[o, i] = sum_{t,b} a[t, b, i] * delta[t, b, o]`.
+
+    Example:
+    ```mlir
+    %dw = snn.dense_grad_weight %a, %delta : tensor<5x64x784xf32>,
+        tensor<5x64x400xf32> -> tensor<400x784xf32>
+    ```
+  }];
+  let arguments = (ins SNN_TimeTensor:$input, SNN_TimeTensor:$delta);
+  let results = (outs 2DTensorOf<[F32]>:$result);
+  let assemblyFormat = [{
+    $input `,` $delta attr-dict `:` type($input) `,` type($delta)
+    `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def SNN_Conv2dGradInputOp : SNN_Op<"conv2d_grad_input", [Pure]> {
+  let summary = "error to the layer below through a convolution, eq. (9)";
+  let description = [{
+    The transposed convolution of `delta` (`[T, B, O, OH, OW]`) with
+    `weight` (`[O, C, KH, KW]`); the result type gives the input shape
+    `[T, B, C, H, W]`.
+
+    Example:
+    ```mlir
+    %g = snn.conv2d_grad_input %delta, %w : tensor<5x64x15x24x24xf32>,
+        tensor<15x1x5x5xf32> -> tensor<5x64x1x28x28xf32>
+    ```
+  }];
+  let arguments = (ins SNN_TimeTensor:$delta, 4DTensorOf<[F32]>:$weight,
+                   DefaultValuedAttr<SNN_Pair, "{1, 1}">:$strides,
+                   DefaultValuedAttr<SNN_Pair, "{0, 0}">:$padding);
+  let results = (outs SNN_TimeTensor:$result);
+  let assemblyFormat = [{
+    $delta `,` $weight attr-dict `:` type($delta) `,` type($weight)
+    `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def SNN_Conv2dGradWeightOp : SNN_Op<"conv2d_grad_weight", [Pure]> {
+  let summary = "convolution weight gradient, eq. (10)";
+  let description = [{
+    `dW[o, c, kh, kw] = sum_{t,b,y,x} delta[t,b,o,y,x] *
+    a[t, b, c, y*sh + kh - ph, x*sw + kw - pw]`.
+
+    Example:
+    ```mlir
+    %dw = snn.conv2d_grad_weight %a, %delta : tensor<5x64x1x28x28xf32>,
+        tensor<5x64x15x24x24xf32> -> tensor<15x1x5x5xf32>
+    ```
+  }];
+  let arguments = (ins SNN_TimeTensor:$input, SNN_TimeTensor:$delta,
+                   DefaultValuedAttr<SNN_Pair, "{1, 1}">:$strides,
+                   DefaultValuedAttr<SNN_Pair, "{0, 0}">:$padding);
+  let results = (outs 4DTensorOf<[F32]>:$result);
+  let assemblyFormat = [{
+    $input `,` $delta attr-dict `:` type($input) `,` type($delta)
+    `->` type($result)
+  }];
+  let hasVerifier = 1;
+}
+
+def SNN_PoolGradOp : SNN_Op<"pool_grad", [Pure]> {
+  let summary = "backward of snn.pool: spread each window's error back";
+  let description = [{
+    Every input position of a window receives `scale * g` (`sum`) or
+    `scale * g / (kh * kw)` (`avg`); positions outside every window get 0.
+
+    Example:
+    ```mlir
+    %g = snn.pool_grad <sum> %gp {kernel = array<i64: 2, 2>, scale = 1.1 : f32}
+        : tensor<5x64x15x12x12xf32> -> tensor<5x64x15x24x24xf32>
+    ```
+  }];
+  let arguments = (ins SNN_PoolKindAttr:$kind, SNN_TimeTensor:$grad,
+                   SNN_Pair:$kernel,
+                   DefaultValuedAttr<F32Attr, "1.0">:$scale);
+  let results = (outs SNN_TimeTensor:$result);
+  let assemblyFormat =
+      "$kind $grad attr-dict `:` type($grad) `->` type($result)";
+  let hasVerifier = 1;
+}
+
+def SNN_DropoutGradOp : SNN_Op<"dropout_grad", [Pure,
+                                               AllTypesMatch<["grad", "result"]>]> {
+  let summary = "backward of snn.dropout: multiply by the same mask";
+  let description = [{
+    Example:
+    ```mlir
+    %g = snn.dropout_grad %gy, %mask : tensor<5x64x400xf32>, tensor<64x400xf32>
+    ```
+  }];
+  let arguments = (ins SNN_TimeTensor:$grad, SNN_F32Tensor:$mask);
+  let results = (outs SNN_TimeTensor:$result);
+  let assemblyFormat =
+      "$grad `,` $mask attr-dict `:` type($grad) `,` type($mask)";
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Optimizer
+//===----------------------------------------------------------------------===//
+
+def SNN_ClipGradNormOp : SNN_Op<"clip_grad_norm", [Pure]> {
+  let summary = "scale all gradients so that their joint L2 norm is at most max_norm";
+  let description = [{
+    As `torch.nn.utils.clip_grad_norm_`: with `n` the L2 norm of all
+    gradients together, every gradient is multiplied by
+    `min(1, max_norm / (n + 1e-6))`. `norm` is `n` before clipping.
+
+    Example:
+    ```mlir
+    %g0c, %g1c, %n = snn.clip_grad_norm %g0, %g1 {max_norm = 1.0 : f32}
+        : tensor<400x784xf32>, tensor<10x400xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<SNN_F32Tensor>:$grads, F32Attr:$max_norm);
+  let results = (outs Variadic<SNN_F32Tensor>:$clipped, F32:$norm);
+  let hasCustomAssemblyFormat = 1;
+  let hasVerifier = 1;
+}
+
+def SNN_AdamWOp : SNN_Op<"adamw", [Pure,
+    AllTypesMatch<["param", "grad", "m", "v", "new_param", "new_m", "new_v"]>]> {
+  let summary = "one AdamW step (decoupled weight decay)";
+  let description = [{
+    As `torch.optim.AdamW` at step `step` (1-based) with learning rate `lr`
+    (an operand, so that a schedule can change it):
+    `p -= lr * weight_decay * p`, `m = b1 m + (1-b1) g`,
+    `v = b2 v + (1-b2) g^2`,
+    `p -= lr * (m / (1-b1^step)) / (sqrt(v / (1-b2^step)) + eps)`.
+
+    Example:
+    ```mlir
+    %p1, %m1, %v1 = snn.adamw %p, %g, %m, %v, %step, %lr {beta1 = 0.9 : f32,
+        beta2 = 0.999 : f32, eps = 1.0e-08 : f32, weight_decay = 0.01 : f32}
+        : tensor<400x784xf32>
+    ```
+  }];
+  let arguments = (ins SNN_F32Tensor:$param, SNN_F32Tensor:$grad,
+                   SNN_F32Tensor:$m, SNN_F32Tensor:$v, I64:$step, F32:$lr,
+                   DefaultValuedAttr<F32Attr, "0.9">:$beta1,
+                   DefaultValuedAttr<F32Attr, "0.999">:$beta2,
+                   DefaultValuedAttr<F32Attr, "1.0e-8">:$eps,
+                   DefaultValuedAttr<F32Attr, "0.01">:$weight_decay);
+  let results = (outs SNN_F32Tensor:$new_param, SNN_F32Tensor:$new_m,
+                 SNN_F32Tensor:$new_v);
+  let assemblyFormat = [{
+    $param `,` $grad `,` $m `,` $v `,` $step `,` $lr attr-dict `:` type($param)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
+// Fused form
+//===----------------------------------------------------------------------===//
+
+def SNN_TimeLoopOp : SNN_Op<"time_loop", [RecursiveMemoryEffects,
+    SingleBlock, AttrSizedOperandSegments]> {
+  let summary = "one loop over T with the neuron state carried as loop arguments";
+  let description = [{
+    The fused form that the time-loop fusion pass produces. The body runs
+    once per step `t` (from 0 up, or from T-1 down with `reverse`). Its
+    block arguments are `t : index`, one `[B, ...]` slice of every `inputs`
+    tensor at step `t`, then the carried state (initially `inits`). Its
+    `snn.yield` gives one slice per result (stacked over time into the
+    `[T, B, ...]` results) followed by the next state.
+
+    Example (LIF followed by its PSC kernel):
+    ```mlir
+    %u, %s, %a = snn.time_loop ins(%c : tensor<5x2x3xf32>)
+        init(%z, %z : tensor<2x3xf32>, tensor<2x3xf32>)
+        -> (tensor<5x2x3xf32>, tensor<5x2x3xf32>, tensor<5x2x3xf32>) {
+    ^bb0(%t: index, %ct: tensor<2x3xf32>, %r: tensor<2x3xf32>, %ap: tensor<2x3xf32>):
+      ...
+      snn.yield %ut, %st, %at, %rt, %at
+          : tensor<2x3xf32>, tensor<2x3xf32>, tensor<2x3xf32>, tensor<2x3xf32>, tensor<2x3xf32>
+    }
+    ```
+  }];
+  let arguments = (ins Variadic<SNN_TimeTensor>:$inputs,
+                   Variadic<AnyType>:$inits, UnitAttr:$reverse);
+  let results = (outs Variadic<SNN_TimeTensor>:$outputs);
+  let regions = (region SizedRegion<1>:$body);
+  let assemblyFormat = [{
+    (`reverse` $reverse^)?
+    (`ins` `(` $inputs^ `:` type($inputs) `)`)?
+    (`init` `(` $inits^ `:` type($inits) `)`)?
+    `->` `(` type($outputs) `)` $body attr-dict
+  }];
+  let hasVerifier = 1;
+  let hasRegionVerifier = 1;
+  let extraClassDeclaration = [{
+    int64_t getNumTimeSteps();
+  }];
+}
+
+def SNN_YieldOp : SNN_Op<"yield", [Pure, Terminator, ReturnLike,
+                                   HasParent<"TimeLoopOp">]> {
+  let summary = "ends a time-loop body: per-step outputs, then the next state";
+  let description = [{
+    Example:
+    ```mlir
+    snn.yield %st, %rt : tensor<2x3xf32>, tensor<2x3xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<AnyType>:$values);
+  let assemblyFormat = "($values^ `:` type($values))? attr-dict";
+}
+
+#endif // SNN_OPS_TD
