@@ -5,6 +5,8 @@
 #include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/STLExtras.h"
 
+#include <cstdio>
+
 using namespace mlir;
 using namespace mlir::snn;
 
@@ -31,18 +33,25 @@ std::string shapeStr(RankedTensorType t) {
   return s;
 }
 
+/// Floats in diagnostics as a person writes them (0.5, not 5.000000e-01).
+std::string num(float v) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%g", static_cast<double>(v));
+  return buf;
+}
+
 LogicalResult checkTau(Operation *op, StringRef name, float v) {
   if (!(v > 1.0f))
     return op->emitOpError() << "attribute '" << name
                              << "' must be > 1 (a decay of 1 - 1/" << name
-                             << " in (0, 1)), got " << v;
+                             << " in (0, 1)), got " << num(v);
   return success();
 }
 
 LogicalResult checkPositive(Operation *op, StringRef name, float v) {
   if (!(v > 0.0f))
     return op->emitOpError() << "attribute '" << name << "' must be > 0, got "
-                             << v;
+                             << num(v);
   return success();
 }
 
@@ -339,7 +348,8 @@ LogicalResult FlattenOp::verify() {
 LogicalResult DropoutOp::verify() {
   float rate = getRate().convertToFloat();
   if (!(rate >= 0.0f && rate < 1.0f))
-    return emitOpError() << "attribute 'rate' must be in [0, 1), got " << rate;
+    return emitOpError() << "attribute 'rate' must be in [0, 1), got "
+                         << num(rate);
   if (failed(checkTimeMajor(*this, "input", getInput().getType())))
     return failure();
   return checkShape(*this, "mask", getMask().getType(),
@@ -420,13 +430,13 @@ LogicalResult AdamWOp::verify() {
                          {"beta2", getBeta2().convertToFloat()}})
     if (!(v >= 0.0f && v < 1.0f))
       return emitOpError() << "attribute '" << name
-                           << "' must be in [0, 1), got " << v;
+                           << "' must be in [0, 1), got " << num(v);
   if (failed(checkPositive(*this, "eps", getEps().convertToFloat())))
     return failure();
   float wd = getWeightDecay().convertToFloat();
   if (!(wd >= 0.0f))
     return emitOpError() << "attribute 'weight_decay' must be >= 0, got "
-                         << wd;
+                         << num(wd);
   return success();
 }
 

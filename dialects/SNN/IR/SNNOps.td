@@ -130,7 +130,7 @@ def SNN_PoolOp : SNN_Op<"pool", [Pure]> {
 
     Example:
     ```mlir
-    %p = snn.pool <sum> %a {kernel = array<i64: 2, 2>, scale = 1.1 : f32}
+    %p = snn.pool sum %a {kernel = array<i64: 2, 2>, scale = 1.1 : f32}
         : tensor<5x64x15x24x24xf32> -> tensor<5x64x15x12x12xf32>
     ```
   }];
@@ -435,7 +435,7 @@ def SNN_PoolGradOp : SNN_Op<"pool_grad", [Pure]> {
 
     Example:
     ```mlir
-    %g = snn.pool_grad <sum> %gp {kernel = array<i64: 2, 2>, scale = 1.1 : f32}
+    %g = snn.pool_grad sum %gp {kernel = array<i64: 2, 2>, scale = 1.1 : f32}
         : tensor<5x64x15x12x12xf32> -> tensor<5x64x15x24x24xf32>
     ```
   }];
