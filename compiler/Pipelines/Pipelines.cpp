@@ -1,3 +1,5 @@
+//===- Pipelines.cpp - registration of every snn pass and pipeline ---------===//
 #include "compiler/Pipelines/Pipelines.h"
+#include "compiler/Training/Passes.h"
 
-void mlir::snn::registerAllSNNPasses() {}
+void mlir::snn::registerAllSNNPasses() { registerTrainingPasses(); }

@@ -1,0 +1,300 @@
+//===- BuildTrainingGraph.cpp - forward + loss -> train_step, eval_step ----===//
+//
+// Reverse-mode construction of the NA training step (NA_SPEC sections 2-3):
+// the forward ops are cloned into @train_step in order, then visited in
+// reverse, each adding the backward ops for the gradients of its results.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/Training/Passes.h"
+
+#include "mlir/IR/IRMapping.h"
+
+namespace mlir::snn {
+#define GEN_PASS_DEF_BUILDTRAININGGRAPHPASS
+#include "compiler/Training/Passes.h.inc"
+} // namespace mlir::snn
+
+using namespace mlir;
+using namespace mlir::snn;
+
+namespace {
+
+Value zerosLike(OpBuilder &b, Location loc, Type type) {
+  auto t = cast<RankedTensorType>(type);
+  return arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(t, b.getF32FloatAttr(0.0f)));
+}
+
+/// Gradients dL/dv of forward values, accumulated over their uses.
+class Backward {
+public:
+  Backward(OpBuilder &b, float clip, StringRef selection)
+      : b(b), clip(clip), selection(selection) {}
+
+  void markNeedsGrad(Value v) { needsGrad.insert(v); }
+  bool needs(Value v) const { return needsGrad.contains(v); }
+  Value gradOf(Value v) const { return grads.lookup(v); }
+
+  void accumulate(Value v, Value g) {
+    if (!needs(v))
+      return;
+    auto it = grads.find(v);
+    if (it == grads.end())
+      grads[v] = g;
+    else
+      it->second = arith::AddFOp::create(b, g.getLoc(), it->second, g);
+  }
+
+  /// Propagates forward dependence on parameters through `op`.
+  void propagateNeedsGrad(Operation *op) {
+    if (llvm::any_of(op->getOperands(), [&](Value v) { return needs(v); }))
+      for (Value r : op->getResults())
+        needsGrad.insert(r);
+  }
+
+  LogicalResult visit(Operation *op);
+
+private:
+  OpBuilder &b;
+  float clip;
+  std::string selection;
+  DenseSet<Value> needsGrad;
+  DenseMap<Value, Value> grads;
+};
+
+LogicalResult Backward::visit(Operation *op) {
+  Location loc = op->getLoc();
+  if (isa<VanRossumLossOp, SpikeCountLossOp, EncodeCurrentOp, EncodeEventsOp,
+          TargetSpikesOp>(op))
+    return success();
+
+  if (auto psc = dyn_cast<PSCOp>(op)) {
+    Value g = gradOf(psc.getResult());
+    if (!g)
+      return success();
+    auto lif = psc.getInput().getDefiningOp<LIFOp>();
+    if (!lif || psc.getInput() != lif.getSpikes())
+      return psc.emitOpError("the NA backward needs the input of snn.psc to be "
+                             "the spikes of an snn.lif");
+    auto e = PSCErrorScanOp::create(b, loc, g.getType(), g, psc.getTauSAttr());
+    auto delta = NABackwardOp::create(
+        b, loc, g.getType(), e, lif.getPotential(), lif.getSpikes(),
+        lif.getTauMAttr(), psc.getTauSAttr(), lif.getThresholdAttr(),
+        b.getF32FloatAttr(clip), b.getStringAttr(selection));
+    accumulate(lif.getInput(), delta);
+    return success();
+  }
+  if (auto lif = dyn_cast<LIFOp>(op)) {
+    if (gradOf(lif.getPotential()) || gradOf(lif.getSpikes()))
+      return lif.emitOpError("spikes reach the loss without passing through "
+                             "snn.psc; NA differentiates the PSC");
+    return success();
+  }
+  if (auto dense = dyn_cast<DenseOp>(op)) {
+    Value g = gradOf(dense.getResult());
+    if (!g)
+      return success();
+    if (needs(dense.getWeight()))
+      accumulate(dense.getWeight(),
+                 DenseGradWeightOp::create(b, loc, dense.getWeight().getType(),
+                                           dense.getInput(), g));
+    if (needs(dense.getInput()))
+      accumulate(dense.getInput(),
+                 DenseGradInputOp::create(b, loc, dense.getInput().getType(), g,
+                                          dense.getWeight()));
+    return success();
+  }
+  if (auto conv = dyn_cast<Conv2dOp>(op)) {
+    Value g = gradOf(conv.getResult());
+    if (!g)
+      return success();
+    if (needs(conv.getWeight()))
+      accumulate(conv.getWeight(),
+                 Conv2dGradWeightOp::create(
+                     b, loc, conv.getWeight().getType(), conv.getInput(), g,
+                     conv.getStridesAttr(), conv.getPaddingAttr()));
+    if (needs(conv.getInput()))
+      accumulate(conv.getInput(),
+                 Conv2dGradInputOp::create(b, loc, conv.getInput().getType(), g,
+                                           conv.getWeight(),
+                                           conv.getStridesAttr(),
+                                           conv.getPaddingAttr()));
+    return success();
+  }
+  if (auto pool = dyn_cast<PoolOp>(op)) {
+    if (Value g = gradOf(pool.getResult()))
+      accumulate(pool.getInput(),
+                 PoolGradOp::create(b, loc, pool.getInput().getType(),
+                                    pool.getKindAttr(), g, pool.getKernelAttr(),
+                                    pool.getScaleAttr()));
+    return success();
+  }
+  if (auto flat = dyn_cast<FlattenOp>(op)) {
+    if (Value g = gradOf(flat.getResult())) {
+      auto inType = flat.getInput().getType();
+      ReassociationIndices features;
+      for (int64_t i = 2; i < inType.getRank(); ++i)
+        features.push_back(i);
+      SmallVector<ReassociationIndices> reassoc{{0}, {1}, features};
+      accumulate(flat.getInput(),
+                 tensor::ExpandShapeOp::create(b, loc, inType, g, reassoc));
+    }
+    return success();
+  }
+  if (auto drop = dyn_cast<DropoutOp>(op)) {
+    if (Value g = gradOf(drop.getResult()))
+      accumulate(drop.getInput(),
+                 DropoutGradOp::create(b, loc, g.getType(), g, drop.getMask()));
+    return success();
+  }
+  if (llvm::any_of(op->getResults(), [&](Value r) { return gradOf(r); }))
+    return op->emitOpError("has no backward rule in snn-build-training-graph");
+  return success();
+}
+
+struct BuildTrainingGraphPass
+    : mlir::snn::impl::BuildTrainingGraphPassBase<BuildTrainingGraphPass> {
+  using BuildTrainingGraphPassBase::BuildTrainingGraphPassBase;
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    auto forward = module.lookupSymbol<func::FuncOp>(forwardName);
+    if (!forward) {
+      module.emitError() << "snn-build-training-graph: no function @"
+                         << forwardName;
+      return signalPassFailure();
+    }
+    if (failed(build(module, forward)))
+      signalPassFailure();
+  }
+
+  LogicalResult build(ModuleOp module, func::FuncOp forward);
+  void buildEval(ModuleOp module, func::FuncOp forward);
+};
+
+LogicalResult BuildTrainingGraphPass::build(ModuleOp module,
+                                            func::FuncOp forward) {
+  if (!forward.getBody().hasOneBlock())
+    return forward.emitOpError("must have a single block");
+  auto ret = cast<func::ReturnOp>(forward.getBody().front().getTerminator());
+  if (ret.getNumOperands() != 2 || !ret.getOperand(0).getType().isF32())
+    return forward.emitOpError(
+        "must return (loss : f32, output spikes : tensor<T x B x N x f32>)");
+  Operation *lossOp = ret.getOperand(0).getDefiningOp();
+  if (!isa_and_nonnull<VanRossumLossOp, SpikeCountLossOp>(lossOp))
+    return forward.emitOpError("its first result must be the loss of an "
+                               "snn.van_rossum_loss or snn.spike_count_loss");
+
+  SmallVector<BlockArgument> params, inputs;
+  for (BlockArgument arg : forward.getArguments())
+    (forward.getArgAttr(arg.getArgNumber(), "snn.param") ? params : inputs)
+        .push_back(arg);
+  if (params.empty())
+    return forward.emitOpError("has no argument marked {snn.param}");
+
+  float clip = naClip;
+  if (auto a = forward->getAttrOfType<FloatAttr>("snn.na_clip"))
+    clip = a.getValueAsDouble();
+  std::string selection = neighborhood;
+  if (auto a = forward->getAttrOfType<StringAttr>("snn.neighborhood"))
+    selection = a.str();
+
+  // Signature: params, m, v, step, lr, inputs -> params, m, v, loss, spikes.
+  OpBuilder b(module.getContext());
+  Location loc = forward.getLoc();
+  SmallVector<Type> paramTypes, argTypes, resultTypes;
+  for (BlockArgument p : params)
+    paramTypes.push_back(p.getType());
+  for (int i = 0; i < 3; ++i)
+    llvm::append_range(argTypes, paramTypes);
+  argTypes.push_back(b.getI64Type());
+  argTypes.push_back(b.getF32Type());
+  for (BlockArgument in : inputs)
+    argTypes.push_back(in.getType());
+  for (int i = 0; i < 3; ++i)
+    llvm::append_range(resultTypes, paramTypes);
+  resultTypes.push_back(b.getF32Type());
+  resultTypes.push_back(ret.getOperand(1).getType());
+
+  b.setInsertionPointAfter(forward);
+  auto train = func::FuncOp::create(b, loc, "train_step",
+                                    b.getFunctionType(argTypes, resultTypes));
+  Block *entry = train.addEntryBlock();
+  b.setInsertionPointToEnd(entry);
+  size_t numParams = params.size();
+  auto stepArg = entry->getArgument(3 * numParams);
+  auto lrArg = entry->getArgument(3 * numParams + 1);
+
+  IRMapping map;
+  Backward bwd(b, clip, selection);
+  for (auto [i, p] : llvm::enumerate(params)) {
+    map.map(p, entry->getArgument(i));
+    bwd.markNeedsGrad(entry->getArgument(i));
+  }
+  for (auto [i, in] : llvm::enumerate(inputs))
+    map.map(in, entry->getArgument(3 * numParams + 2 + i));
+
+  SmallVector<Operation *> cloned;
+  for (Operation &op : forward.getBody().front().without_terminator()) {
+    Operation *c = b.clone(op, map);
+    cloned.push_back(c);
+    bwd.propagateNeedsGrad(c);
+  }
+  auto loss = map.lookup(lossOp->getResult(0)).getDefiningOp();
+  Value output = loss->getOperand(0), seed = loss->getResult(1);
+  bwd.accumulate(output, seed);
+  for (Operation *op : llvm::reverse(cloned))
+    if (failed(bwd.visit(op)))
+      return failure();
+
+  SmallVector<Value> paramGrads;
+  for (size_t i = 0; i < numParams; ++i) {
+    Value g = bwd.gradOf(entry->getArgument(i));
+    paramGrads.push_back(g ? g : zerosLike(b, loc, paramTypes[i]));
+  }
+  if (maxGradNorm > 0.0f) {
+    auto clipOp = ClipGradNormOp::create(b, loc, TypeRange(paramTypes),
+                                         b.getF32Type(), paramGrads,
+                                         b.getF32FloatAttr(maxGradNorm));
+    paramGrads.assign(clipOp.getClipped().begin(), clipOp.getClipped().end());
+  }
+  SmallVector<Value> newParams, newM, newV;
+  for (size_t i = 0; i < numParams; ++i) {
+    Type t = paramTypes[i];
+    auto adam = AdamWOp::create(
+        b, loc, t, t, t, entry->getArgument(i), paramGrads[i],
+        entry->getArgument(numParams + i), entry->getArgument(2 * numParams + i),
+        stepArg, lrArg, b.getF32FloatAttr(beta1), b.getF32FloatAttr(beta2),
+        b.getF32FloatAttr(eps), b.getF32FloatAttr(weightDecay));
+    newParams.push_back(adam.getNewParam());
+    newM.push_back(adam.getNewM());
+    newV.push_back(adam.getNewV());
+  }
+  SmallVector<Value> results(newParams);
+  llvm::append_range(results, newM);
+  llvm::append_range(results, newV);
+  results.push_back(map.lookup(ret.getOperand(0)));
+  results.push_back(map.lookup(ret.getOperand(1)));
+  func::ReturnOp::create(b, loc, results);
+
+  buildEval(module, forward);
+  return success();
+}
+
+void BuildTrainingGraphPass::buildEval(ModuleOp module, func::FuncOp forward) {
+  auto eval = cast<func::FuncOp>(forward->clone());
+  eval.setSymName("eval_step");
+  module.insert(std::next(Block::iterator(forward)), eval);
+  // Dropout is the identity at evaluation time.
+  eval.walk([](DropoutOp drop) {
+    OpBuilder b(drop);
+    auto maskType = cast<RankedTensorType>(drop.getMask().getType());
+    drop.getMask().replaceAllUsesWith(arith::ConstantOp::create(
+        b, drop.getLoc(),
+        DenseElementsAttr::get(maskType, b.getF32FloatAttr(1.0f))));
+    drop.getResult().replaceAllUsesWith(drop.getInput());
+    drop.erase();
+  });
+}
+
+} // namespace

@@ -1,0 +1,47 @@
+//===- Passes.td - training-graph construction -----------------*- tablegen -*-===//
+#ifndef SNNC_COMPILER_TRAINING_PASSES_TD
+#define SNNC_COMPILER_TRAINING_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def BuildTrainingGraphPass : Pass<"snn-build-training-graph", "ModuleOp"> {
+  let summary = "Build train_step and eval_step from a forward function and its loss (NA_SPEC)";
+  let description = [{
+    Takes `func.func @<forward>(params..., inputs...) -> (loss, output spikes)`
+    whose parameter arguments carry the unit attribute `snn.param`, and adds:
+
+    - `@train_step(params..., m..., v..., step: i64, lr: f32, inputs...)
+       -> (params..., m..., v..., loss, output spikes)`: the forward pass, the
+      output error of the loss op (eq. 6), a PSC-error scan (eq. 7) and an
+      `snn.na_backward` for every LIF layer, gradients to the layer below
+      (eq. 9) and to the weights (eq. 10), backward through pooling, flatten
+      and dropout, optional gradient-norm clipping, and one AdamW update per
+      parameter;
+    - `@eval_step(params..., inputs...) -> (loss, output spikes)`: the
+      forward pass with dropout disabled.
+
+    NA settings come from the forward function's attributes `snn.na_clip` and
+    `snn.neighborhood` when present, else from the options.
+  }];
+  let options = [
+    Option<"forwardName", "forward", "std::string", "\"forward\"",
+           "Name of the forward function">,
+    Option<"naClip", "na-clip", "float", "10.0f",
+           "Clip bound b of 1/d^3 in the NA scaling (eq. 17)">,
+    Option<"neighborhood", "neighborhood", "std::string", "\"sns\"",
+           "Neighborhood-selection strategy named on every snn.na_backward">,
+    Option<"maxGradNorm", "max-grad-norm", "float", "0.0f",
+           "Clip the joint gradient norm to this value (0: no clipping)">,
+    Option<"weightDecay", "weight-decay", "float", "0.01f",
+           "AdamW decoupled weight decay">,
+    Option<"beta1", "beta1", "float", "0.9f", "AdamW beta1">,
+    Option<"beta2", "beta2", "float", "0.999f", "AdamW beta2">,
+    Option<"eps", "eps", "float", "1.0e-8f", "AdamW epsilon">,
+  ];
+  let dependentDialects = ["::mlir::snn::SNNDialect",
+                           "::mlir::func::FuncDialect",
+                           "::mlir::arith::ArithDialect",
+                           "::mlir::tensor::TensorDialect"];
+}
+
+#endif
