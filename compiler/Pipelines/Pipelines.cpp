@@ -1,5 +1,9 @@
 //===- Pipelines.cpp - registration of every snn pass and pipeline ---------===//
 #include "compiler/Pipelines/Pipelines.h"
+#include "compiler/Neighborhood/Passes.h"
 #include "compiler/Training/Passes.h"
 
-void mlir::snn::registerAllSNNPasses() { registerTrainingPasses(); }
+void mlir::snn::registerAllSNNPasses() {
+  registerTrainingPasses();
+  registerNeighborhoodPasses();
+}

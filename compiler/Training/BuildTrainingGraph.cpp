@@ -78,7 +78,8 @@ LogicalResult Backward::visit(Operation *op) {
                              "the spikes of an snn.lif");
     auto e = PSCErrorScanOp::create(b, loc, g.getType(), g, psc.getTauSAttr());
     auto delta = NABackwardOp::create(
-        b, loc, g.getType(), e, lif.getPotential(), lif.getSpikes(),
+        b, loc, g.getType(), e, lif.getInput(), lif.getPotential(),
+        lif.getSpikes(),
         lif.getTauMAttr(), psc.getTauSAttr(), lif.getThresholdAttr(),
         b.getF32FloatAttr(clip), b.getStringAttr(selection));
     accumulate(lif.getInput(), delta);

@@ -82,7 +82,7 @@ TEST_F(SNNDialectTest, ErrorScanRunsBackwardInTime) {
 TEST_F(SNNDialectTest, NABackwardDefaultsToSNS) {
   auto module = parseSourceString<ModuleOp>(R"mlir(
     func.func @f(%e: tensor<5x2x3xf32>, %u: tensor<5x2x3xf32>, %s: tensor<5x2x3xf32>) -> tensor<5x2x3xf32> {
-      %d = snn.na_backward %e, %u, %s : tensor<5x2x3xf32>
+      %d = snn.na_backward %e, %u, %u, %s : tensor<5x2x3xf32>
       return %d : tensor<5x2x3xf32>
     })mlir",
                                             &ctx);

@@ -308,7 +308,7 @@ def SNN_PSCErrorScanOp : SNN_RecurrentOp<"psc_error_scan",
 }
 
 def SNN_NABackwardOp : SNN_Op<"na_backward", [Pure,
-    AllTypesMatch<["error", "potential", "spikes", "delta"]>]> {
+    AllTypesMatch<["error", "input", "potential", "spikes", "delta"]>]> {
   let summary = "Neighborhood Aggregation backward of a LIF layer";
   let description = [{
     NA_SPEC section 3: for every neuron and perturbation time `p`, flip the
@@ -320,23 +320,26 @@ def SNN_NABackwardOp : SNN_Op<"na_backward", [Pure,
     `selection` names the neighborhood-selection strategy that a pass in the
     training pipeline's neighborhood slot lowers this op with (`"sns"`, the
     paper's Simple Neighborhood Selection, by default). `error` is the PSC
-    error `e` of eq. (7); `potential` and `spikes` are the forward `u`, `s`.
+    error `e` of eq. (7); `input` is the layer's synaptic input `c` (the
+    re-simulation uses the same `c[t]`, bit for bit); `potential` and
+    `spikes` are the forward `u`, `s`.
 
     Example:
     ```mlir
-    %delta = snn.na_backward %e, %u, %s {clip = 10.0 : f32, selection = "sns",
+    %delta = snn.na_backward %e, %c, %u, %s {clip = 10.0 : f32, selection = "sns",
         tau_m = 5.0 : f32, tau_s = 2.0 : f32, threshold = 1.0 : f32}
         : tensor<5x64x400xf32>
     ```
   }];
-  let arguments = (ins SNN_TimeTensor:$error, SNN_TimeTensor:$potential,
+  let arguments = (ins SNN_TimeTensor:$error, SNN_TimeTensor:$input,
+                   SNN_TimeTensor:$potential,
                    SNN_TimeTensor:$spikes, SNN_TauM:$tau_m, SNN_TauS:$tau_s,
                    SNN_Threshold:$threshold,
                    DefaultValuedAttr<F32Attr, "10.0">:$clip,
                    DefaultValuedStrAttr<StrAttr, "sns">:$selection);
   let results = (outs SNN_TimeTensor:$delta);
   let assemblyFormat =
-      "$error `,` $potential `,` $spikes attr-dict `:` type($error)";
+      "$error `,` $input `,` $potential `,` $spikes attr-dict `:` type($error)";
   let hasVerifier = 1;
 }
 

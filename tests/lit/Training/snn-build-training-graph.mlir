@@ -23,19 +23,19 @@ func.func @forward(%w1: tensor<3x4xf32> {snn.param}, %w2: tensor<2x3xf32> {snn.p
 // CHECK-LABEL: func.func @train_step(
 // CHECK-SAME: %[[W1:[a-z0-9]+]]: tensor<3x4xf32>, %[[W2:[a-z0-9]+]]: tensor<2x3xf32>, %[[M1:[a-z0-9]+]]: tensor<3x4xf32>, %[[M2:[a-z0-9]+]]: tensor<2x3xf32>, %[[V1:[a-z0-9]+]]: tensor<3x4xf32>, %[[V2:[a-z0-9]+]]: tensor<2x3xf32>, %[[STEP:[a-z0-9]+]]: i64, %[[LR:[a-z0-9]+]]: f32, %[[X:[a-z0-9]+]]: tensor<5x4xf32>, %[[L:[a-z0-9]+]]: tensor<5xi32>)
 // CHECK: %[[A0:.*]] = snn.encode_current %[[X]]
-// CHECK: %[[U1:.*]], %[[S1:.*]] = snn.lif
+// CHECK: %[[U1:.*]], %[[S1:.*]] = snn.lif %[[C1:[0-9]+]]
 // CHECK: %[[A1:.*]] = snn.psc %[[S1]]
-// CHECK: %[[U2:.*]], %[[S2:.*]] = snn.lif
+// CHECK: %[[U2:.*]], %[[S2:.*]] = snn.lif %[[C2:[0-9]+]]
 // CHECK: %[[A2:.*]] = snn.psc %[[S2]]
 // CHECK: %[[LOSS:.*]], %[[G:.*]] = snn.van_rossum_loss %[[A2]]
 // Output layer: eq. (7) scan of the output error, then NA.
 // CHECK: %[[E2:.*]] = snn.psc_error_scan %[[G]]
-// CHECK: %[[D2:.*]] = snn.na_backward %[[E2]], %[[U2]], %[[S2]] {clip = 5.000000e+00 : f32}
+// CHECK: %[[D2:.*]] = snn.na_backward %[[E2]], %[[C2]], %[[U2]], %[[S2]] {clip = 5.000000e+00 : f32}
 // Eq. (10) and eq. (9) through the second dense layer.
 // CHECK: %[[DW2:.*]] = snn.dense_grad_weight %[[A1]], %[[D2]]
 // CHECK: %[[G1:.*]] = snn.dense_grad_input %[[D2]], %[[W2]]
 // CHECK: %[[E1:.*]] = snn.psc_error_scan %[[G1]]
-// CHECK: %[[D1:.*]] = snn.na_backward %[[E1]], %[[U1]], %[[S1]]
+// CHECK: %[[D1:.*]] = snn.na_backward %[[E1]], %[[C1]], %[[U1]], %[[S1]]
 // The input encoding needs no gradient.
 // CHECK: %[[DW1:.*]] = snn.dense_grad_weight %[[A0]], %[[D1]]
 // CHECK-NOT: snn.dense_grad_input

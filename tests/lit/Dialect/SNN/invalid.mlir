@@ -267,7 +267,7 @@ func.func @scan_tau(%g: tensor<5x2x10xf32>) {
 
 func.func @na_tau_m(%e: tensor<5x2x10xf32>) {
   // expected-error @+1 {{attribute 'tau_m' must be > 1}}
-  %d = snn.na_backward %e, %e, %e {tau_m = 0.9 : f32} : tensor<5x2x10xf32>
+  %d = snn.na_backward %e, %e, %e, %e {tau_m = 0.9 : f32} : tensor<5x2x10xf32>
   return
 }
 
@@ -275,7 +275,7 @@ func.func @na_tau_m(%e: tensor<5x2x10xf32>) {
 
 func.func @na_tau_s(%e: tensor<5x2x10xf32>) {
   // expected-error @+1 {{attribute 'tau_s' must be > 1}}
-  %d = snn.na_backward %e, %e, %e {tau_s = 1.0 : f32} : tensor<5x2x10xf32>
+  %d = snn.na_backward %e, %e, %e, %e {tau_s = 1.0 : f32} : tensor<5x2x10xf32>
   return
 }
 
@@ -283,7 +283,7 @@ func.func @na_tau_s(%e: tensor<5x2x10xf32>) {
 
 func.func @na_threshold(%e: tensor<5x2x10xf32>) {
   // expected-error @+1 {{attribute 'threshold' must be > 0, got 0}}
-  %d = snn.na_backward %e, %e, %e {threshold = 0.0 : f32} : tensor<5x2x10xf32>
+  %d = snn.na_backward %e, %e, %e, %e {threshold = 0.0 : f32} : tensor<5x2x10xf32>
   return
 }
 
@@ -291,7 +291,7 @@ func.func @na_threshold(%e: tensor<5x2x10xf32>) {
 
 func.func @na_clip(%e: tensor<5x2x10xf32>) {
   // expected-error @+1 {{attribute 'clip' must be > 0, got -2}}
-  %d = snn.na_backward %e, %e, %e {clip = -2.0 : f32} : tensor<5x2x10xf32>
+  %d = snn.na_backward %e, %e, %e, %e {clip = -2.0 : f32} : tensor<5x2x10xf32>
   return
 }
 
@@ -299,15 +299,15 @@ func.func @na_clip(%e: tensor<5x2x10xf32>) {
 
 func.func @na_selection(%e: tensor<5x2x10xf32>) {
   // expected-error @+1 {{attribute 'selection' must name a neighborhood-selection strategy}}
-  %d = snn.na_backward %e, %e, %e {selection = ""} : tensor<5x2x10xf32>
+  %d = snn.na_backward %e, %e, %e, %e {selection = ""} : tensor<5x2x10xf32>
   return
 }
 
 // -----
 
 func.func @na_types(%e: tensor<5x2x10xf32>, %u: tensor<4x2x10xf32>) {
-  // expected-error @+1 {{all of {error, potential, spikes, delta} have same type}}
-  %d = "snn.na_backward"(%e, %u, %e) : (tensor<5x2x10xf32>, tensor<4x2x10xf32>, tensor<5x2x10xf32>) -> tensor<5x2x10xf32>
+  // expected-error @+1 {{all of {error, input, potential, spikes, delta} have same type}}
+  %d = "snn.na_backward"(%e, %e, %u, %e) : (tensor<5x2x10xf32>, tensor<5x2x10xf32>, tensor<4x2x10xf32>, tensor<5x2x10xf32>) -> tensor<5x2x10xf32>
   return
 }
 

@@ -1,0 +1,20 @@
+//===- Passes.h - neighborhood-selection strategies ---------------*- C++ -*-===//
+#ifndef SNNC_COMPILER_NEIGHBORHOOD_PASSES_H
+#define SNNC_COMPILER_NEIGHBORHOOD_PASSES_H
+
+#include "dialects/SNN/IR/SNNOps.h"
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Bufferization/IR/Bufferization.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir::snn {
+#define GEN_PASS_DECL
+#include "compiler/Neighborhood/Passes.h.inc"
+#define GEN_PASS_REGISTRATION
+#include "compiler/Neighborhood/Passes.h.inc"
+} // namespace mlir::snn
+
+#endif

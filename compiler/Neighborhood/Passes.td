@@ -1,0 +1,35 @@
+//===- Passes.td - neighborhood-selection strategies -----------*- tablegen -*-===//
+#ifndef SNNC_COMPILER_NEIGHBORHOOD_PASSES_TD
+#define SNNC_COMPILER_NEIGHBORHOOD_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def NeighborhoodSNSPass : Pass<"snn-neighborhood-sns", "func::FuncOp"> {
+  let summary = "Simple Neighborhood Selection: lower snn.na_backward {selection = \"sns\"} to a fused per-neuron loop nest";
+  let description = [{
+    The default strategy of the training pipeline's neighborhood slot
+    (NA_SPEC section 3). Every `snn.na_backward` whose `selection` is `sns`
+    becomes one loop nest per neuron, parallel over neurons: the PSC-error
+    scan of eq. (7) (fused in when the error comes from an
+    `snn.psc_error_scan` used only here), then for every perturbation time
+    `p` the flip with the least perturbation, the re-simulation of the chain
+    effect with the same input `c[t]` until the perturbed and original
+    trajectories rejoin (then the rest is one multiply with the reverse scan
+    `E`), the first-order loss change of eq. (13) and the scaling of eq. (17).
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::bufferization::BufferizationDialect"];
+}
+
+def VerifyNeighborhoodPass : Pass<"snn-verify-neighborhood", "ModuleOp"> {
+  let summary = "Reject training graphs in which the neighborhood slot left an snn.na_backward";
+  let description = [{
+    Runs right after the neighborhood-selection slot. Every `snn.na_backward`
+    must have been lowered by the strategy that its `selection` names; one
+    that remains means that no strategy in the slot handles that name.
+  }];
+}
+
+#endif
