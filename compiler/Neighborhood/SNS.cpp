@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Neighborhood/Passes.h"
+#include "compiler/Conversion/LoopEmitter.h"
 
 namespace mlir::snn {
 #define GEN_PASS_DEF_NEIGHBORHOODSNSPASS
@@ -22,53 +23,9 @@ using namespace mlir::snn;
 
 namespace {
 
-/// Scalar arithmetic helpers at one insertion point.
-struct Arith {
-  OpBuilder &b;
-  Location loc;
-  Value f(float v) { return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v)); }
-  Value idx(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
-  Value add(Value x, Value y) { return arith::AddFOp::create(b, loc, x, y); }
-  Value sub(Value x, Value y) { return arith::SubFOp::create(b, loc, x, y); }
-  Value mul(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
-  Value div(Value x, Value y) { return arith::DivFOp::create(b, loc, x, y); }
-  Value ge(Value x, Value y) {
-    return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGE, x, y);
-  }
-  Value gt(Value x, Value y) {
-    return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, x, y);
-  }
-  Value eq(Value x, Value y) {
-    return arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OEQ, x, y);
-  }
-  Value sel(Value c, Value x, Value y) {
-    return arith::SelectOp::create(b, loc, c, x, y);
-  }
-  Value load(Value m, ValueRange i) { return memref::LoadOp::create(b, loc, m, i); }
-  void store(Value v, Value m, ValueRange i) {
-    memref::StoreOp::create(b, loc, v, m, i);
-  }
-};
-
-/// A `[T, B, ...]` buffer viewed as `[T, N]`.
-Value collapseToTN(OpBuilder &b, Location loc, Value m) {
-  auto t = cast<MemRefType>(m.getType());
-  if (t.getRank() == 2)
-    return m;
-  ReassociationIndices features;
-  for (int64_t i = 1; i < t.getRank(); ++i)
-    features.push_back(i);
-  return memref::CollapseShapeOp::create(
-      b, loc, m, SmallVector<ReassociationIndices>{{0}, features});
-}
-
 /// A `[T, B, ...]` tensor as a `[T, N]` buffer.
 Value flatBuffer(OpBuilder &b, Location loc, Value tensor) {
-  auto t = cast<RankedTensorType>(tensor.getType());
-  auto m = bufferization::ToBufferOp::create(
-      b, loc, MemRefType::get(t.getShape(), t.getElementType()), tensor,
-      /*read_only=*/true);
-  return collapseToTN(b, loc, m);
+  return collapseTail(b, loc, bufferOf(b, loc, tensor), 1);
 }
 
 LogicalResult lowerSNS(NABackwardOp op) {
@@ -77,7 +34,7 @@ LogicalResult lowerSNS(NABackwardOp op) {
     return op.emitOpError("snn-neighborhood-sns needs static shapes");
   OpBuilder b(op);
   Location loc = op.getLoc();
-  Arith a{b, loc};
+  ScalarBuilder a{b, loc};
   const int64_t steps = type.getDimSize(0);
   const int64_t neurons = type.getNumElements() / steps;
 
@@ -89,9 +46,8 @@ LogicalResult lowerSNS(NABackwardOp op) {
   Value u = flatBuffer(b, loc, op.getPotential());
   Value s = flatBuffer(b, loc, op.getSpikes());
 
-  auto outType = MemRefType::get(type.getShape(), type.getElementType());
-  Value out = memref::AllocOp::create(b, loc, outType);
-  Value delta = collapseToTN(b, loc, out);
+  Value out = allocFor(b, loc, type);
+  Value delta = collapseTail(b, loc, out, 1);
   // e and E for every neuron: [T, N] and [T + 1, N] scratch.
   Value eBuf = memref::AllocOp::create(
       b, loc, MemRefType::get({steps, neurons}, b.getF32Type()));
@@ -112,14 +68,14 @@ LogicalResult lowerSNS(NABackwardOp op) {
   scf::ParallelOp::create(b, loc, ValueRange{c0}, ValueRange{cN},
                           ValueRange{c1}, [&](OpBuilder &nb, Location l,
                                               ValueRange ivs) {
-    Arith n{nb, l};
+    ScalarBuilder n{nb, l};
     Value nIdx = ivs[0];
     // Reverse scans: e (eq. 7, or the given error) and E.
     n.store(zero, bigE, {cT, nIdx});
     scf::ForOp::create(
         nb, l, c0, cT, c1, ValueRange{zero, zero},
         [&](OpBuilder &fb, Location fl, Value i, ValueRange acc) {
-          Arith f{fb, fl};
+          ScalarBuilder f{fb, fl};
           Value t = arith::SubIOp::create(fb, fl, cTm1, i);
           Value gt = f.load(g, {t, nIdx});
           Value et = fuseScan ? f.add(gt, f.mul(ds, acc[0])) : gt;
@@ -134,7 +90,7 @@ LogicalResult lowerSNS(NABackwardOp op) {
                                                            Location pl,
                                                            Value p,
                                                            ValueRange) {
-      Arith q{pb, pl};
+      ScalarBuilder q{pb, pl};
       Value up = q.load(u, {p, nIdx}), sp = q.load(s, {p, nIdx});
       Value spiked = q.gt(sp, half);
       // Least perturbation: fire (carry 0) or stay just below (carry theta).
@@ -161,7 +117,7 @@ LogicalResult lowerSNS(NABackwardOp op) {
             scf::ConditionOp::create(wb, wl, cond, args);
           },
           [&](OpBuilder &wb, Location wl, ValueRange args) {
-            Arith w{wb, wl};
+            ScalarBuilder w{wb, wl};
             Value t = args[0], rp = args[1], diff = args[2], dL = args[3];
             // The chain effect: the same input c[t], perturbed state.
             Value uPert = w.add(w.mul(dm, rp), w.load(c, {t, nIdx}));
@@ -192,12 +148,8 @@ LogicalResult lowerSNS(NABackwardOp op) {
       scf::YieldOp::create(pb, pl);
     });
   });
-  memref::DeallocOp::create(b, loc, eBuf);
-  memref::DeallocOp::create(b, loc, bigE);
 
-  Value result = bufferization::ToTensorOp::create(b, loc, type, out,
-                                                   /*restrict=*/true,
-                                                   /*writable=*/true);
+  Value result = tensorOf(b, loc, type, out);
   op.replaceAllUsesWith(result);
   op.erase();
   if (fuseScan)

@@ -1,0 +1,52 @@
+//===- Passes.td - lowering of the snn dialect -----------------*- tablegen -*-===//
+#ifndef SNNC_COMPILER_CONVERSION_PASSES_TD
+#define SNNC_COMPILER_CONVERSION_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+def LowerTimeLoopPass : Pass<"snn-lower-time-loop", "func::FuncOp"> {
+  let summary = "Lower snn.time_loop to scf.for over T with tensor slices";
+  let description = [{
+    Each `snn.time_loop` becomes an `scf.for` over the time steps (T-1 down
+    to 0 for `reverse`) that carries the stacked results and the state as
+    iteration arguments; step t of every input is a rank-reduced
+    `tensor.extract_slice`, every step output a `tensor.insert_slice`. The
+    body's elementwise tensor arith is left for convert-elementwise-to-linalg.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def SNNToRuntimeCallsPass : Pass<"snn-to-runtime-calls", "ModuleOp"> {
+  let summary = "Lower dense and conv ops (forward and backward) to snnrt GEMM/convolution calls";
+  let description = [{
+    The synaptic layers run in the runtime library (OpenBLAS on CPU): every
+    `snn.dense*` becomes one call of `snnrt_matmul_{nt,nn,tn}` on the
+    `[T*B, features]` views, every `snn.conv2d*` one call of
+    `snnrt_conv2d_{forward,grad_input,grad_weight}` on `[T*B, C, H, W]`
+    views. The callees are declared with `llvm.emit_c_interface`.
+  }];
+  let dependentDialects = ["::mlir::func::FuncDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+def SNNToLoopsPass : Pass<"snn-to-loops", "ModuleOp"> {
+  let summary = "Lower the remaining snn ops (pooling, flatten, dropout, targets, losses, optimizer) to loops";
+  let description = [{
+    Pooling and its backward, dropout and its backward, target spike trains,
+    the Van Rossum and spike-count losses with their gradients, gradient-norm
+    clipping and AdamW become scf loops over memrefs; flatten becomes
+    `tensor.collapse_shape`. Fails on any snn op that is left, naming it.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::tensor::TensorDialect",
+                           "::mlir::bufferization::BufferizationDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
+#endif

@@ -1,0 +1,375 @@
+//===- SNNToLoops.cpp - pooling, dropout, losses, optimizer -> loops -------===//
+#include "compiler/Conversion/LoopEmitter.h"
+#include "compiler/Conversion/Passes.h"
+
+namespace mlir::snn {
+#define GEN_PASS_DEF_SNNTOLOOPSPASS
+#include "compiler/Conversion/Passes.h.inc"
+} // namespace mlir::snn
+
+using namespace mlir;
+using namespace mlir::snn;
+
+namespace {
+
+using BodyFn = function_ref<void(ScalarBuilder &, ValueRange)>;
+
+/// scf.parallel over [0, ubs[i]) with the body at its insertion point.
+void parallelFor(OpBuilder &b, Location loc, ArrayRef<int64_t> ubs,
+                 BodyFn body) {
+  SmallVector<Value> lbs, ups, steps;
+  for (int64_t u : ubs) {
+    lbs.push_back(arith::ConstantIndexOp::create(b, loc, 0));
+    ups.push_back(arith::ConstantIndexOp::create(b, loc, u));
+    steps.push_back(arith::ConstantIndexOp::create(b, loc, 1));
+  }
+  scf::ParallelOp::create(b, loc, lbs, ups, steps,
+                          [&](OpBuilder &pb, Location pl, ValueRange ivs) {
+                            ScalarBuilder s{pb, pl};
+                            body(s, ivs);
+                          });
+}
+
+/// Sequential scf.for over [0, ub) carrying f32 accumulators.
+SmallVector<Value>
+sumFor(OpBuilder &b, Location loc, int64_t ub, ValueRange init,
+       function_ref<SmallVector<Value>(ScalarBuilder &, Value, ValueRange)>
+           body) {
+  Value c0 = arith::ConstantIndexOp::create(b, loc, 0);
+  Value cu = arith::ConstantIndexOp::create(b, loc, ub);
+  Value c1 = arith::ConstantIndexOp::create(b, loc, 1);
+  auto loop = scf::ForOp::create(
+      b, loc, c0, cu, c1, init,
+      [&](OpBuilder &fb, Location fl, Value i, ValueRange acc) {
+        ScalarBuilder s{fb, fl};
+        scf::YieldOp::create(fb, fl, body(s, i, acc));
+      });
+  return SmallVector<Value>(loop.getResults());
+}
+
+int64_t numElements(Type t) { return cast<ShapedType>(t).getNumElements(); }
+
+/// A tensor's buffer flattened to `[T, N]` (from = 1) or `[N]` (from = 0).
+Value flat(OpBuilder &b, Location loc, Value tensor, int64_t from) {
+  return collapseTail(b, loc, bufferOf(b, loc, tensor), from);
+}
+
+void lowerPool(PoolOp op) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  Value in = bufferOf(b, loc, op.getInput());
+  Value out = allocFor(b, loc, op.getType());
+  auto k = op.getKernel();
+  float factor = op.getScale().convertToFloat();
+  if (op.getKind() == PoolKind::avg)
+    factor /= static_cast<float>(k[0] * k[1]);
+  parallelFor(b, loc, op.getType().getShape(), [&](ScalarBuilder &s,
+                                                   ValueRange iv) {
+    Value sum = s.f(0.0f);
+    for (int64_t ky = 0; ky < k[0]; ++ky)
+      for (int64_t kx = 0; kx < k[1]; ++kx) {
+        Value y = s.iadd(s.imul(iv[3], s.idx(k[0])), s.idx(ky));
+        Value x = s.iadd(s.imul(iv[4], s.idx(k[1])), s.idx(kx));
+        sum = s.add(sum, s.load(in, {iv[0], iv[1], iv[2], y, x}));
+      }
+    s.store(s.mul(sum, s.f(factor)), out, iv);
+  });
+  op.getResult().replaceAllUsesWith(tensorOf(b, loc, op.getType(), out));
+  op.erase();
+}
+
+void lowerPoolGrad(PoolGradOp op) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  Value g = bufferOf(b, loc, op.getGrad());
+  Value out = allocFor(b, loc, op.getType());
+  auto k = op.getKernel();
+  auto gShape = op.getGrad().getType().getShape();
+  float factor = op.getScale().convertToFloat();
+  if (op.getKind() == PoolKind::avg)
+    factor /= static_cast<float>(k[0] * k[1]);
+  parallelFor(b, loc, op.getType().getShape(), [&](ScalarBuilder &s,
+                                                   ValueRange iv) {
+    Value oy = arith::DivUIOp::create(s.b, s.loc, iv[3], s.idx(k[0]));
+    Value ox = arith::DivUIOp::create(s.b, s.loc, iv[4], s.idx(k[1]));
+    Value inY = arith::CmpIOp::create(s.b, s.loc, arith::CmpIPredicate::ult,
+                                      oy, s.idx(gShape[3]));
+    Value inX = arith::CmpIOp::create(s.b, s.loc, arith::CmpIPredicate::ult,
+                                      ox, s.idx(gShape[4]));
+    Value inside = arith::AndIOp::create(s.b, s.loc, inY, inX);
+    // Clamp so that the load stays in bounds; the select drops it outside.
+    Value cy = arith::MinUIOp::create(s.b, s.loc, oy, s.idx(gShape[3] - 1));
+    Value cx = arith::MinUIOp::create(s.b, s.loc, ox, s.idx(gShape[4] - 1));
+    Value v = s.mul(s.load(g, {iv[0], iv[1], iv[2], cy, cx}), s.f(factor));
+    s.store(s.sel(inside, v, s.f(0.0f)), out, iv);
+  });
+  op.getResult().replaceAllUsesWith(tensorOf(b, loc, op.getType(), out));
+  op.erase();
+}
+
+void lowerFlatten(FlattenOp op) {
+  OpBuilder b(op);
+  ReassociationIndices features;
+  for (int64_t i = 2; i < op.getInput().getType().getRank(); ++i)
+    features.push_back(i);
+  auto collapsed = tensor::CollapseShapeOp::create(
+      b, op.getLoc(), op.getType(), op.getInput(),
+      SmallVector<ReassociationIndices>{{0}, {1}, features});
+  op.getResult().replaceAllUsesWith(collapsed.getResult());
+  op.erase();
+}
+
+/// splitmix64 of (key, i): a counter-based uniform in [0, 1).
+Value uniform(ScalarBuilder &s, Value key, Value i) {
+  auto c = [&](uint64_t v) {
+    return arith::ConstantIntOp::create(s.b, s.loc, s.b.getI64Type(),
+                                        static_cast<int64_t>(v));
+  };
+  auto xorShift = [&](Value z, int64_t sh) {
+    return arith::XOrIOp::create(
+        s.b, s.loc, z, arith::ShRUIOp::create(s.b, s.loc, z, c(sh)));
+  };
+  Value idx = arith::IndexCastUIOp::create(s.b, s.loc, s.b.getI64Type(), i);
+  Value z = arith::AddIOp::create(
+      s.b, s.loc, arith::MulIOp::create(s.b, s.loc, key, c(0x9E3779B97F4A7C15ull)),
+      idx);
+  z = arith::MulIOp::create(s.b, s.loc, xorShift(z, 30), c(0xBF58476D1CE4E5B9ull));
+  z = arith::MulIOp::create(s.b, s.loc, xorShift(z, 27), c(0x94D049BB133111EBull));
+  z = xorShift(z, 31);
+  Value top = arith::ShRUIOp::create(s.b, s.loc, z, c(40));
+  Value f = arith::UIToFPOp::create(s.b, s.loc, s.b.getF32Type(), top);
+  return s.mul(f, s.f(1.0f / 16777216.0f));
+}
+
+void lowerDropout(DropoutOp op) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  auto type = op.getInput().getType();
+  int64_t steps = type.getDimSize(0), n = numElements(op.getMask().getType());
+  float rate = op.getRate().convertToFloat();
+  Value in = flat(b, loc, op.getInput(), 1);
+  Value mask = allocFor(b, loc, op.getMask().getType());
+  Value maskFlat = collapseTail(b, loc, mask, 0);
+  Value out = allocFor(b, loc, type);
+  Value outFlat = collapseTail(b, loc, out, 1);
+  parallelFor(b, loc, {n}, [&](ScalarBuilder &s, ValueRange iv) {
+    Value keep = s.ge(uniform(s, op.getKey(), iv[0]), s.f(rate));
+    s.store(s.sel(keep, s.f(1.0f / (1.0f - rate)), s.f(0.0f)), maskFlat, iv);
+  });
+  parallelFor(b, loc, {steps, n}, [&](ScalarBuilder &s, ValueRange iv) {
+    s.store(s.mul(s.load(in, iv), s.load(maskFlat, iv[1])), outFlat, iv);
+  });
+  op.getResult().replaceAllUsesWith(tensorOf(b, loc, type, out));
+  op.getMask().replaceAllUsesWith(
+      tensorOf(b, loc, op.getMask().getType(), mask));
+  op.erase();
+}
+
+void lowerDropoutGrad(DropoutGradOp op) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  auto type = op.getGrad().getType();
+  int64_t steps = type.getDimSize(0), n = numElements(op.getMask().getType());
+  Value g = flat(b, loc, op.getGrad(), 1);
+  Value mask = flat(b, loc, op.getMask(), 0);
+  Value out = allocFor(b, loc, type);
+  Value outFlat = collapseTail(b, loc, out, 1);
+  parallelFor(b, loc, {steps, n}, [&](ScalarBuilder &s, ValueRange iv) {
+    s.store(s.mul(s.load(g, iv), s.load(mask, iv[1])), outFlat, iv);
+  });
+  op.getResult().replaceAllUsesWith(tensorOf(b, loc, type, out));
+  op.erase();
+}
+
+void lowerTargetSpikes(TargetSpikesOp op) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  Value labels = bufferOf(b, loc, op.getLabels());
+  Value out = allocFor(b, loc, op.getType());
+  parallelFor(b, loc, op.getType().getShape(), [&](ScalarBuilder &s,
+                                                   ValueRange iv) {
+    Value label = s.load(labels, iv[1]);
+    Value n = arith::IndexCastOp::create(s.b, s.loc, s.b.getI32Type(), iv[2]);
+    Value hit = arith::CmpIOp::create(s.b, s.loc, arith::CmpIPredicate::eq,
+                                      label, n);
+    s.store(s.sel(hit, s.f(1.0f), s.f(0.0f)), out, iv);
+  });
+  op.getResult().replaceAllUsesWith(tensorOf(b, loc, op.getType(), out));
+  op.erase();
+}
+
+/// Shared by both losses: per neuron n (sequentially, accumulating the
+/// loss), `perNeuron` writes grad[:, n] and returns n's loss term.
+template <typename LossOp>
+void lowerLoss(LossOp op,
+               function_ref<Value(ScalarBuilder &, Value a, Value d, Value g,
+                                  Value n, int64_t steps)>
+                   perNeuron) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  auto type = op.getOutput().getType();
+  int64_t steps = type.getDimSize(0), n = numElements(type) / steps;
+  Value a = flat(b, loc, op.getOutput(), 1);
+  Value d = flat(b, loc, op.getDesired(), 1);
+  Value grad = allocFor(b, loc, type);
+  Value gFlat = collapseTail(b, loc, grad, 1);
+  ScalarBuilder s{b, loc};
+  Value loss = sumFor(b, loc, n, s.f(0.0f), [&](ScalarBuilder &ns, Value i,
+                                               ValueRange acc) {
+    return SmallVector<Value>{
+        ns.add(acc[0], perNeuron(ns, a, d, gFlat, i, steps))};
+  })[0];
+  op.getLoss().replaceAllUsesWith(loss);
+  op.getGrad().replaceAllUsesWith(tensorOf(b, loc, type, grad));
+  op.erase();
+}
+
+void lowerVanRossum(VanRossumLossOp op) {
+  float tauS = op.getTauS().convertToFloat();
+  lowerLoss(op, [&](ScalarBuilder &s, Value a, Value d, Value g, Value n,
+                    int64_t steps) {
+    Value ds = s.f(1.0f - 1.0f / tauS), inv = s.f(1.0f / tauS);
+    auto r = sumFor(s.b, s.loc, steps, {s.f(0.0f), s.f(0.0f)},
+                    [&](ScalarBuilder &t, Value i, ValueRange acc) {
+                      // (sigma * d)[t]: the desired spikes through the kernel.
+                      Value sd = t.add(t.mul(ds, acc[0]),
+                                       t.mul(t.load(d, {i, n}), inv));
+                      Value diff = t.sub(t.load(a, {i, n}), sd);
+                      t.store(diff, g, {i, n});
+                      Value term = t.mul(t.f(0.5f), t.mul(diff, diff));
+                      return SmallVector<Value>{sd, t.add(acc[1], term)};
+                    });
+    return r[1];
+  });
+}
+
+void lowerSpikeCount(SpikeCountLossOp op) {
+  lowerLoss(op, [&](ScalarBuilder &s, Value a, Value d, Value g, Value n,
+                    int64_t steps) {
+    auto sums = sumFor(s.b, s.loc, steps, {s.f(0.0f), s.f(0.0f)},
+                       [&](ScalarBuilder &t, Value i, ValueRange acc) {
+                         return SmallVector<Value>{
+                             t.add(acc[0], t.load(a, {i, n})),
+                             t.add(acc[1], t.load(d, {i, n}))};
+                       });
+    Value diff = s.sub(sums[0], sums[1]);
+    sumFor(s.b, s.loc, steps, {}, [&](ScalarBuilder &t, Value i, ValueRange) {
+      t.store(diff, g, {i, n});
+      return SmallVector<Value>{};
+    });
+    return s.mul(s.f(0.5f), s.mul(diff, diff));
+  });
+}
+
+void lowerClipGradNorm(ClipGradNormOp op) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  ScalarBuilder s{b, loc};
+  Value sumSq = s.f(0.0f);
+  SmallVector<Value> flats;
+  for (Value g : op.getGrads()) {
+    Value gf = flat(b, loc, g, 0);
+    flats.push_back(gf);
+    sumSq = sumFor(b, loc, numElements(g.getType()), sumSq,
+                   [&](ScalarBuilder &t, Value i, ValueRange acc) {
+                     Value v = t.load(gf, i);
+                     return SmallVector<Value>{t.add(acc[0], t.mul(v, v))};
+                   })[0];
+  }
+  Value norm = math::SqrtOp::create(b, loc, sumSq);
+  Value factor = arith::MinimumFOp::create(
+      b, loc, s.f(1.0f),
+      s.div(s.f(op.getMaxNorm().convertToFloat()), s.add(norm, s.f(1e-6f))));
+  for (auto [g, gf, res] : llvm::zip(op.getGrads(), flats, op.getClipped())) {
+    Value out = allocFor(b, loc, g.getType());
+    Value outFlat = collapseTail(b, loc, out, 0);
+    parallelFor(b, loc, {numElements(g.getType())},
+                [&](ScalarBuilder &t, ValueRange iv) {
+                  t.store(t.mul(t.load(gf, iv), factor), outFlat, iv);
+                });
+    res.replaceAllUsesWith(tensorOf(b, loc, g.getType(), out));
+  }
+  op.getNorm().replaceAllUsesWith(norm);
+  op.erase();
+}
+
+/// torch.optim.AdamW, step for step.
+void lowerAdamW(AdamWOp op) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  ScalarBuilder s{b, loc};
+  Type type = op.getParam().getType();
+  float b1 = op.getBeta1().convertToFloat(), b2 = op.getBeta2().convertToFloat();
+  float eps = op.getEps().convertToFloat();
+  float wd = op.getWeightDecay().convertToFloat();
+  Value step = arith::SIToFPOp::create(b, loc, b.getF32Type(), op.getStep());
+  Value bc1 = s.sub(s.f(1.0f), math::PowFOp::create(b, loc, s.f(b1), step));
+  Value bc2 = s.sub(s.f(1.0f), math::PowFOp::create(b, loc, s.f(b2), step));
+  Value lr = op.getLr();
+  Value stepSize = s.div(lr, bc1);
+  Value sqrtBc2 = math::SqrtOp::create(b, loc, bc2);
+  Value decay = s.sub(s.f(1.0f), s.mul(lr, s.f(wd)));
+  Value p = flat(b, loc, op.getParam(), 0), g = flat(b, loc, op.getGrad(), 0);
+  Value m = flat(b, loc, op.getM(), 0), v = flat(b, loc, op.getV(), 0);
+  Value pOut = allocFor(b, loc, type), mOut = allocFor(b, loc, type);
+  Value vOut = allocFor(b, loc, type);
+  Value pf = collapseTail(b, loc, pOut, 0), mf = collapseTail(b, loc, mOut, 0);
+  Value vf = collapseTail(b, loc, vOut, 0);
+  parallelFor(b, loc, {numElements(type)}, [&](ScalarBuilder &t,
+                                               ValueRange iv) {
+    Value gi = t.load(g, iv);
+    Value p1 = t.mul(t.load(p, iv), decay);
+    Value m1 = t.add(t.mul(t.f(b1), t.load(m, iv)), t.mul(t.f(1.0f - b1), gi));
+    Value v1 = t.add(t.mul(t.f(b2), t.load(v, iv)),
+                     t.mul(t.mul(t.f(1.0f - b2), gi), gi));
+    Value denom =
+        t.add(t.div(math::SqrtOp::create(t.b, t.loc, v1), sqrtBc2), t.f(eps));
+    t.store(t.sub(p1, t.mul(stepSize, t.div(m1, denom))), pf, iv);
+    t.store(m1, mf, iv);
+    t.store(v1, vf, iv);
+  });
+  op.getNewParam().replaceAllUsesWith(tensorOf(b, loc, type, pOut));
+  op.getNewM().replaceAllUsesWith(tensorOf(b, loc, type, mOut));
+  op.getNewV().replaceAllUsesWith(tensorOf(b, loc, type, vOut));
+  op.erase();
+}
+
+struct SNNToLoopsPass : mlir::snn::impl::SNNToLoopsPassBase<SNNToLoopsPass> {
+  void runOnOperation() override {
+    SmallVector<Operation *> ops;
+    getOperation().walk([&](Operation *op) {
+      if (isa<SNNDialect>(op->getDialect()))
+        ops.push_back(op);
+    });
+    for (Operation *op : ops) {
+      if (auto o = dyn_cast<PoolOp>(op))
+        lowerPool(o);
+      else if (auto o = dyn_cast<PoolGradOp>(op))
+        lowerPoolGrad(o);
+      else if (auto o = dyn_cast<FlattenOp>(op))
+        lowerFlatten(o);
+      else if (auto o = dyn_cast<DropoutOp>(op))
+        lowerDropout(o);
+      else if (auto o = dyn_cast<DropoutGradOp>(op))
+        lowerDropoutGrad(o);
+      else if (auto o = dyn_cast<TargetSpikesOp>(op))
+        lowerTargetSpikes(o);
+      else if (auto o = dyn_cast<VanRossumLossOp>(op))
+        lowerVanRossum(o);
+      else if (auto o = dyn_cast<SpikeCountLossOp>(op))
+        lowerSpikeCount(o);
+      else if (auto o = dyn_cast<ClipGradNormOp>(op))
+        lowerClipGradNorm(o);
+      else if (auto o = dyn_cast<AdamWOp>(op))
+        lowerAdamW(o);
+      else {
+        op->emitOpError("is not lowered by snn-to-loops; run the neighborhood "
+                        "slot, snn-fuse-time-loop, snn-lower-time-loop and "
+                        "snn-to-runtime-calls first");
+        return signalPassFailure();
+      }
+    }
+  }
+};
+
+} // namespace

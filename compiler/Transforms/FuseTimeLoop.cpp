@@ -1,0 +1,193 @@
+//===- FuseTimeLoop.cpp - time recurrences -> snn.time_loop ----------------===//
+//
+// Rewrites each time recurrence (NA_SPEC section 1 and eq. (7)) into an
+// snn.time_loop whose body computes one [B, ...] step with elementwise arith
+// ops, fusing an snn.lif with the snn.psc of its spikes. The arithmetic is
+// written in the order that the tests/ reference uses:
+//   u = dm * r + c;  s = u >= theta;  r = s ? 0 : u;  a = ds * a + s * (1/tau_s)
+//   e = g + ds * e_next
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/Transforms/Passes.h"
+
+namespace mlir::snn {
+#define GEN_PASS_DEF_FUSETIMELOOPPASS
+#include "compiler/Transforms/Passes.h.inc"
+} // namespace mlir::snn
+
+using namespace mlir;
+using namespace mlir::snn;
+
+namespace {
+
+RankedTensorType stepType(Type timeMajor) {
+  auto t = cast<RankedTensorType>(timeMajor);
+  return RankedTensorType::get(t.getShape().drop_front(), t.getElementType());
+}
+
+/// Elementwise arith on one step's tensors.
+struct StepBuilder {
+  OpBuilder &b;
+  Location loc;
+  RankedTensorType type;
+  Value splat(float v) {
+    return arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(type, b.getF32FloatAttr(v)));
+  }
+  Value add(Value x, Value y) { return arith::AddFOp::create(b, loc, x, y); }
+  Value mul(Value x, Value y) { return arith::MulFOp::create(b, loc, x, y); }
+  /// a = ds * a + x * (1/tau_s)
+  Value psc(Value aPrev, Value x, float tauS) {
+    return add(mul(splat(1.0f - 1.0f / tauS), aPrev), mul(x, splat(1.0f / tauS)));
+  }
+};
+
+/// Builds `snn.time_loop` with the given inputs/inits and result types; the
+/// callback fills the body and returns the yielded values.
+TimeLoopOp buildLoop(
+    OpBuilder &b, Location loc, ValueRange inputs, ValueRange inits,
+    TypeRange resultTypes, bool reverse,
+    function_ref<SmallVector<Value>(OpBuilder &, ValueRange slices,
+                                    ValueRange state)>
+        body) {
+  auto loop = TimeLoopOp::create(b, loc, resultTypes, inputs, inits,
+                                 reverse ? b.getUnitAttr() : UnitAttr());
+  Block *block = new Block();
+  loop.getBody().push_back(block);
+  block->addArgument(b.getIndexType(), loc);
+  for (Value in : inputs)
+    block->addArgument(stepType(in.getType()), loc);
+  for (Value init : inits)
+    block->addArgument(init.getType(), loc);
+  OpBuilder::InsertionGuard guard(b);
+  b.setInsertionPointToStart(block);
+  auto args = block->getArguments();
+  SmallVector<Value> yielded =
+      body(b, args.slice(1, inputs.size()), args.drop_front(1 + inputs.size()));
+  YieldOp::create(b, loc, yielded);
+  return loop;
+}
+
+Value zeros(OpBuilder &b, Location loc, RankedTensorType t) {
+  return arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(t, b.getF32FloatAttr(0.0f)));
+}
+
+/// LIF, and the PSC of its spikes when there is one: one loop.
+void fuseLIF(LIFOp lif) {
+  OpBuilder b(lif);
+  Location loc = lif.getLoc();
+  auto type = lif.getType(0);
+  auto step = stepType(type);
+  PSCOp psc;
+  for (Operation *user : lif.getSpikes().getUsers())
+    if (auto p = dyn_cast<PSCOp>(user)) {
+      psc = p;
+      break;
+    }
+  float tauM = lif.getTauM().convertToFloat();
+  float theta = lif.getThreshold().convertToFloat();
+  float tauS = psc ? psc.getTauS().convertToFloat() : 2.0f;
+  Value z = zeros(b, loc, step);
+  SmallVector<Value> inits{z};
+  SmallVector<Type> results{type, type};
+  if (psc) {
+    inits.push_back(z);
+    results.push_back(type);
+  }
+  auto loop = buildLoop(
+      b, loc, lif.getInput(), inits, results, /*reverse=*/false,
+      [&](OpBuilder &bb, ValueRange in, ValueRange state) {
+        StepBuilder s{bb, loc, step};
+        Value u = s.add(s.mul(s.splat(1.0f - 1.0f / tauM), state[0]), in[0]);
+        Value fire = arith::CmpFOp::create(bb, loc, arith::CmpFPredicate::OGE,
+                                           u, s.splat(theta));
+        Value spikes =
+            arith::SelectOp::create(bb, loc, fire, s.splat(1.0f), s.splat(0.0f));
+        Value r = arith::SelectOp::create(bb, loc, fire, s.splat(0.0f), u);
+        if (!psc)
+          return SmallVector<Value>{u, spikes, r};
+        Value a = s.psc(state[1], spikes, tauS);
+        return SmallVector<Value>{u, spikes, a, r, a};
+      });
+  lif.getPotential().replaceAllUsesWith(loop.getResult(0));
+  lif.getSpikes().replaceAllUsesWith(loop.getResult(1));
+  if (psc) {
+    psc.getResult().replaceAllUsesWith(loop.getResult(2));
+    psc.erase();
+  }
+  lif.erase();
+}
+
+/// a[t] = ds a[t-1] + x[t] / tau_s on its own (PSC, event encoding), or with
+/// a constant x (current encoding).
+void lowerKernel(Operation *op, Value input, float tauS, bool constantInput) {
+  OpBuilder b(op);
+  Location loc = op->getLoc();
+  auto type = cast<RankedTensorType>(op->getResult(0).getType());
+  auto step = stepType(type);
+  SmallVector<Value> inputs;
+  if (!constantInput)
+    inputs.push_back(input);
+  auto loop = buildLoop(b, loc, inputs, zeros(b, loc, step), type,
+                        /*reverse=*/false,
+                        [&](OpBuilder &bb, ValueRange in, ValueRange state) {
+                          StepBuilder s{bb, loc, step};
+                          Value a = s.psc(state[0],
+                                          constantInput ? input : in[0], tauS);
+                          return SmallVector<Value>{a, a};
+                        });
+  op->getResult(0).replaceAllUsesWith(loop.getResult(0));
+  op->erase();
+}
+
+void lowerErrorScan(PSCErrorScanOp scan) {
+  OpBuilder b(scan);
+  Location loc = scan.getLoc();
+  auto step = stepType(scan.getType());
+  float ds = 1.0f - 1.0f / scan.getTauS().convertToFloat();
+  auto loop = buildLoop(b, loc, scan.getGrad(), zeros(b, loc, step),
+                        scan.getType(), /*reverse=*/true,
+                        [&](OpBuilder &bb, ValueRange in, ValueRange state) {
+                          StepBuilder s{bb, loc, step};
+                          Value e = s.add(in[0], s.mul(s.splat(ds), state[0]));
+                          return SmallVector<Value>{e, e};
+                        });
+  scan.getResult().replaceAllUsesWith(loop.getResult(0));
+  scan.erase();
+}
+
+struct FuseTimeLoopPass
+    : mlir::snn::impl::FuseTimeLoopPassBase<FuseTimeLoopPass> {
+  void runOnOperation() override {
+    SmallVector<Operation *> ops;
+    getOperation().walk([&](Operation *op) {
+      if (isa<LIFOp, PSCOp, EncodeCurrentOp, EncodeEventsOp, PSCErrorScanOp>(
+              op))
+        ops.push_back(op);
+    });
+    DenseSet<Operation *> erased;
+    for (Operation *op : ops) {
+      if (erased.contains(op))
+        continue;
+      if (auto lif = dyn_cast<LIFOp>(op)) {
+        for (Operation *user : lif.getSpikes().getUsers())
+          if (isa<PSCOp>(user)) {
+            erased.insert(user);
+            break;
+          }
+        fuseLIF(lif);
+      } else if (auto psc = dyn_cast<PSCOp>(op)) {
+        lowerKernel(op, psc.getInput(), psc.getTauS().convertToFloat(), false);
+      } else if (auto ev = dyn_cast<EncodeEventsOp>(op)) {
+        lowerKernel(op, ev.getInput(), ev.getTauS().convertToFloat(), false);
+      } else if (auto cur = dyn_cast<EncodeCurrentOp>(op)) {
+        lowerKernel(op, cur.getInput(), cur.getTauS().convertToFloat(), true);
+      } else {
+        lowerErrorScan(cast<PSCErrorScanOp>(op));
+      }
+    }
+  }
+};
+
+} // namespace
