@@ -1,13 +1,104 @@
-//===- Pipelines.cpp - registration of every snn pass and pipeline ---------===//
+//===- Pipelines.cpp - snnc's stages and their registration ----------------===//
 #include "compiler/Pipelines/Pipelines.h"
 #include "compiler/Conversion/Passes.h"
 #include "compiler/Neighborhood/Passes.h"
 #include "compiler/Training/Passes.h"
 #include "compiler/Transforms/Passes.h"
 
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+using namespace mlir::snn;
+
+void mlir::snn::buildTrainStage(OpPassManager &pm, const TrainingOptions &o) {
+  BuildTrainingGraphPassOptions opts;
+  if (o.naClip > 0.0f)
+    opts.naClip = o.naClip;
+  opts.maxGradNorm = o.maxGradNorm;
+  opts.weightDecay = o.weightDecay;
+  pm.addPass(createBuildTrainingGraphPass(opts));
+  // The forward function is only the template of train_step and eval_step.
+  pm.addPass(createSymbolDCEPass());
+}
+
+LogicalResult mlir::snn::buildSelectedStage(OpPassManager &pm,
+                                            const TrainingOptions &o,
+                                            llvm::raw_ostream &errors) {
+  OpPassManager &slot = pm.nest<func::FuncOp>();
+  if (failed(parsePassPipeline(o.neighborhood, slot, errors))) {
+    errors << "\nin the neighborhood-selection pipeline '" << o.neighborhood
+           << "'";
+    return failure();
+  }
+  pm.addPass(createVerifyNeighborhoodPass());
+  return success();
+}
+
+void mlir::snn::buildFusedStage(OpPassManager &pm) {
+  pm.addNestedPass<func::FuncOp>(createFuseTimeLoopPass());
+}
+
+void mlir::snn::buildLoopsStage(OpPassManager &pm) {
+  pm.addNestedPass<func::FuncOp>(createLowerTimeLoopPass());
+  pm.addPass(createSNNToRuntimeCallsPass());
+  pm.addPass(createSNNToLoopsPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
+  // One loop per fused LIF/PSC step instead of one per arith op.
+  pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
+  bufferization::OneShotBufferizePassOptions buf;
+  buf.bufferizeFunctionBoundaries = true;
+  buf.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  buf.allowReturnAllocsFromLoops = true;
+  pm.addPass(bufferization::createOneShotBufferizePass(buf));
+  // Destination-passing ABI: the caller owns every tensor result's buffer
+  // (appended after the inputs, in result order); scalars stay results.
+  bufferization::BufferResultsToOutParamsPassOptions outParams;
+  outParams.hoistStaticAllocs = true;
+  outParams.modifyPublicFunctions = true;
+  pm.addPass(bufferization::createBufferResultsToOutParamsPass(outParams));
+  bufferization::BufferDeallocationPipelineOptions dealloc;
+  bufferization::buildBufferDeallocationPipeline(pm, dealloc);
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+}
+
+void mlir::snn::buildLLVMStage(OpPassManager &pm) {
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createConvertMathToLLVMPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+}
+
 void mlir::snn::registerAllSNNPasses() {
   registerTrainingPasses();
   registerNeighborhoodPasses();
   registerTransformsPasses();
   registerConversionPasses();
+
+  PassPipelineRegistration<>(
+      "snn-cpu-pipeline",
+      "The whole CPU pipeline with default settings: forward + loss -> "
+      "training graph -> SNS -> fusion -> loops -> LLVM dialect",
+      [](OpPassManager &pm) {
+        TrainingOptions o;
+        buildTrainStage(pm, o);
+        (void)buildSelectedStage(pm, o, llvm::errs());
+        buildFusedStage(pm);
+        buildLoopsStage(pm);
+        buildLLVMStage(pm);
+      });
 }

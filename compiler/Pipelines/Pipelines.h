@@ -1,11 +1,50 @@
 //===- Pipelines.h - snnc pass pipelines --------------------------*- C++ -*-===//
+//
+// The stages of DESIGN.md's data flow, each a function that appends passes:
+//   train    : snn-build-training-graph
+//   selected : the neighborhood-selection slot, then snn-verify-neighborhood
+//   fused    : snn-fuse-time-loop
+//   loops    : time loops, runtime calls, loops, bufferization (memref + scf)
+//   llvm     : the LLVM dialect, ready for translation
+//
+//===----------------------------------------------------------------------===//
 #ifndef SNNC_COMPILER_PIPELINES_PIPELINES_H
 #define SNNC_COMPILER_PIPELINES_PIPELINES_H
 
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/LLVM.h"
+
+#include <string>
+
 namespace mlir::snn {
-/// Registers every snn pass and pipeline with the global registry (snn-opt,
-/// snnc and pass plugins see the same set).
+
+struct TrainingOptions {
+  /// Clip bound b of eq. (17); < 0 keeps the model's (or the default 10).
+  float naClip = -1.0f;
+  /// 0 disables gradient-norm clipping.
+  float maxGradNorm = 0.0f;
+  float weightDecay = 0.01f;
+  /// The pass pipeline placed in the neighborhood-selection slot (nested on
+  /// func.func), e.g. "snn-neighborhood-sns".
+  std::string neighborhood = "snn-neighborhood-sns";
+};
+
+/// Appends snn-build-training-graph.
+void buildTrainStage(OpPassManager &pm, const TrainingOptions &opts);
+/// Appends the neighborhood-selection slot and its verifier.
+LogicalResult buildSelectedStage(OpPassManager &pm, const TrainingOptions &opts,
+                                 llvm::raw_ostream &errors);
+/// Appends the time-loop fusion.
+void buildFusedStage(OpPassManager &pm);
+/// Appends the lowering to scf loops on memrefs (bufferized).
+void buildLoopsStage(OpPassManager &pm);
+/// Appends the lowering of loops on memrefs to the LLVM dialect.
+void buildLLVMStage(OpPassManager &pm);
+
+/// Registers every snn pass and the named pipelines (snn-opt, snnc and pass
+/// plugins see the same set).
 void registerAllSNNPasses();
+
 } // namespace mlir::snn
 
 #endif

@@ -279,6 +279,8 @@ LogicalResult BuildTrainingGraphPass::build(ModuleOp module,
   func::ReturnOp::create(b, loc, results);
 
   buildEval(module, forward);
+  // The forward function is now only a template; symbol-dce may drop it.
+  forward.setPrivate();
   return success();
 }
 

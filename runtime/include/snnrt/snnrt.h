@@ -1,0 +1,64 @@
+/*===- snnrt.h - the C ABI that snnc-generated code calls ----------*- C -*-===//
+ *
+ * Tensors cross the ABI as MLIR memref descriptors (the layout that
+ * `llvm.emit_c_interface` passes by pointer): allocated and aligned pointers,
+ * an offset, then `rank` sizes and `rank` strides, all in elements.
+ * This library never links MLIR or LLVM.
+ *
+ *===----------------------------------------------------------------------===*/
+#ifndef SNNRT_SNNRT_H
+#define SNNRT_SNNRT_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+  float *allocated;
+  float *aligned;
+  int64_t offset;
+  int64_t sizes[2];
+  int64_t strides[2];
+} snnrt_memref2d;
+
+typedef struct {
+  float *allocated;
+  float *aligned;
+  int64_t offset;
+  int64_t sizes[4];
+  int64_t strides[4];
+} snnrt_memref4d;
+
+/* C[M,N] = A[M,K] * B[N,K]^T   (dense forward: c = a W^T) */
+void _mlir_ciface_snnrt_matmul_nt(snnrt_memref2d *a, snnrt_memref2d *b,
+                                  snnrt_memref2d *c);
+/* C[M,N] = A[M,K] * B[K,N]     (dense grad input, eq. 9: g = delta W) */
+void _mlir_ciface_snnrt_matmul_nn(snnrt_memref2d *a, snnrt_memref2d *b,
+                                  snnrt_memref2d *c);
+/* C[M,N] = A[K,M]^T * B[K,N]   (dense grad weight, eq. 10: dW = delta^T a) */
+void _mlir_ciface_snnrt_matmul_tn(snnrt_memref2d *a, snnrt_memref2d *b,
+                                  snnrt_memref2d *c);
+
+/* Convolutions over N = T*B images, NCHW / OIHW, zero padding. */
+void _mlir_ciface_snnrt_conv2d_forward(snnrt_memref4d *in, snnrt_memref4d *w,
+                                       snnrt_memref4d *out, int64_t sh,
+                                       int64_t sw, int64_t ph, int64_t pw);
+void _mlir_ciface_snnrt_conv2d_grad_input(snnrt_memref4d *delta,
+                                          snnrt_memref4d *w,
+                                          snnrt_memref4d *out, int64_t sh,
+                                          int64_t sw, int64_t ph, int64_t pw);
+void _mlir_ciface_snnrt_conv2d_grad_weight(snnrt_memref4d *in,
+                                           snnrt_memref4d *delta,
+                                           snnrt_memref4d *out, int64_t sh,
+                                           int64_t sw, int64_t ph, int64_t pw);
+
+/* Threads used by the BLAS and the runtime's own loops (0: all cores). */
+void snnrt_set_num_threads(int threads);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* SNNRT_SNNRT_H */
