@@ -1,0 +1,211 @@
+//===- NAReference.cpp - NA_SPEC.md written plainly -------------------------===//
+#include "tests/reference/NAReference.h"
+
+#include <algorithm>
+#include <cmath>
+
+namespace snnref {
+
+Vec encodeCurrent(float tauS, int T, int n, const Vec &x) {
+  Vec a(static_cast<size_t>(T) * n);
+  float decay = 1.0f - 1.0f / tauS, inv = 1.0f / tauS;
+  for (int i = 0; i < n; ++i) {
+    float prev = 0.0f;
+    for (int t = 0; t < T; ++t) {
+      prev = decay * prev + x[i] * inv;
+      a[t * n + i] = prev;
+    }
+  }
+  return a;
+}
+
+Vec psc(float tauS, int T, int n, const Vec &s) {
+  Vec a(s.size());
+  float decay = 1.0f - 1.0f / tauS, inv = 1.0f / tauS;
+  for (int i = 0; i < n; ++i) {
+    float prev = 0.0f;
+    for (int t = 0; t < T; ++t) {
+      prev = decay * prev + s[t * n + i] * inv;
+      a[t * n + i] = prev;
+    }
+  }
+  return a;
+}
+
+void lif(const Neuron &p, int T, int n, const Vec &c, Vec &u, Vec &s) {
+  u.assign(c.size(), 0.0f);
+  s.assign(c.size(), 0.0f);
+  float decay = 1.0f - 1.0f / p.tauM;
+  for (int i = 0; i < n; ++i) {
+    float r = 0.0f;
+    for (int t = 0; t < T; ++t) {
+      float ut = decay * r + c[t * n + i];
+      float st = ut >= p.theta ? 1.0f : 0.0f;
+      u[t * n + i] = ut;
+      s[t * n + i] = st;
+      r = st > 0.0f ? 0.0f : ut;
+    }
+  }
+}
+
+Vec errorScan(float tauS, int T, int n, const Vec &g) {
+  Vec e(g.size());
+  float decay = 1.0f - 1.0f / tauS;
+  for (int i = 0; i < n; ++i) {
+    e[(T - 1) * n + i] = g[(T - 1) * n + i];
+    for (int t = T - 2; t >= 0; --t)
+      e[t * n + i] = g[t * n + i] + decay * e[(t + 1) * n + i];
+  }
+  return e;
+}
+
+Vec naBackwardSNS(const Neuron &p, int T, int n, const Vec &e, const Vec &c,
+                  const Vec &u, const Vec &s) {
+  Vec delta(e.size());
+  float dm = 1.0f - 1.0f / p.tauM, ds = 1.0f - 1.0f / p.tauS;
+  float inv = 1.0f / p.tauS;
+  std::vector<float> sp(T), a(T), ap(T);
+  for (int i = 0; i < n; ++i) {
+    // The original PSC trajectory.
+    float prev = 0.0f;
+    for (int t = 0; t < T; ++t) {
+      prev = ds * prev + s[t * n + i] * inv;
+      a[t] = prev;
+    }
+    for (int q = 0; q < T; ++q) {
+      // Step 1: flip the firing status at q with the least perturbation.
+      bool spiked = s[q * n + i] > 0.5f;
+      for (int t = 0; t < T; ++t)
+        sp[t] = s[t * n + i];
+      sp[q] = spiked ? 0.0f : 1.0f;
+      float r = spiked ? p.theta : 0.0f;
+      // Step 2: re-run the recurrence for t > q on the same input.
+      for (int t = q + 1; t < T; ++t) {
+        float ut = dm * r + c[t * n + i];
+        sp[t] = ut >= p.theta ? 1.0f : 0.0f;
+        r = sp[t] > 0.0f ? 0.0f : ut;
+      }
+      float aprev = q > 0 ? a[q - 1] : 0.0f;
+      for (int t = q; t < T; ++t) {
+        aprev = ds * aprev + sp[t] * inv;
+        ap[t] = aprev;
+      }
+      // Steps 3-5: eq. (13) and the scaling of eq. (17).
+      float dL = 0.0f;
+      for (int t = q; t < T; ++t)
+        dL += e[t * n + i] * (ap[t] - a[t]);
+      float d = p.theta - u[q * n + i];
+      float scale = std::min(std::max(1.0f / (d * d * d), -p.clip), p.clip);
+      delta[q * n + i] = dL * scale;
+    }
+  }
+  return delta;
+}
+
+Vec dense(int rows, int in, int out, const Vec &a, const Vec &w) {
+  Vec c(static_cast<size_t>(rows) * out);
+  for (int m = 0; m < rows; ++m)
+    for (int o = 0; o < out; ++o) {
+      double acc = 0.0;
+      for (int i = 0; i < in; ++i)
+        acc += static_cast<double>(w[o * in + i]) * a[m * in + i];
+      c[m * out + o] = static_cast<float>(acc);
+    }
+  return c;
+}
+
+Vec denseGradInput(int rows, int in, int out, const Vec &delta, const Vec &w) {
+  Vec g(static_cast<size_t>(rows) * in);
+  for (int m = 0; m < rows; ++m)
+    for (int i = 0; i < in; ++i) {
+      double acc = 0.0;
+      for (int o = 0; o < out; ++o)
+        acc += static_cast<double>(w[o * in + i]) * delta[m * out + o];
+      g[m * in + i] = static_cast<float>(acc);
+    }
+  return g;
+}
+
+Vec denseGradWeight(int rows, int in, int out, const Vec &a, const Vec &delta) {
+  Vec dw(static_cast<size_t>(out) * in);
+  for (int o = 0; o < out; ++o)
+    for (int i = 0; i < in; ++i) {
+      double acc = 0.0;
+      for (int m = 0; m < rows; ++m)
+        acc += static_cast<double>(a[m * in + i]) * delta[m * out + o];
+      dw[o * in + i] = static_cast<float>(acc);
+    }
+  return dw;
+}
+
+Vec targetSpikes(int T, int batch, int classes, const std::vector<int32_t> &l) {
+  Vec d(static_cast<size_t>(T) * batch * classes, 0.0f);
+  for (int t = 0; t < T; ++t)
+    for (int b = 0; b < batch; ++b)
+      if (l[b] >= 0 && l[b] < classes)
+        d[(t * batch + b) * classes + l[b]] = 1.0f;
+  return d;
+}
+
+float vanRossum(float tauS, int T, int n, const Vec &a, const Vec &d, Vec &g) {
+  Vec sd = psc(tauS, T, n, d);
+  g.resize(a.size());
+  double loss = 0.0;
+  for (size_t k = 0; k < a.size(); ++k) {
+    g[k] = a[k] - sd[k];
+    loss += 0.5 * static_cast<double>(g[k]) * g[k];
+  }
+  return static_cast<float>(loss);
+}
+
+void adamw(const AdamW &o, int64_t step, float lr, Vec &p, const Vec &g, Vec &m,
+           Vec &v) {
+  double bc1 = 1.0 - std::pow(static_cast<double>(o.beta1), step);
+  double bc2 = 1.0 - std::pow(static_cast<double>(o.beta2), step);
+  for (size_t k = 0; k < p.size(); ++k) {
+    p[k] *= 1.0f - lr * o.weightDecay;
+    m[k] = o.beta1 * m[k] + (1.0f - o.beta1) * g[k];
+    v[k] = o.beta2 * v[k] + (1.0f - o.beta2) * g[k] * g[k];
+    double denom = std::sqrt(static_cast<double>(v[k])) / std::sqrt(bc2) + o.eps;
+    p[k] -= static_cast<float>(lr / bc1 * (m[k] / denom));
+  }
+}
+
+float MLPStep::run(std::vector<Vec> &w, std::vector<Vec> &m,
+                   std::vector<Vec> &v, int64_t step, float lr, const Vec &x,
+                   const std::vector<int32_t> &labels, Vec &outSpikes,
+                   std::vector<Vec> *potentials) const {
+  size_t layers = sizes.size() - 1;
+  int rows = T * batch;
+  std::vector<Vec> acts{encodeCurrent(neuron.tauS, T, batch * sizes[0], x)};
+  std::vector<Vec> cs, us, ss;
+  for (size_t l = 0; l < layers; ++l) {
+    cs.push_back(dense(rows, sizes[l], sizes[l + 1], acts.back(), w[l]));
+    Vec u, s;
+    lif(neuron, T, batch * sizes[l + 1], cs.back(), u, s);
+    acts.push_back(psc(neuron.tauS, T, batch * sizes[l + 1], s));
+    us.push_back(u);
+    ss.push_back(s);
+  }
+  int classes = sizes.back();
+  Vec g;
+  float loss = vanRossum(neuron.tauS, T, batch * classes, acts.back(),
+                         targetSpikes(T, batch, classes, labels), g);
+  std::vector<Vec> grads(layers);
+  for (size_t l = layers; l-- > 0;) {
+    int n = batch * sizes[l + 1];
+    Vec e = errorScan(neuron.tauS, T, n, g);
+    Vec delta = naBackwardSNS(neuron, T, n, e, cs[l], us[l], ss[l]);
+    grads[l] = denseGradWeight(rows, sizes[l], sizes[l + 1], acts[l], delta);
+    if (l > 0)
+      g = denseGradInput(rows, sizes[l], sizes[l + 1], delta, w[l]);
+  }
+  for (size_t l = 0; l < layers; ++l)
+    adamw(opt, step, lr, w[l], grads[l], m[l], v[l]);
+  outSpikes = ss.back();
+  if (potentials)
+    *potentials = us;
+  return loss;
+}
+
+} // namespace snnref

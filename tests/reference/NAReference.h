@@ -1,0 +1,75 @@
+//===- NAReference.h - NA_SPEC.md written plainly ------------------*- C++ -*-===//
+//
+// An independent reference of NA_SPEC.md for the numeric tests: simple loops
+// over std::vector, float32, the operation order the spec states, and no code
+// shared with the compiler or the runtime. The SNS backward follows the spec
+// literally (it re-simulates the whole window for every p and subtracts the
+// two PSC trajectories; no rejoin shortcut).
+//
+// Layout: time-major, x[t * n + i] for t < T and i < n (n = batch * features).
+//
+//===----------------------------------------------------------------------===//
+#ifndef SNNC_TESTS_REFERENCE_NAREFERENCE_H
+#define SNNC_TESTS_REFERENCE_NAREFERENCE_H
+
+#include <cstdint>
+#include <vector>
+
+namespace snnref {
+
+using Vec = std::vector<float>;
+
+struct Neuron {
+  float tauM = 5.0f, tauS = 2.0f, theta = 1.0f, clip = 10.0f;
+};
+
+/// Section 1: a[t] = (1 - 1/tau_s) a[t-1] + x * (1/tau_s), x repeated.
+Vec encodeCurrent(float tauS, int T, int n, const Vec &x);
+/// Section 1: the PSC kernel on spikes.
+Vec psc(float tauS, int T, int n, const Vec &s);
+/// Section 1: u (pre-reset) and s of LIF neurons driven by c.
+void lif(const Neuron &p, int T, int n, const Vec &c, Vec &u, Vec &s);
+/// Eq. (7): e[T-1] = g[T-1], e[t] = g[t] + (1 - 1/tau_s) e[t+1].
+Vec errorScan(float tauS, int T, int n, const Vec &g);
+/// Section 3, literally: delta = dL/dc of a LIF layer under SNS.
+Vec naBackwardSNS(const Neuron &p, int T, int n, const Vec &e, const Vec &c,
+                  const Vec &u, const Vec &s);
+
+/// c[m, o] = sum_i W[o, i] a[m, i]  (m < rows = T * B).
+Vec dense(int rows, int in, int out, const Vec &a, const Vec &w);
+/// Eq. (9): g[m, i] = sum_o W[o, i] delta[m, o].
+Vec denseGradInput(int rows, int in, int out, const Vec &delta, const Vec &w);
+/// Eq. (10): dW[o, i] = sum_m a[m, i] delta[m, o].
+Vec denseGradWeight(int rows, int in, int out, const Vec &a, const Vec &delta);
+
+/// Section 2: d[t, b, k] = (labels[b] == k).
+Vec targetSpikes(int T, int batch, int classes, const std::vector<int32_t> &l);
+/// Section 2: Van Rossum loss; g = a - (sigma * d).
+float vanRossum(float tauS, int T, int n, const Vec &a, const Vec &d, Vec &g);
+
+struct AdamW {
+  float beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f, weightDecay = 0.01f;
+};
+/// torch.optim.AdamW at 1-based `step`, in place.
+void adamw(const AdamW &o, int64_t step, float lr, Vec &p, const Vec &g, Vec &m,
+           Vec &v);
+
+/// One NA training step of an MLP (dense + LIF + PSC layers, current input,
+/// Van Rossum loss, AdamW), as NA_SPEC sections 1-3 and 5 describe it.
+struct MLPStep {
+  int T = 5, batch = 2;
+  std::vector<int> sizes; // input, hidden..., classes
+  Neuron neuron;
+  AdamW opt;
+  // In: weights [out, in] per layer, m, v, step, lr, x [B, in], labels [B].
+  // Out: updated weights, m, v; loss; output spikes [T, B, classes]; and,
+  // for margin checks, every layer's potentials.
+  float run(std::vector<Vec> &w, std::vector<Vec> &m, std::vector<Vec> &v,
+            int64_t step, float lr, const Vec &x,
+            const std::vector<int32_t> &labels, Vec &outSpikes,
+            std::vector<Vec> *potentials = nullptr) const;
+};
+
+} // namespace snnref
+
+#endif
