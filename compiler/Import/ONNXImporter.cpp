@@ -1,0 +1,642 @@
+//===- ONNXImporter.cpp - ONNX models -> the snn dialect --------------------===//
+#include "compiler/Import/ONNXImporter.h"
+#include "compiler/Import/SNNSchemas.h"
+
+#include "dialects/SNN/IR/SNNOps.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/Verifier.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+
+#include <onnx/checker.h>
+#include <onnx/defs/parser.h>
+#include <onnx/defs/tensor_proto_util.h>
+#include <onnx/onnx_pb.h>
+#include <onnx/shape_inference/implementation.h>
+
+#include <cmath>
+#include <map>
+#include <cctype>
+#include <regex>
+#include <set>
+#include <sstream>
+
+using namespace mlir;
+namespace onnx = ONNX_NAMESPACE;
+
+namespace {
+
+/// An import error: the message is complete, one line.
+struct ImportError {
+  std::string message;
+};
+
+[[noreturn]] void fail(const std::string &message) { throw ImportError{message}; }
+
+std::string oneLine(std::string s) {
+  for (char &c : s)
+    if (c == '\n' || c == '\r')
+      c = ' ';
+  while (!s.empty() && s.back() == ' ')
+    s.pop_back();
+  return s;
+}
+
+struct NodeContext {
+  const onnx::NodeProto &node;
+  int index;
+  std::string where() const {
+    std::ostringstream os;
+    os << "node '" << (node.name().empty() ? "<unnamed>" : node.name())
+       << "' (#" << index << ", " << node.op_type() << ")";
+    return os.str();
+  }
+  [[noreturn]] void error(const std::string &m) const {
+    fail(where() + ": " + m);
+  }
+  const onnx::AttributeProto *attr(const std::string &name) const {
+    for (const auto &a : node.attribute())
+      if (a.name() == name)
+        return &a;
+    return nullptr;
+  }
+  float getFloat(const std::string &name, float def) const {
+    auto *a = attr(name);
+    if (!a)
+      return def;
+    if (a->type() != onnx::AttributeProto::FLOAT)
+      error("attribute '" + name + "' must be a float");
+    return a->f();
+  }
+  int64_t getInt(const std::string &name, std::optional<int64_t> def) const {
+    auto *a = attr(name);
+    if (!a) {
+      if (!def)
+        error("missing required attribute '" + name + "'");
+      return *def;
+    }
+    if (a->type() != onnx::AttributeProto::INT)
+      error("attribute '" + name + "' must be an int");
+    return a->i();
+  }
+  std::vector<int64_t> getInts(const std::string &name,
+                               std::vector<int64_t> def) const {
+    auto *a = attr(name);
+    if (!a)
+      return def;
+    if (a->type() != onnx::AttributeProto::INTS)
+      error("attribute '" + name + "' must be a list of ints");
+    return {a->ints().begin(), a->ints().end()};
+  }
+  float tau(const std::string &name, float def) const {
+    float v = getFloat(name, def);
+    if (!(v > 1.0f))
+      error("attribute '" + name + "' must be > 1, got " + std::to_string(v));
+    return v;
+  }
+  float positive(const std::string &name, float def) const {
+    float v = getFloat(name, def);
+    if (!(v > 0.0f))
+      error("attribute '" + name + "' must be > 0, got " + std::to_string(v));
+    return v;
+  }
+  void arity(int inputs, int outputs) const {
+    if (node.input_size() < inputs)
+      error("expects " + std::to_string(inputs) + " inputs, got " +
+            std::to_string(node.input_size()));
+    if (node.output_size() < outputs)
+      error("expects " + std::to_string(outputs) + " outputs, got " +
+            std::to_string(node.output_size()));
+  }
+};
+
+std::string shapeStr(ArrayRef<int64_t> s) {
+  std::ostringstream os;
+  os << "[";
+  for (size_t i = 0; i < s.size(); ++i)
+    os << (i ? ", " : "") << s[i];
+  os << "]";
+  return os.str();
+}
+
+class Importer {
+public:
+  Importer(MLIRContext &ctx, const onnx::ModelProto &model)
+      : ctx(ctx), b(&ctx), model(model) {}
+
+  OwningOpRef<ModuleOp> run();
+
+private:
+  RankedTensorType f32(ArrayRef<int64_t> shape) {
+    return RankedTensorType::get(shape, b.getF32Type());
+  }
+  /// The snn value of an ONNX name; `t` tells whether it is time-major.
+  Value lookup(const NodeContext &n, const std::string &name) {
+    auto it = values.find(name);
+    if (it == values.end())
+      n.error("input '" + name +
+              "' is not produced by an earlier node, a graph input or an "
+              "initializer (nodes must be in topological order, without "
+              "cycles)");
+    return it->second;
+  }
+  void define(const NodeContext &n, const std::string &name, Value v) {
+    if (name.empty())
+      return;
+    if (!values.emplace(name, v).second)
+      n.error("output '" + name + "' is already defined (names must be unique)");
+  }
+  RankedTensorType timeMajor(const NodeContext &n, Value v,
+                             const std::string &name, int64_t rank = -1) {
+    auto t = dyn_cast<RankedTensorType>(v.getType());
+    if (!t || t.getRank() < 2 || !isTimeMajor.count(v.getAsOpaquePointer()))
+      n.error("input '" + name +
+              "' must be an activation with a time axis (the output of an "
+              "ai.snn encoding or of a layer after it)");
+    if (rank >= 0 && t.getRank() != rank + 1)
+      n.error("input '" + name + "' must have rank " + std::to_string(rank) +
+              " ([T*B, ...]), got " + std::to_string(t.getRank() - 1));
+    return t;
+  }
+  void markTimeMajor(Value v) { isTimeMajor.insert(v.getAsOpaquePointer()); }
+  Value param(const NodeContext &n, const std::string &name,
+              ArrayRef<int64_t> expectRank4Or2);
+  Location loc(const NodeContext &n) {
+    return NameLoc::get(b.getStringAttr(n.node.name().empty()
+                                            ? n.node.op_type()
+                                            : n.node.name()));
+  }
+  void importNode(const NodeContext &n);
+
+  MLIRContext &ctx;
+  OpBuilder b;
+  const onnx::ModelProto &model;
+  func::FuncOp forward;
+  std::map<std::string, Value> values;
+  std::map<std::string, const onnx::TensorProto *> initializers;
+  llvm::DenseSet<void *> isTimeMajor;
+  /// Graph-input shapes by name (weights may be typed graph inputs).
+  std::map<std::string, std::vector<int64_t>> inputShapes;
+  int64_t steps = -1;
+  Value lossValue, rngKey;
+  std::vector<std::pair<std::string, Value>> paramArgs;
+};
+
+Value Importer::param(const NodeContext &n, const std::string &name,
+                      ArrayRef<int64_t> shape) {
+  if (auto it = values.find(name); it != values.end()) {
+    if (cast<RankedTensorType>(it->second.getType()).getShape() != shape)
+      n.error("weight '" + name + "' is used with shape " + shapeStr(shape) +
+              " but is " +
+              shapeStr(cast<RankedTensorType>(it->second.getType()).getShape()));
+    return it->second;
+  }
+  Block &entry = forward.getBody().front();
+  unsigned idx = paramArgs.size();
+  BlockArgument arg = entry.insertArgument(idx, f32(shape), forward.getLoc());
+  SmallVector<Type> inputs(entry.getArgumentTypes());
+  forward.setType(b.getFunctionType(inputs, forward.getResultTypes()));
+  forward.setArgAttr(idx, "snn.param", b.getUnitAttr());
+  forward.setArgAttr(idx, "snn.name", b.getStringAttr(name));
+  if (auto it = initializers.find(name); it != initializers.end()) {
+    const onnx::TensorProto *t = it->second;
+    std::vector<int64_t> dims(t->dims().begin(), t->dims().end());
+    if (dims != std::vector<int64_t>(shape.begin(), shape.end()))
+      n.error("initializer '" + name + "' has shape " + shapeStr(dims) +
+              " but the layer needs " + shapeStr(shape));
+    if (t->data_type() != onnx::TensorProto::FLOAT)
+      n.error("initializer '" + name + "' must be float32");
+    std::vector<float> data = onnx::ParseData<float>(t);
+    if (static_cast<int64_t>(data.size()) != RankedTensorType(f32(shape)).getNumElements())
+      n.error("initializer '" + name + "' holds " + std::to_string(data.size()) +
+              " values for shape " + shapeStr(shape));
+    forward.setArgAttr(idx, "snn.init",
+                       DenseElementsAttr::get(f32(shape), ArrayRef<float>(data)));
+  }
+  paramArgs.push_back({name, arg});
+  values[name] = arg;
+  return arg;
+}
+
+void Importer::importNode(const NodeContext &n) {
+  const onnx::NodeProto &node = n.node;
+  const std::string &op = node.op_type();
+  const std::string &domain = node.domain();
+  Location l = loc(n);
+  auto in = [&](int i) { return lookup(n, node.input(i)); };
+  auto out = [&](int i, Value v, bool time = true) {
+    if (time)
+      markTimeMajor(v);
+    define(n, node.output(i), v);
+  };
+
+  if (domain == "ai.snn") {
+    if (op == "EncodeCurrent") {
+      n.arity(1, 1);
+      int64_t t = n.getInt("T", std::nullopt);
+      if (t < 1)
+        n.error("attribute 'T' must be >= 1, got " + std::to_string(t));
+      if (steps >= 0 && steps != t)
+        n.error("T = " + std::to_string(t) + " disagrees with T = " +
+                std::to_string(steps) + " elsewhere in the model");
+      steps = t;
+      Value x = in(0);
+      auto xt = cast<RankedTensorType>(x.getType());
+      SmallVector<int64_t> shape{t};
+      llvm::append_range(shape, xt.getShape());
+      out(0, snn::EncodeCurrentOp::create(b, l, f32(shape), x,
+                                          b.getF32FloatAttr(n.tau("tau_s", 2))));
+    } else if (op == "EncodeEvents") {
+      n.arity(1, 1);
+      Value s = in(0);
+      timeMajor(n, s, node.input(0));
+      out(0, snn::EncodeEventsOp::create(b, l, s.getType(), s,
+                                         b.getF32FloatAttr(n.tau("tau_s", 2))));
+    } else if (op == "LIF") {
+      n.arity(1, 2);
+      Value c = in(0);
+      timeMajor(n, c, node.input(0));
+      auto lif = snn::LIFOp::create(
+          b, l, c.getType(), c.getType(), c,
+          b.getF32FloatAttr(n.tau("tau_m", 5)),
+          b.getF32FloatAttr(n.positive("threshold", 1)));
+      out(0, lif.getPotential());
+      out(1, lif.getSpikes());
+    } else if (op == "PSC") {
+      n.arity(1, 1);
+      Value s = in(0);
+      timeMajor(n, s, node.input(0));
+      out(0, snn::PSCOp::create(b, l, s.getType(), s,
+                                b.getF32FloatAttr(n.tau("tau_s", 2))));
+    } else if (op == "SumPool") {
+      n.arity(1, 1);
+      Value a = in(0);
+      auto t = timeMajor(n, a, node.input(0), 4);
+      auto k = n.getInts("kernel_shape", {});
+      if (k.size() != 2 || k[0] < 1 || k[1] < 1)
+        n.error("attribute 'kernel_shape' must be [kh, kw] with entries >= 1");
+      float scale = n.positive("scale", 1.0f);
+      SmallVector<int64_t> shape(t.getShape());
+      shape[3] /= k[0];
+      shape[4] /= k[1];
+      out(0, snn::PoolOp::create(b, l, f32(shape), snn::PoolKind::sum, a, k,
+                                 llvm::APFloat(scale)));
+    } else if (op == "TargetSpikes") {
+      n.arity(1, 1);
+      int64_t t = n.getInt("T", std::nullopt);
+      int64_t classes = n.getInt("num_classes", std::nullopt);
+      if (t < 1 || classes < 1)
+        n.error("attributes 'T' and 'num_classes' must be >= 1");
+      if (steps >= 0 && steps != t)
+        n.error("T = " + std::to_string(t) + " disagrees with T = " +
+                std::to_string(steps) + " elsewhere in the model");
+      Value labels = in(0);
+      auto lt = dyn_cast<RankedTensorType>(labels.getType());
+      if (!lt || lt.getRank() != 1 || !lt.getElementType().isInteger(32))
+        n.error("input '" + node.input(0) + "' must be int32 labels [B]");
+      out(0, snn::TargetSpikesOp::create(
+                 b, l, f32({t, lt.getDimSize(0), classes}), labels));
+    } else if (op == "VanRossumLoss" || op == "SpikeCountLoss") {
+      n.arity(2, 1);
+      Value a = in(0), d = in(1);
+      timeMajor(n, a, node.input(0));
+      if (a.getType() != d.getType())
+        n.error("output " +
+                shapeStr(cast<RankedTensorType>(a.getType()).getShape()) +
+                " and desired " +
+                shapeStr(cast<RankedTensorType>(d.getType()).getShape()) +
+                " spike trains disagree");
+      Operation *loss =
+          op == "VanRossumLoss"
+              ? snn::VanRossumLossOp::create(
+                    b, l, b.getF32Type(), a.getType(), a, d,
+                    b.getF32FloatAttr(n.tau("tau_s", 2)))
+                    .getOperation()
+              : snn::SpikeCountLossOp::create(b, l, b.getF32Type(),
+                                              a.getType(), a, d)
+                    .getOperation();
+      out(0, loss->getResult(0), false);
+    } else {
+      n.error("unknown op 'ai.snn." + op + "'");
+    }
+    return;
+  }
+  if (!domain.empty() && domain != "ai.onnx")
+    n.error("unknown op domain '" + domain + "'");
+
+  if (op == "Gemm") {
+    n.arity(2, 1);
+    if (node.input_size() > 2 && !node.input(2).empty())
+      n.error("a bias (input C) is not supported: NA layers have none");
+    if (n.getInt("transB", 0) != 1 || n.getInt("transA", 0) != 0 ||
+        n.getFloat("alpha", 1.0f) != 1.0f)
+      n.error("dense layers are Gemm(a, W) with transB = 1, transA = 0, "
+              "alpha = 1 (W is [out, in])");
+    Value a = in(0);
+    auto t = timeMajor(n, a, node.input(0), 2);
+    auto init = initializers.find(node.input(1));
+    int64_t outFeatures = -1;
+    if (init != initializers.end() && init->second->dims_size() == 2)
+      outFeatures = init->second->dims(0);
+    else if (auto it = values.find(node.input(1)); it != values.end())
+      outFeatures = cast<RankedTensorType>(it->second.getType()).getDimSize(0);
+    else if (auto it = inputShapes.find(node.input(1));
+             it != inputShapes.end() && it->second.size() == 2) {
+      outFeatures = it->second[0];
+      if (it->second[1] != t.getDimSize(2))
+        n.error("input has " + std::to_string(t.getDimSize(2)) +
+                " features but weight '" + node.input(1) + "' expects " +
+                std::to_string(it->second[1]));
+    }
+    if (outFeatures < 1)
+      n.error("weight '" + node.input(1) +
+              "' needs a static shape [out, in] (an initializer or a typed "
+              "graph input)");
+    if (init != initializers.end() && init->second->dims(1) != t.getDimSize(2))
+      n.error("input has " + std::to_string(t.getDimSize(2)) +
+              " features but weight '" + node.input(1) + "' expects " +
+              std::to_string(init->second->dims(1)));
+    Value w = param(n, node.input(1), {outFeatures, t.getDimSize(2)});
+    out(0, snn::DenseOp::create(
+               b, l, f32({t.getDimSize(0), t.getDimSize(1), outFeatures}), a,
+               w));
+  } else if (op == "Conv") {
+    n.arity(2, 1);
+    if (node.input_size() > 2 && !node.input(2).empty())
+      n.error("a bias (input B) is not supported: NA layers have none");
+    if (n.getInt("group", 1) != 1)
+      n.error("only group = 1 is supported");
+    for (int64_t d : n.getInts("dilations", {1, 1}))
+      if (d != 1)
+        n.error("only dilations = 1 are supported");
+    Value a = in(0);
+    auto t = timeMajor(n, a, node.input(0), 4);
+    std::vector<int64_t> wshape;
+    if (auto it = initializers.find(node.input(1)); it != initializers.end())
+      wshape.assign(it->second->dims().begin(), it->second->dims().end());
+    else if (auto it = inputShapes.find(node.input(1)); it != inputShapes.end())
+      wshape = it->second;
+    if (wshape.size() != 4)
+      n.error("weight '" + node.input(1) + "' must be [O, C, KH, KW]");
+    if (wshape[1] != t.getDimSize(2))
+      n.error("input has " + std::to_string(t.getDimSize(2)) +
+              " channels but weight '" + node.input(1) + "' expects " +
+              std::to_string(wshape[1]));
+    auto k = n.getInts("kernel_shape", {wshape[2], wshape[3]});
+    if (k.size() != 2 || k[0] != wshape[2] || k[1] != wshape[3])
+      n.error("attribute 'kernel_shape' disagrees with the weight shape");
+    auto strides = n.getInts("strides", {1, 1});
+    auto pads = n.getInts("pads", {0, 0, 0, 0});
+    if (strides.size() != 2 || strides[0] < 1 || strides[1] < 1)
+      n.error("attribute 'strides' must be [sh, sw] with entries >= 1");
+    if (pads.size() != 4 || pads[0] != pads[2] || pads[1] != pads[3] ||
+        pads[0] < 0 || pads[1] < 0)
+      n.error("attribute 'pads' must be symmetric [ph, pw, ph, pw] >= 0");
+    if (n.attr("auto_pad") && n.attr("auto_pad")->s() != "NOTSET")
+      n.error("attribute 'auto_pad' is not supported; give 'pads'");
+    int64_t oh = snn::convOutputSize(t.getDimSize(3), k[0], strides[0], pads[0]);
+    int64_t ow = snn::convOutputSize(t.getDimSize(4), k[1], strides[1], pads[1]);
+    if (oh < 1 || ow < 1)
+      n.error("the kernel does not fit the input " +
+              shapeStr(t.getShape().drop_front(2)));
+    Value w = param(n, node.input(1), wshape);
+    out(0, snn::Conv2dOp::create(
+               b, l, f32({t.getDimSize(0), t.getDimSize(1), wshape[0], oh, ow}),
+               a, w, b.getDenseI64ArrayAttr(strides),
+               b.getDenseI64ArrayAttr({pads[0], pads[1]})));
+  } else if (op == "AveragePool") {
+    n.arity(1, 1);
+    Value a = in(0);
+    auto t = timeMajor(n, a, node.input(0), 4);
+    auto k = n.getInts("kernel_shape", {});
+    if (k.size() != 2 || k[0] < 1 || k[1] < 1)
+      n.error("attribute 'kernel_shape' must be [kh, kw] with entries >= 1");
+    if (n.getInts("strides", k) != k)
+      n.error("only strides equal to kernel_shape are supported");
+    for (int64_t p : n.getInts("pads", {0, 0, 0, 0}))
+      if (p != 0)
+        n.error("padding is not supported for pooling");
+    SmallVector<int64_t> shape(t.getShape());
+    shape[3] /= k[0];
+    shape[4] /= k[1];
+    out(0, snn::PoolOp::create(b, l, f32(shape), snn::PoolKind::avg, a, k,
+                               llvm::APFloat(1.0f)));
+  } else if (op == "Flatten") {
+    n.arity(1, 1);
+    if (n.getInt("axis", 1) != 1)
+      n.error("only axis = 1 is supported");
+    Value a = in(0);
+    auto t = timeMajor(n, a, node.input(0));
+    int64_t features = 1;
+    for (int64_t d : t.getShape().drop_front(2))
+      features *= d;
+    out(0, snn::FlattenOp::create(
+               b, l, f32({t.getDimSize(0), t.getDimSize(1), features}), a));
+  } else if (op == "Dropout") {
+    n.arity(1, 1);
+    Value a = in(0);
+    auto t = timeMajor(n, a, node.input(0));
+    float rate = 0.5f;
+    if (node.input_size() > 1 && !node.input(1).empty()) {
+      auto it = initializers.find(node.input(1));
+      if (it == initializers.end())
+        n.error("the dropout ratio must be an initializer");
+      rate = onnx::ParseData<float>(it->second).at(0);
+    }
+    if (!(rate >= 0.0f && rate < 1.0f))
+      n.error("the dropout ratio must be in [0, 1), got " + std::to_string(rate));
+    if (!rngKey) {
+      Block &entry = forward.getBody().front();
+      rngKey = entry.addArgument(b.getI64Type(), forward.getLoc());
+      SmallVector<Type> inputs(entry.getArgumentTypes());
+      forward.setType(b.getFunctionType(inputs, forward.getResultTypes()));
+      forward.setArgAttr(entry.getNumArguments() - 1, "snn.name",
+                         b.getStringAttr("dropout_key"));
+    }
+    auto drop = snn::DropoutOp::create(
+        b, l, t, f32(t.getShape().drop_front()), a, rngKey,
+        b.getF32FloatAttr(rate));
+    out(0, drop.getResult());
+  } else if (op == "Identity") {
+    n.arity(1, 1);
+    Value a = in(0);
+    out(0, a, isTimeMajor.count(a.getAsOpaquePointer()));
+  } else {
+    n.error("unsupported op '" + op +
+            "' (supported: Conv, Gemm, AveragePool, Flatten, Dropout, "
+            "Identity and the ai.snn ops)");
+  }
+}
+
+} // namespace
+
+OwningOpRef<ModuleOp> Importer::run() {
+  const onnx::GraphProto &g = model.graph();
+  for (const auto &opset : model.opset_import()) {
+    if (opset.domain().empty() || opset.domain() == "ai.onnx") {
+      if (opset.version() < 13 || opset.version() > 17)
+        fail("unsupported opset ai.onnx " + std::to_string(opset.version()) +
+             " (snnc reads opsets 13 to 17)");
+    } else if (opset.domain() == "ai.snn") {
+      if (opset.version() != 1)
+        fail("unsupported opset ai.snn " + std::to_string(opset.version()) +
+             " (snnc reads version 1)");
+    } else {
+      fail("unknown op domain '" + opset.domain() + "' in opset_import");
+    }
+  }
+  if (g.output_size() != 2)
+    fail("the graph must have two outputs (the loss and the output spikes), "
+         "got " + std::to_string(g.output_size()));
+  for (const auto &t : g.initializer())
+    if (!initializers.emplace(t.name(), &t).second)
+      fail("initializer '" + t.name() + "' is defined twice");
+
+  auto module = ModuleOp::create(b.getUnknownLoc());
+  b.setInsertionPointToEnd(module.getBody());
+  forward = func::FuncOp::create(b, b.getUnknownLoc(), "forward",
+                                 b.getFunctionType({}, {}));
+  Block *entry = forward.addEntryBlock();
+  b.setInsertionPointToEnd(entry);
+
+  inputShapes.clear();
+  for (const auto &input : g.input()) {
+    if (initializers.count(input.name()))
+      continue;
+    const auto &tt = input.type().tensor_type();
+    std::vector<int64_t> shape;
+    for (const auto &d : tt.shape().dim()) {
+      if (!d.has_dim_value() || d.dim_value() < 1)
+        fail("graph input '" + input.name() +
+             "' needs a static shape (compile with a fixed batch size)");
+      shape.push_back(d.dim_value());
+    }
+    inputShapes[input.name()] = shape;
+  }
+  // Data inputs: graph inputs that no Conv/Gemm uses as its weight.
+  std::set<std::string> weightNames;
+  for (const auto &node : g.node())
+    if ((node.op_type() == "Conv" || node.op_type() == "Gemm") &&
+        node.input_size() > 1)
+      weightNames.insert(node.input(1));
+  for (const auto &input : g.input()) {
+    if (initializers.count(input.name()) || weightNames.count(input.name()))
+      continue;
+    int et = input.type().tensor_type().elem_type();
+    Type elt;
+    if (et == onnx::TensorProto::FLOAT)
+      elt = b.getF32Type();
+    else if (et == onnx::TensorProto::INT32)
+      elt = b.getI32Type();
+    else
+      fail("graph input '" + input.name() + "' must be float32 or int32");
+    BlockArgument arg = entry->addArgument(
+        RankedTensorType::get(inputShapes[input.name()], elt), forward.getLoc());
+    SmallVector<Type> types(entry->getArgumentTypes());
+    forward.setType(b.getFunctionType(types, {}));
+    forward.setArgAttr(arg.getArgNumber(), "snn.name",
+                       b.getStringAttr(input.name()));
+    if (!values.emplace(input.name(), arg).second)
+      fail("graph input '" + input.name() + "' is defined twice");
+  }
+
+  for (int i = 0; i < g.node_size(); ++i)
+    importNode(NodeContext{g.node(i), i});
+
+  auto result = [&](int i) -> Value {
+    auto it = values.find(g.output(i).name());
+    if (it == values.end())
+      fail("graph output '" + g.output(i).name() + "' is never produced");
+    return it->second;
+  };
+  Value o0 = result(0), o1 = result(1);
+  Value loss = o0.getType().isF32() ? o0 : o1;
+  Value spikes = loss == o0 ? o1 : o0;
+  if (!loss.getType().isF32() || !isa<RankedTensorType>(spikes.getType()))
+    fail("the graph outputs must be the loss (from VanRossumLoss or "
+         "SpikeCountLoss) and the output spikes");
+  func::ReturnOp::create(b, b.getUnknownLoc(), ValueRange{loss, spikes});
+  SmallVector<Type> types(entry->getArgumentTypes());
+  forward.setType(b.getFunctionType(types, {loss.getType(), spikes.getType()}));
+
+  for (const auto &prop : model.metadata_props()) {
+    llvm::StringRef key(prop.key());
+    if (!key.starts_with("snn."))
+      continue;
+    double v;
+    if (!llvm::StringRef(prop.value()).getAsDouble(v))
+      forward->setAttr(key, b.getF32FloatAttr(static_cast<float>(v)));
+    else
+      forward->setAttr(key, b.getStringAttr(prop.value()));
+  }
+  if (failed(mlir::verify(module))) {
+    module->destroy();
+    fail("the imported model does not verify (see the diagnostic above)");
+  }
+  return OwningOpRef<ModuleOp>(module);
+}
+
+OwningOpRef<ModuleOp> mlir::snn::importONNX(llvm::StringRef bytes, bool text,
+                                            MLIRContext &ctx,
+                                            std::string &error) {
+  snnc::onnx_schemas::registerSNNDomain();
+  onnx::ModelProto model;
+  try {
+    if (bytes.empty())
+      fail("the file is empty");
+    if (text) {
+      std::string source(bytes);
+      onnx::OnnxParser parser(source.c_str());
+      auto status = parser.Parse(model);
+      if (!status.IsOK()) {
+        std::string m = status.ErrorMessage();
+        std::smatch pos;
+        std::regex re("line: ([0-9]+) column: ([0-9]+)");
+        std::string detail = m.substr(m.rfind('\n') == std::string::npos
+                                          ? 0
+                                          : m.rfind('\n') + 1);
+        if (std::regex_search(m, pos, re))
+          fail(pos[1].str() + ":" + pos[2].str() + ": " + oneLine(detail));
+        fail(oneLine(m));
+      }
+    } else if (!model.ParseFromArray(bytes.data(),
+                                     static_cast<int>(bytes.size()))) {
+      fail("not a valid ONNX protobuf (truncated or corrupted bytes)");
+    }
+    try {
+      onnx::checker::check_model(model);
+      onnx::ShapeInferenceOptions options{true, 1, false};
+      onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(),
+                                         options);
+    } catch (const std::exception &e) {
+      fail("invalid model: " + oneLine(e.what()));
+    }
+    Importer importer(ctx, model);
+    return importer.run();
+  } catch (const ImportError &e) {
+    error = e.message;
+  } catch (const std::exception &e) {
+    error = oneLine(e.what());
+  }
+  return nullptr;
+}
+
+OwningOpRef<ModuleOp> mlir::snn::importONNXFile(llvm::StringRef path,
+                                                MLIRContext &ctx) {
+  auto buffer = llvm::MemoryBuffer::getFile(path);
+  if (!buffer) {
+    llvm::errs() << "snnc: error: " << path << ": "
+                 << buffer.getError().message() << "\n";
+    return nullptr;
+  }
+  std::string error;
+  bool text = llvm::sys::path::extension(path) == ".onnxtxt";
+  auto module = importONNX((*buffer)->getBuffer(), text, ctx, error);
+  if (!module)
+    llvm::errs() << "snnc: error: " << path
+                 << (!error.empty() && std::isdigit(error[0]) ? ":" : ": ")
+                 << error << "\n";
+  return module;
+}

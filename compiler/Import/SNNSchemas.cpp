@@ -1,0 +1,152 @@
+//===- SNNSchemas.cpp - the ai.snn ONNX operator domain ---------------------===//
+#include "compiler/Import/SNNSchemas.h"
+
+#include <onnx/defs/schema.h>
+#include <onnx/defs/shape_inference.h>
+
+#include <mutex>
+
+using namespace ONNX_NAMESPACE;
+
+namespace {
+
+const char *kDomain = "ai.snn";
+
+OpSchema base(const char *name, const char *doc) {
+  OpSchema s(name, __FILE__, __LINE__);
+  s.SetDomain(kDomain).SinceVersion(1).SetDoc(doc).TypeConstraint(
+      "T", {"tensor(float)"}, "Activations are float32.");
+  return s;
+}
+
+/// Output k has the element type and shape of input 0.
+void sameAsInput(InferenceContext &ctx, size_t outputs) {
+  for (size_t k = 0; k < outputs; ++k) {
+    propagateElemTypeFromInputToOutput(ctx, 0, k);
+    if (hasInputShape(ctx, 0))
+      propagateShapeFromInputToOutput(ctx, 0, k);
+  }
+}
+
+/// [B, ...] -> [T*B, ...]
+void timeExpanded(InferenceContext &ctx, int64_t steps) {
+  if (!hasInputShape(ctx, 0))
+    return;
+  const TensorShapeProto &in = getInputShape(ctx, 0);
+  TensorShapeProto *out = getOutputShape(ctx, 0);
+  for (int i = 0; i < in.dim_size(); ++i) {
+    auto *d = out->add_dim();
+    if (in.dim(i).has_dim_value())
+      d->set_dim_value(i == 0 ? in.dim(i).dim_value() * steps
+                              : in.dim(i).dim_value());
+  }
+}
+
+void registerAll() {
+  OpSchemaRegistry::DomainToVersionRange::Instance().AddDomainToVersion(
+      kDomain, 1, 1);
+  RegisterSchema(
+      base("EncodeCurrent",
+           "Repeats a real-valued input over T steps through the PSC kernel.")
+          .Input(0, "x", "[B, ...]", "T")
+          .Output(0, "a", "[T*B, ...]", "T")
+          .Attr("T", "Number of time steps", AttributeProto::INT)
+          .Attr("tau_s", "PSC time constant (> 1)", AttributeProto::FLOAT, 2.0f)
+          .TypeAndShapeInferenceFunction([](InferenceContext &ctx) {
+            propagateElemTypeFromInputToOutput(ctx, 0, 0);
+            timeExpanded(ctx, getAttribute(ctx, "T", 1));
+          }));
+  RegisterSchema(
+      base("EncodeEvents", "Binned events through the PSC kernel.")
+          .Input(0, "s", "[T*B, ...] event counts", "T")
+          .Output(0, "a", "[T*B, ...]", "T")
+          .Attr("tau_s", "PSC time constant (> 1)", AttributeProto::FLOAT, 2.0f)
+          .TypeAndShapeInferenceFunction(
+              [](InferenceContext &ctx) { sameAsInput(ctx, 1); }));
+  RegisterSchema(
+      base("LIF", "Leaky integrate-and-fire neurons (NA_SPEC section 1).")
+          .Input(0, "c", "synaptic input [T*B, ...]", "T")
+          .Output(0, "potential", "pre-reset membrane potential", "T")
+          .Output(1, "spikes", "0/1 spikes", "T")
+          .Attr("tau_m", "membrane time constant (> 1)", AttributeProto::FLOAT,
+                5.0f)
+          .Attr("threshold", "firing threshold (> 0)", AttributeProto::FLOAT,
+                1.0f)
+          .TypeAndShapeInferenceFunction(
+              [](InferenceContext &ctx) { sameAsInput(ctx, 2); }));
+  RegisterSchema(
+      base("PSC", "First-order post-synaptic current kernel.")
+          .Input(0, "s", "spikes [T*B, ...]", "T")
+          .Output(0, "a", "PSC [T*B, ...]", "T")
+          .Attr("tau_s", "PSC time constant (> 1)", AttributeProto::FLOAT, 2.0f)
+          .TypeAndShapeInferenceFunction(
+              [](InferenceContext &ctx) { sameAsInput(ctx, 1); }));
+  RegisterSchema(
+      base("SumPool", "Scaled sum pooling of PSCs, stride = kernel.")
+          .Input(0, "a", "[T*B, C, H, W]", "T")
+          .Output(0, "p", "[T*B, C, H/kh, W/kw]", "T")
+          .Attr("kernel_shape", "[kh, kw]", AttributeProto::INTS)
+          .Attr("scale", "factor (> 0)", AttributeProto::FLOAT, 1.0f)
+          .TypeAndShapeInferenceFunction([](InferenceContext &ctx) {
+            propagateElemTypeFromInputToOutput(ctx, 0, 0);
+            std::vector<int64_t> k;
+            if (!getRepeatedAttribute(ctx, "kernel_shape", k) || k.size() != 2)
+              fail_shape_inference("SumPool needs kernel_shape = [kh, kw]");
+            if (k[0] < 1 || k[1] < 1)
+              fail_shape_inference("SumPool kernel_shape entries must be >= 1");
+            if (!hasInputShape(ctx, 0))
+              return;
+            const TensorShapeProto &in = getInputShape(ctx, 0);
+            if (in.dim_size() != 4)
+              fail_shape_inference("SumPool input must be [N, C, H, W]");
+            TensorShapeProto *out = getOutputShape(ctx, 0);
+            for (int i = 0; i < 4; ++i) {
+              auto *d = out->add_dim();
+              if (in.dim(i).has_dim_value())
+                d->set_dim_value(i < 2 ? in.dim(i).dim_value()
+                                       : in.dim(i).dim_value() / k[i - 2]);
+            }
+          }));
+  RegisterSchema(
+      OpSchema("TargetSpikes", __FILE__, __LINE__)
+          .SetDomain(kDomain)
+          .SinceVersion(1)
+          .SetDoc("Desired spike trains: the label's neuron fires every step.")
+          .Input(0, "labels", "[B] class indices", "tensor(int32)")
+          .Output(0, "d", "[T*B, num_classes]", "tensor(float)")
+          .Attr("T", "Number of time steps", AttributeProto::INT)
+          .Attr("num_classes", "Output neurons", AttributeProto::INT)
+          .TypeAndShapeInferenceFunction([](InferenceContext &ctx) {
+            updateOutputElemType(ctx, 0, TensorProto::FLOAT);
+            if (!hasInputShape(ctx, 0))
+              return;
+            const TensorShapeProto &in = getInputShape(ctx, 0);
+            TensorShapeProto *out = getOutputShape(ctx, 0);
+            auto *n = out->add_dim();
+            if (in.dim_size() == 1 && in.dim(0).has_dim_value())
+              n->set_dim_value(in.dim(0).dim_value() *
+                               getAttribute(ctx, "T", 1));
+            out->add_dim()->set_dim_value(getAttribute(ctx, "num_classes", 1));
+          }));
+  for (const char *loss : {"VanRossumLoss", "SpikeCountLoss"}) {
+    OpSchema s = base(loss, "Spike-train loss; a scalar.");
+    s.Input(0, "a", "output PSC [T*B, N]", "T")
+        .Input(1, "d", "desired spikes [T*B, N]", "T")
+        .Output(0, "loss", "scalar", "T")
+        .TypeAndShapeInferenceFunction([](InferenceContext &ctx) {
+          propagateElemTypeFromInputToOutput(ctx, 0, 0);
+          getOutputShape(ctx, 0);
+        });
+    if (std::string(loss) == "VanRossumLoss")
+      s.Attr("tau_s", "kernel time constant (> 1)", AttributeProto::FLOAT,
+             2.0f);
+    RegisterSchema(s);
+  }
+}
+
+} // namespace
+
+void snnc::onnx_schemas::registerSNNDomain() {
+  static std::once_flag once;
+  std::call_once(once, registerAll);
+}

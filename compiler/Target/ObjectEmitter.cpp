@@ -1,0 +1,125 @@
+//===- ObjectEmitter.cpp - LLVM dialect -> LLVM IR -> object file ----------===//
+#include "compiler/Target/ObjectEmitter.h"
+
+#include "mlir/ExecutionEngine/OptUtils.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/IR/IRBuilder.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/raw_ostream.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/Target/TargetOptions.h"
+#include "llvm/TargetParser/Host.h"
+
+using namespace mlir;
+
+namespace {
+
+std::unique_ptr<llvm::TargetMachine> hostMachine(std::string &error) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
+  const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return nullptr;
+  std::string features;
+  for (auto &f : llvm::sys::getHostCPUFeatures())
+    features += (f.second ? "+" : "-") + f.first().str() + ",";
+  return std::unique_ptr<llvm::TargetMachine>(target->createTargetMachine(
+      triple, llvm::sys::getHostCPUName(), features, llvm::TargetOptions(),
+      llvm::Reloc::PIC_, std::nullopt, llvm::CodeGenOptLevel::Aggressive));
+}
+
+/// `snnc_<name>(void **args)`: calls `name` with *args[i] and stores the
+/// result in *args[n], like ExecutionEngine's packed interface.
+void addPackedWrapper(llvm::Module &m, llvm::StringRef name) {
+  llvm::Function *f = m.getFunction(name);
+  if (!f)
+    return;
+  llvm::LLVMContext &ctx = m.getContext();
+  auto *ptrTy = llvm::PointerType::get(ctx, 0);
+  auto *wrapper = llvm::Function::Create(
+      llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptrTy}, false),
+      llvm::GlobalValue::ExternalLinkage, ("snnc_" + name).str(), m);
+  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", wrapper));
+  llvm::Value *args = wrapper->getArg(0);
+  llvm::SmallVector<llvm::Value *> callArgs;
+  for (auto [i, param] : llvm::enumerate(f->args())) {
+    llvm::Value *slot = b.CreateLoad(
+        ptrTy, b.CreateConstGEP1_64(ptrTy, args, i));
+    callArgs.push_back(b.CreateLoad(param.getType(), slot));
+  }
+  llvm::Value *result = b.CreateCall(f, callArgs);
+  if (!result->getType()->isVoidTy()) {
+    llvm::Value *slot = b.CreateLoad(
+        ptrTy, b.CreateConstGEP1_64(ptrTy, args, f->arg_size()));
+    b.CreateStore(result, slot);
+  }
+  b.CreateRetVoid();
+}
+
+} // namespace
+
+std::unique_ptr<llvm::Module>
+mlir::snn::translateForHost(ModuleOp module, llvm::LLVMContext &ctx,
+                            const std::string &modelInfo, std::string &error) {
+  auto tm = hostMachine(error);
+  if (!tm)
+    return nullptr;
+  std::unique_ptr<llvm::Module> m = translateModuleToLLVMIR(module, ctx);
+  if (!m) {
+    error = "translation of the LLVM dialect to LLVM IR failed";
+    return nullptr;
+  }
+  m->setTargetTriple(tm->getTargetTriple());
+  m->setDataLayout(tm->createDataLayout());
+  addPackedWrapper(*m, "train_step");
+  addPackedWrapper(*m, "eval_step");
+  auto *info = llvm::ConstantDataArray::getString(ctx, modelInfo, true);
+  new llvm::GlobalVariable(*m, info->getType(), true,
+                           llvm::GlobalValue::ExternalLinkage, info,
+                           "snnc_model_info");
+  if (llvm::Error e = makeOptimizingTransformer(3, 0, tm.get())(m.get())) {
+    error = llvm::toString(std::move(e));
+    return nullptr;
+  }
+  return m;
+}
+
+LogicalResult mlir::snn::emitObjectFile(llvm::Module &module,
+                                        const std::string &path,
+                                        std::string &error) {
+  auto tm = hostMachine(error);
+  if (!tm)
+    return failure();
+  // Written next to the target and renamed: never a half-written object.
+  std::string tmp = path + ".tmp";
+  {
+    std::error_code ec;
+    llvm::raw_fd_ostream out(tmp, ec, llvm::sys::fs::OF_None);
+    if (ec) {
+      error = "cannot write '" + tmp + "': " + ec.message();
+      return failure();
+    }
+    llvm::legacy::PassManager pm;
+    if (tm->addPassesToEmitFile(pm, out, nullptr,
+                                llvm::CodeGenFileType::ObjectFile)) {
+      error = "the host target cannot emit object files";
+      return failure();
+    }
+    pm.run(module);
+    out.close();
+    if (out.has_error()) {
+      error = "cannot write '" + tmp + "': " + out.error().message();
+      out.clear_error();
+      return failure();
+    }
+  }
+  if (std::error_code ec = llvm::sys::fs::rename(tmp, path)) {
+    error = "cannot write '" + path + "': " + ec.message();
+    return failure();
+  }
+  return success();
+}

@@ -1,0 +1,29 @@
+//===- ObjectEmitter.h - LLVM dialect -> LLVM IR -> object file ---*- C++ -*-===//
+#ifndef SNNC_COMPILER_TARGET_OBJECTEMITTER_H
+#define SNNC_COMPILER_TARGET_OBJECTEMITTER_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/Module.h"
+
+#include <memory>
+#include <string>
+
+namespace mlir::snn {
+
+/// Translates a module in the LLVM dialect to LLVM IR for the host, adds the
+/// packed entry points `snnc_train_step(void **)` / `snnc_eval_step(void **)`
+/// (argument i is read from args[i], the f32 result written to args[n]) and
+/// the `snnc_model_info` string, and optimizes it at O3.
+std::unique_ptr<llvm::Module> translateForHost(ModuleOp module,
+                                               llvm::LLVMContext &ctx,
+                                               const std::string &modelInfo,
+                                               std::string &error);
+
+/// Writes `module` as a host object file with LLVM's TargetMachine.
+LogicalResult emitObjectFile(llvm::Module &module, const std::string &path,
+                             std::string &error);
+
+} // namespace mlir::snn
+
+#endif

@@ -1,0 +1,268 @@
+//===- snnc.cpp - the snn compiler driver -----------------------------------===//
+//
+//   snnc model.{onnx,onnxtxt,mlir} [-o trainer] [--emit=STAGE]
+//
+// STAGE: snn | train | selected | fused | loops | llvm | obj | exe (default).
+// Each stage stops the pipeline there and prints (or writes) the result, as
+// the Toy tutorial's `-emit=` action does.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/Import/ONNXImporter.h"
+#include "compiler/Pipelines/Pipelines.h"
+#include "compiler/Target/ModelInfo.h"
+#include "compiler/Target/ObjectEmitter.h"
+#include "dialects/SNN/IR/SNNDialect.h"
+
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Support/FileUtilities.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Tools/Plugins/PassPlugin.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+using namespace mlir;
+namespace cl = llvm::cl;
+
+namespace {
+
+enum class Stage { Snn, Train, Selected, Fused, Loops, LLVM, Obj, Exe };
+
+cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model>"),
+                               cl::Required);
+cl::opt<std::string> outputFile("o", cl::desc("Output file"),
+                                cl::value_desc("path"), cl::init(""));
+cl::opt<Stage> emit(
+    "emit", cl::desc("Stop after this stage and write its result"),
+    cl::init(Stage::Exe),
+    cl::values(
+        clEnumValN(Stage::Snn, "snn", "the imported forward graph (snn IR)"),
+        clEnumValN(Stage::Train, "train", "train_step / eval_step with NA"),
+        clEnumValN(Stage::Selected, "selected",
+                   "after the neighborhood-selection slot"),
+        clEnumValN(Stage::Fused, "fused", "after time-loop fusion"),
+        clEnumValN(Stage::Loops, "loops", "loops on memrefs"),
+        clEnumValN(Stage::LLVM, "llvm", "LLVM IR"),
+        clEnumValN(Stage::Obj, "obj", "a host object file"),
+        clEnumValN(Stage::Exe, "exe", "a trainer executable")));
+cl::opt<std::string> neighborhood(
+    "neighborhood",
+    cl::desc("Pass pipeline in the neighborhood-selection slot (on func.func)"),
+    cl::init("snn-neighborhood-sns"));
+cl::opt<float> naClip("na-clip", cl::desc("NA clip bound b (eq. 17)"),
+                      cl::init(-1.0f));
+cl::opt<float> maxGradNorm("max-grad-norm",
+                           cl::desc("Gradient-norm clipping (0: off)"),
+                           cl::init(0.0f));
+cl::opt<float> weightDecay("weight-decay", cl::desc("AdamW weight decay"),
+                           cl::init(0.01f));
+cl::list<std::string> passPlugins("load-pass-plugin",
+                                  cl::desc("Load a pass plugin library"));
+
+int fail(const llvm::Twine &message) {
+  llvm::errs() << "snnc: error: " << message << "\n";
+  return 1;
+}
+
+/// Runs `pm` on `module`; diagnostics are already printed by the handler.
+bool run(PassManager &pm, ModuleOp module) {
+  return succeeded(pm.run(module));
+}
+
+int writeText(ModuleOp module) {
+  std::string error;
+  auto out = openOutputFile(outputFile.empty() ? std::string("-") : outputFile.getValue(), &error);
+  if (!out)
+    return fail(error);
+  module.print(out->os());
+  out->keep();
+  return 0;
+}
+
+/// The directory holding libsnnrt.a and libsnntrainer.a: ../lib next to snnc.
+std::string runtimeLibDir(const char *argv0) {
+  std::string exe = llvm::sys::fs::getMainExecutable(
+      argv0, reinterpret_cast<void *>(&runtimeLibDir));
+  llvm::SmallString<256> dir(llvm::sys::path::parent_path(exe));
+  llvm::sys::path::append(dir, "..", "lib");
+  return std::string(dir);
+}
+
+int linkTrainer(const char *argv0, const std::string &object,
+                const std::string &output) {
+  auto cxx = llvm::sys::findProgramByName("c++");
+  if (!cxx)
+    return fail("no C++ linker driver ('c++') on PATH to link the trainer");
+  std::string lib = runtimeLibDir(argv0);
+  std::string tmp = output + ".tmp";
+  llvm::SmallVector<llvm::StringRef> args{
+      *cxx, object, "-L" + lib, "-lsnntrainer", "-lsnnrt", "-lopenblas",
+      "-lz", "-pthread", "-o", tmp};
+  // StringRefs into temporaries: keep owned copies.
+  std::vector<std::string> owned(args.begin(), args.end());
+  std::vector<llvm::StringRef> refs(owned.begin(), owned.end());
+  std::string error;
+  int rc = llvm::sys::ExecuteAndWait(*cxx, refs, std::nullopt, {}, 0, 0,
+                                     &error);
+  if (rc != 0)
+    return fail("linking '" + output + "' failed" +
+                (error.empty() ? "" : ": " + error));
+  if (std::error_code ec = llvm::sys::fs::rename(tmp, output))
+    return fail("cannot write '" + output + "': " + ec.message());
+  return 0;
+}
+
+OwningOpRef<ModuleOp> loadModel(MLIRContext &ctx) {
+  llvm::StringRef ext = llvm::sys::path::extension(inputFile);
+  if (ext == ".onnx" || ext == ".onnxtxt")
+    return snn::importONNXFile(inputFile, ctx);
+  if (ext == ".mlir") {
+    llvm::SourceMgr sm;
+    std::string error;
+    auto file = openInputFile(inputFile, &error);
+    if (!file) {
+      llvm::errs() << "snnc: error: " << error << "\n";
+      return nullptr;
+    }
+    sm.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+    return parseSourceFile<ModuleOp>(sm, &ctx);
+  }
+  llvm::errs() << "snnc: error: '" << inputFile
+               << "': unknown model format (expected .onnx, .onnxtxt or "
+                  ".mlir)\n";
+  return nullptr;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  registerAllPasses();
+  snn::registerAllSNNPasses();
+  registerPassManagerCLOptions();
+  registerMLIRContextCLOptions();
+  registerAsmPrinterCLOptions();
+  cl::ParseCommandLineOptions(argc, argv,
+                              "snnc: compile a spiking network into a trainer\n");
+  for (const std::string &path : passPlugins) {
+    auto plugin = PassPlugin::load(path);
+    if (!plugin)
+      return fail("cannot load pass plugin '" + path +
+                  "': " + llvm::toString(plugin.takeError()));
+    plugin->registerPassRegistryCallbacks();
+  }
+
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registry.insert<snn::SNNDialect>();
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  MLIRContext ctx(registry);
+  ctx.loadAllAvailableDialects();
+
+  OwningOpRef<ModuleOp> module = loadModel(ctx);
+  if (!module)
+    return 1;
+  if (failed(verify(*module)))
+    return 1;
+  if (emit == Stage::Snn)
+    return writeText(*module);
+
+  auto forward = module->lookupSymbol<func::FuncOp>("forward");
+  if (!forward)
+    return fail("'" + inputFile + "' has no function @forward");
+  FailureOr<std::string> info = snn::describeModel(forward);
+  if (failed(info))
+    return 1;
+
+  snn::TrainingOptions opts;
+  opts.naClip = naClip;
+  opts.maxGradNorm = maxGradNorm;
+  opts.weightDecay = weightDecay;
+  opts.neighborhood = neighborhood;
+
+  // One pass manager per stage, so that every stage can be printed.
+  auto stage = [&](auto build) {
+    PassManager pm(&ctx);
+    if (failed(applyPassManagerCLOptions(pm)))
+      return false;
+    if (!build(pm))
+      return false;
+    return run(pm, *module);
+  };
+  if (!stage([&](PassManager &pm) {
+        snn::buildTrainStage(pm, opts);
+        return true;
+      }))
+    return 1;
+  if (emit == Stage::Train)
+    return writeText(*module);
+  if (!stage([&](PassManager &pm) {
+        return succeeded(snn::buildSelectedStage(pm, opts, llvm::errs()));
+      }))
+    return 1;
+  if (emit == Stage::Selected)
+    return writeText(*module);
+  if (!stage([&](PassManager &pm) {
+        snn::buildFusedStage(pm);
+        return true;
+      }))
+    return 1;
+  if (emit == Stage::Fused)
+    return writeText(*module);
+  if (!stage([&](PassManager &pm) {
+        snn::buildLoopsStage(pm);
+        return true;
+      }))
+    return 1;
+  if (emit == Stage::Loops)
+    return writeText(*module);
+  if (!stage([&](PassManager &pm) {
+        snn::buildLLVMStage(pm);
+        return true;
+      }))
+    return 1;
+
+  llvm::LLVMContext llvmCtx;
+  std::string error;
+  auto llvmModule = snn::translateForHost(*module, llvmCtx, *info, error);
+  if (!llvmModule)
+    return fail(error);
+  if (emit == Stage::LLVM) {
+    auto out = openOutputFile(outputFile.empty() ? std::string("-") : outputFile.getValue(), &error);
+    if (!out)
+      return fail(error);
+    llvmModule->print(out->os(), nullptr);
+    out->keep();
+    return 0;
+  }
+  if (emit == Stage::Obj) {
+    std::string path = outputFile.empty() ? std::string("model.o") : outputFile.getValue();
+    return failed(snn::emitObjectFile(*llvmModule, path, error)) ? fail(error)
+                                                                 : 0;
+  }
+  std::string exe = outputFile.empty() ? std::string("trainer") : outputFile.getValue();
+  llvm::SmallString<128> object;
+  if (std::error_code ec =
+          llvm::sys::fs::createTemporaryFile("snnc-model", "o", object))
+    return fail("cannot create a temporary object file: " + ec.message());
+  llvm::FileRemover removeObject(object);
+  if (failed(snn::emitObjectFile(*llvmModule, std::string(object), error)))
+    return fail(error);
+  return linkTrainer(argv[0], std::string(object), exe);
+}
