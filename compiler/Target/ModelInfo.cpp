@@ -18,6 +18,11 @@ FailureOr<std::string> mlir::snn::describeModel(func::FuncOp forward) {
   for (BlockArgument arg : forward.getArguments()) {
     unsigned i = arg.getArgNumber();
     auto name = forward.getArgAttrOfType<StringAttr>(i, "snn.name");
+    if (arg.getType().isInteger(64)) {
+      os << "input " << (name ? name.str() : "key") << " i64\n";
+      ++numInputs;
+      continue;
+    }
     auto t = dyn_cast<RankedTensorType>(arg.getType());
     if (!t || !t.hasStaticShape())
       return forward.emitOpError() << "argument #" << i

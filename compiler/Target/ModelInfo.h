@@ -6,6 +6,7 @@
 //   snnc-model 1
 //   param <name> <d0> <d1> ...        (f32, in argument order)
 //   input <name> f32|i32 <d0> ...      (after step and lr in train_step)
+//   input <name> i64                    (a scalar: the dropout key)
 //   output spikes <T> <B> <N>
 //   setting <key> <value>             (the forward function's snn.* attrs)
 //

@@ -64,7 +64,9 @@ void addPackedWrapper(llvm::Module &m, llvm::StringRef name) {
 
 std::unique_ptr<llvm::Module>
 mlir::snn::translateForHost(ModuleOp module, llvm::LLVMContext &ctx,
-                            const std::string &modelInfo, std::string &error) {
+                            const std::string &modelInfo,
+                            llvm::ArrayRef<DenseElementsAttr> paramInits,
+                            std::string &error) {
   auto tm = hostMachine(error);
   if (!tm)
     return nullptr;
@@ -81,6 +83,24 @@ mlir::snn::translateForHost(ModuleOp module, llvm::LLVMContext &ctx,
   new llvm::GlobalVariable(*m, info->getType(), true,
                            llvm::GlobalValue::ExternalLinkage, info,
                            "snnc_model_info");
+  auto *ptrTy = llvm::PointerType::get(ctx, 0);
+  std::vector<llvm::Constant *> inits;
+  for (auto [i, init] : llvm::enumerate(paramInits)) {
+    if (!init) {
+      inits.push_back(llvm::ConstantPointerNull::get(ptrTy));
+      continue;
+    }
+    std::vector<float> values(init.getValues<float>().begin(),
+                              init.getValues<float>().end());
+    auto *data = llvm::ConstantDataArray::get(ctx, values);
+    inits.push_back(new llvm::GlobalVariable(
+        *m, data->getType(), true, llvm::GlobalValue::PrivateLinkage, data,
+        "snnc_param_init_" + std::to_string(i)));
+  }
+  auto *tableTy = llvm::ArrayType::get(ptrTy, inits.size());
+  new llvm::GlobalVariable(*m, tableTy, true, llvm::GlobalValue::ExternalLinkage,
+                           llvm::ConstantArray::get(tableTy, inits),
+                           "snnc_param_init");
   if (llvm::Error e = makeOptimizingTransformer(3, 0, tm.get())(m.get())) {
     error = llvm::toString(std::move(e));
     return nullptr;

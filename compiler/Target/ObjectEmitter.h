@@ -2,6 +2,7 @@
 #ifndef SNNC_COMPILER_TARGET_OBJECTEMITTER_H
 #define SNNC_COMPILER_TARGET_OBJECTEMITTER_H
 
+#include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/Module.h"
@@ -14,11 +15,14 @@ namespace mlir::snn {
 /// Translates a module in the LLVM dialect to LLVM IR for the host, adds the
 /// packed entry points `snnc_train_step(void **)` / `snnc_eval_step(void **)`
 /// (argument i is read from args[i], the f32 result written to args[n]) and
-/// the `snnc_model_info` string, and optimizes it at O3.
-std::unique_ptr<llvm::Module> translateForHost(ModuleOp module,
-                                               llvm::LLVMContext &ctx,
-                                               const std::string &modelInfo,
-                                               std::string &error);
+/// the `snnc_model_info` string, the table `snnc_param_init` (one pointer
+/// per parameter to its initial f32 values, null for Kaiming initialization
+/// at train time), and optimizes it at O3.
+std::unique_ptr<llvm::Module>
+translateForHost(ModuleOp module, llvm::LLVMContext &ctx,
+                 const std::string &modelInfo,
+                 llvm::ArrayRef<DenseElementsAttr> paramInits,
+                 std::string &error);
 
 /// Writes `module` as a host object file with LLVM's TargetMachine.
 LogicalResult emitObjectFile(llvm::Module &module, const std::string &path,

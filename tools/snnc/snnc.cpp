@@ -109,11 +109,10 @@ int linkTrainer(const char *argv0, const std::string &object,
     return fail("no C++ linker driver ('c++') on PATH to link the trainer");
   std::string lib = runtimeLibDir(argv0);
   std::string tmp = output + ".tmp";
-  llvm::SmallVector<llvm::StringRef> args{
-      *cxx, object, "-L" + lib, "-lsnntrainer", "-lsnnrt", "-lopenblas",
-      "-lz", "-pthread", "-o", tmp};
-  // StringRefs into temporaries: keep owned copies.
-  std::vector<std::string> owned(args.begin(), args.end());
+  std::vector<std::string> owned{*cxx,          object,    "-L" + lib,
+                                 "-lsnntrainer", "-lsnnrt", "-lopenblas",
+                                 "-lz",          "-pthread", "-o",
+                                 tmp};
   std::vector<llvm::StringRef> refs(owned.begin(), owned.end());
   std::string error;
   int rc = llvm::sys::ExecuteAndWait(*cxx, refs, std::nullopt, {}, 0, 0,
@@ -189,6 +188,11 @@ int main(int argc, char **argv) {
   FailureOr<std::string> info = snn::describeModel(forward);
   if (failed(info))
     return 1;
+  SmallVector<DenseElementsAttr> paramInits;
+  for (unsigned i = 0; i < forward.getNumArguments(); ++i)
+    if (forward.getArgAttr(i, "snn.param"))
+      paramInits.push_back(
+          forward.getArgAttrOfType<DenseElementsAttr>(i, "snn.init"));
 
   snn::TrainingOptions opts;
   opts.naClip = naClip;
@@ -240,7 +244,7 @@ int main(int argc, char **argv) {
 
   llvm::LLVMContext llvmCtx;
   std::string error;
-  auto llvmModule = snn::translateForHost(*module, llvmCtx, *info, error);
+  auto llvmModule = snn::translateForHost(*module, llvmCtx, *info, paramInits, error);
   if (!llvmModule)
     return fail(error);
   if (emit == Stage::LLVM) {

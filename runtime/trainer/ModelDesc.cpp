@@ -1,0 +1,79 @@
+//===- ModelDesc.cpp - the compiled model's description ---------------------===//
+#include "ModelDesc.h"
+
+#include <sstream>
+#include <stdexcept>
+
+namespace snnrt {
+
+ModelDesc parseModelDesc(const char *text) {
+  ModelDesc d;
+  d.text = text;
+  std::istringstream in(d.text);
+  std::string line;
+  bool header = false;
+  while (std::getline(in, line)) {
+    std::istringstream ls(line);
+    std::string kind;
+    ls >> kind;
+    if (kind == "snnc-model") {
+      header = true;
+    } else if (kind == "param" || kind == "input") {
+      TensorDesc t;
+      ls >> t.name;
+      t.dtype = "f32";
+      if (kind == "input")
+        ls >> t.dtype;
+      int64_t dim;
+      while (ls >> dim)
+        t.shape.push_back(dim);
+      (kind == "param" ? d.params : d.inputs).push_back(t);
+    } else if (kind == "output") {
+      std::string what;
+      ls >> what;
+      int64_t dim;
+      while (ls >> dim)
+        d.outputSpikes.push_back(dim);
+    } else if (kind == "setting") {
+      std::string key, value;
+      ls >> key;
+      std::getline(ls >> std::ws, value);
+      d.settings[key] = value;
+    }
+  }
+  if (!header || d.outputSpikes.size() != 3 || d.params.empty())
+    throw std::runtime_error("the embedded model description is malformed");
+  return d;
+}
+
+const TensorDesc *ModelDesc::dataInput() const {
+  for (const TensorDesc &t : inputs)
+    if (t.dtype == "f32")
+      return &t;
+  return nullptr;
+}
+
+const TensorDesc *ModelDesc::labelInput() const {
+  for (const TensorDesc &t : inputs)
+    if (t.dtype == "i32")
+      return &t;
+  return nullptr;
+}
+
+bool ModelDesc::hasKey() const {
+  for (const TensorDesc &t : inputs)
+    if (t.dtype == "i64")
+      return true;
+  return false;
+}
+
+uint64_t ModelDesc::fingerprint() const {
+  uint64_t h = 1469598103934665603ull;
+  for (char c : text) {
+    h ^= static_cast<uint8_t>(c);
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+} // namespace snnrt

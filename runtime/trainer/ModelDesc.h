@@ -1,0 +1,50 @@
+//===- ModelDesc.h - the compiled model's description -------------*- C++ -*-===//
+//
+// Parses the `snnc_model_info` text that snnc embeds in every trainer (see
+// compiler/Target/ModelInfo.h for the format).
+//
+//===----------------------------------------------------------------------===//
+#ifndef SNNRT_TRAINER_MODELDESC_H
+#define SNNRT_TRAINER_MODELDESC_H
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace snnrt {
+
+struct TensorDesc {
+  std::string name, dtype; // dtype: f32, i32, i64 (scalar)
+  std::vector<int64_t> shape;
+  int64_t numElements() const {
+    int64_t n = 1;
+    for (int64_t d : shape)
+      n *= d;
+    return n;
+  }
+};
+
+struct ModelDesc {
+  std::vector<TensorDesc> params, inputs;
+  std::vector<int64_t> outputSpikes; // [T, B, N]
+  std::map<std::string, std::string> settings;
+
+  int64_t steps() const { return outputSpikes.at(0); }
+  int64_t batch() const { return outputSpikes.at(1); }
+  int64_t classes() const { return outputSpikes.at(2); }
+  /// The f32 data input, the i32 labels input, the optional i64 key.
+  const TensorDesc *dataInput() const;
+  const TensorDesc *labelInput() const;
+  bool hasKey() const;
+  /// A 64-bit FNV-1a hash of the description (checkpoints refer to it).
+  uint64_t fingerprint() const;
+  std::string text;
+};
+
+/// Throws std::runtime_error when the text is malformed.
+ModelDesc parseModelDesc(const char *text);
+
+} // namespace snnrt
+
+#endif

@@ -1,0 +1,557 @@
+//===- main.cpp - the trainer that snnc links with every compiled model ---===//
+//
+// Generic over models: the compiled object provides snnc_train_step,
+// snnc_eval_step (packed calls), snnc_model_info and snnc_param_init.
+//
+//===----------------------------------------------------------------------===//
+#include "Checkpoint.h"
+#include "ModelDesc.h"
+#include "Report.h"
+#include "runtime/data/Augment.h"
+#include "runtime/data/Dataset.h"
+
+#include "snnrt/snnrt.h"
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cmath>
+#include <csignal>
+#include <cstdio>
+#include <cstring>
+#include <fstream>
+#include <future>
+#include <map>
+#include <numeric>
+#include <random>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+extern "C" {
+extern const char snnc_model_info[];
+extern const float *const snnc_param_init[];
+void snnc_train_step(void **args);
+void snnc_eval_step(void **args);
+}
+
+using namespace snnrt;
+
+namespace {
+
+#ifndef SNNC_VERSION
+#define SNNC_VERSION "0.1.0"
+#endif
+
+std::atomic<bool> interrupted{false};
+void onSigint(int) { interrupted = true; }
+
+struct Options {
+  std::string data, dataset, checkpoint, metrics, plot, augment;
+  int64_t epochs = -1, batch = -1, threads = 0, maxSteps = -1;
+  double lr = -1, lrDecay = -1, nmnistKeep = 0.3;
+  uint64_t seed = 1;
+  std::string device = "auto";
+  bool resume = false, evalOnly = false;
+};
+
+const char *kUsage =
+    "usage: trainer [options]\n"
+    "Trains the compiled spiking network with NA (Neighborhood Aggregation).\n"
+    "  --data DIR            dataset folder (default for fashion-mnist:\n"
+    "                        /usr/share/datasets/fashion-mnist)\n"
+    "  --dataset NAME        fashion-mnist | mnist | cifar10 | nmnist\n"
+    "  --epochs N            number of epochs (model setting 'epochs', else 5)\n"
+    "  --batch N             must equal the compiled batch size\n"
+    "  --lr X                AdamW learning rate (model 'lr', else 5e-4)\n"
+    "  --lr-decay X          exponential decay of lr per epoch (default 1)\n"
+    "  --seed N              seed of initialization, shuffling, dropout\n"
+    "  --threads N           BLAS threads (default: all cores)\n"
+    "  --device cpu|cuda|auto\n"
+    "  --augment LIST        comma list of crop,flip,rotate,jitter\n"
+    "  --nmnist-keep X       fraction of each N-MNIST recording kept (0.3)\n"
+    "  --checkpoint PATH     write a checkpoint after every epoch and on Ctrl-C\n"
+    "  --resume              continue from --checkpoint\n"
+    "  --eval                only evaluate on the test set\n"
+    "  --metrics FILE        one JSON line per epoch\n"
+    "  --plot FILE.svg       loss and accuracy per epoch\n"
+    "  --max-steps N         stop after N training steps (benchmarks)\n"
+    "  --help, --version\n";
+
+[[noreturn]] void usageError(const std::string &m) {
+  std::fprintf(stderr, "trainer: error: %s (see --help)\n", m.c_str());
+  std::exit(2);
+}
+
+Options parseArgs(int argc, char **argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i], value;
+    bool hasValue = false;
+    if (auto eq = a.find('='); a.rfind("--", 0) == 0 && eq != std::string::npos) {
+      value = a.substr(eq + 1);
+      a = a.substr(0, eq);
+      hasValue = true;
+    }
+    auto next = [&]() -> std::string {
+      if (hasValue)
+        return value;
+      if (i + 1 >= argc)
+        usageError("option '" + a + "' needs a value");
+      return argv[++i];
+    };
+    auto num = [&](const std::string &s) {
+      char *end = nullptr;
+      double v = std::strtod(s.c_str(), &end);
+      if (s.empty() || *end)
+        usageError("option '" + a + "' needs a number, got '" + s + "'");
+      return v;
+    };
+    if (a == "--help" || a == "-h") {
+      std::fputs(kUsage, stdout);
+      std::exit(0);
+    } else if (a == "--version") {
+      std::printf("snnc trainer %s\n", SNNC_VERSION);
+      std::exit(0);
+    } else if (a == "--data") o.data = next();
+    else if (a == "--dataset") o.dataset = next();
+    else if (a == "--epochs") o.epochs = static_cast<int64_t>(num(next()));
+    else if (a == "--batch") o.batch = static_cast<int64_t>(num(next()));
+    else if (a == "--lr") o.lr = num(next());
+    else if (a == "--lr-decay") o.lrDecay = num(next());
+    else if (a == "--seed") o.seed = static_cast<uint64_t>(num(next()));
+    else if (a == "--threads") o.threads = static_cast<int64_t>(num(next()));
+    else if (a == "--device") o.device = next();
+    else if (a == "--augment") o.augment = next();
+    else if (a == "--nmnist-keep") o.nmnistKeep = num(next());
+    else if (a == "--checkpoint") o.checkpoint = next();
+    else if (a == "--resume") o.resume = true;
+    else if (a == "--eval") o.evalOnly = true;
+    else if (a == "--metrics") o.metrics = next();
+    else if (a == "--plot") o.plot = next();
+    else if (a == "--max-steps") o.maxSteps = static_cast<int64_t>(num(next()));
+    else
+      usageError("unknown option '" + a + "'");
+  }
+  return o;
+}
+
+/// Expanded memref / scalar arguments for a packed call.
+class PackedArgs {
+public:
+  void buffer(void *data, const std::vector<int64_t> &shape) {
+    push(reinterpret_cast<uint64_t>(data));
+    push(reinterpret_cast<uint64_t>(data));
+    push(0);
+    for (int64_t d : shape)
+      push(static_cast<uint64_t>(d));
+    std::vector<int64_t> strides(shape.size());
+    int64_t s = 1;
+    for (size_t i = shape.size(); i-- > 0;) {
+      strides[i] = s;
+      s *= shape[i];
+    }
+    for (int64_t st : strides)
+      push(static_cast<uint64_t>(st));
+  }
+  void i64(int64_t v) { push(static_cast<uint64_t>(v)); }
+  void f32(float v) {
+    uint64_t bits = 0;
+    std::memcpy(&bits, &v, sizeof(v));
+    push(bits);
+  }
+  void **finish(float *result) {
+    ptrs.clear();
+    for (uint64_t &s : slots)
+      ptrs.push_back(&s);
+    ptrs.push_back(result);
+    return ptrs.data();
+  }
+
+private:
+  void push(uint64_t v) { slots.push_back(v); }
+  std::vector<uint64_t> slots;
+  std::vector<void *> ptrs;
+};
+
+struct Batch {
+  std::vector<float> x;
+  std::vector<int32_t> y;
+  int64_t valid = 0;
+};
+
+double setting(const ModelDesc &d, const std::string &key, double def) {
+  auto it = d.settings.find(key);
+  return it == d.settings.end() ? def : std::strtod(it->second.c_str(), nullptr);
+}
+
+/// Kaiming initialization (NA_SPEC section 5): normal for dense [O, I],
+/// uniform for conv [O, C, KH, KW], gain sqrt(2).
+std::vector<float> kaiming(const TensorDesc &t, std::mt19937_64 &rng) {
+  int64_t fanIn = 1;
+  for (size_t i = 1; i < t.shape.size(); ++i)
+    fanIn *= t.shape[i];
+  std::vector<float> w(t.numElements());
+  if (t.shape.size() == 2) {
+    std::normal_distribution<float> dist(0.0f, std::sqrt(2.0f / fanIn));
+    for (float &x : w)
+      x = dist(rng);
+  } else {
+    float bound = std::sqrt(6.0f / fanIn);
+    std::uniform_real_distribution<float> dist(-bound, bound);
+    for (float &x : w)
+      x = dist(rng);
+  }
+  return w;
+}
+
+class Trainer {
+public:
+  Trainer(ModelDesc desc, Options opts) : d(std::move(desc)), o(std::move(opts)) {}
+  int run();
+
+private:
+  void loadData();
+  Batch makeBatch(const Dataset &ds, const std::vector<int64_t> &order,
+                  int64_t first, bool train, uint64_t augmentSeed) const;
+  /// Returns the loss; fills `spikes`.
+  float step(const Batch &b, float lr);
+  float evaluate(const Batch &b);
+  double testAccuracy();
+  int64_t correct(const Batch &b) const;
+  void saveAndReport(const std::string &why);
+
+  ModelDesc d;
+  Options o;
+  Dataset train, test;
+  const TensorDesc *xDesc = nullptr, *yDesc = nullptr;
+  TrainState s;
+  std::vector<std::vector<float>> nextP, nextM, nextV;
+  std::vector<float> spikes;
+  AugmentOptions augment;
+};
+
+void Trainer::loadData() {
+  std::string name = o.dataset.empty()
+                         ? (d.settings.count("dataset") ? d.settings.at("dataset")
+                                                        : "fashion-mnist")
+                         : o.dataset;
+  std::string dir = o.data;
+  if (dir.empty()) {
+    if (name != "fashion-mnist")
+      usageError("--data DIR is required for dataset '" + name + "'");
+    dir = "/usr/share/datasets/fashion-mnist";
+  }
+  if (name == "fashion-mnist" || name == "mnist") {
+    train = loadIdx(dir, "train");
+    test = loadIdx(dir, "t10k");
+  } else if (name == "cifar10") {
+    train = loadCifar10(dir, true);
+    test = loadCifar10(dir, false);
+  } else if (name == "nmnist") {
+    train = loadNMNIST(dir, true, d.steps(), o.nmnistKeep);
+    test = loadNMNIST(dir, false, d.steps(), o.nmnistKeep);
+  } else {
+    usageError("unknown dataset '" + name +
+               "' (fashion-mnist, mnist, cifar10, nmnist)");
+  }
+  // The model's data input is [B, features...] (currents) or [T*B, ...]
+  // (events); a sample must fill one batch row.
+  int64_t perRow = 1;
+  for (size_t i = 1; i < xDesc->shape.size(); ++i)
+    perRow *= xDesc->shape[i];
+  int64_t expected = train.timeSteps > 0 ? perRow * d.steps() : perRow;
+  if (train.sampleSize() != expected)
+    throw DataError(dir + ": samples of " + std::to_string(train.sampleSize()) +
+                    " values do not match the model's input '" + xDesc->name +
+                    "', which takes " + std::to_string(expected) + " per sample");
+  for (const Dataset *ds : {&train, &test})
+    for (int32_t label : ds->y)
+      if (label < 0 || label >= d.classes())
+        throw DataError(dir + ": label " + std::to_string(label) +
+                        " is out of range for a model with " +
+                        std::to_string(d.classes()) + " outputs");
+}
+
+Batch Trainer::makeBatch(const Dataset &ds, const std::vector<int64_t> &order,
+                         int64_t first, bool trainMode,
+                         uint64_t augmentSeed) const {
+  int64_t B = d.batch(), F = ds.sampleSize();
+  Batch b;
+  b.x.resize(B * F);
+  b.y.resize(B);
+  for (int64_t k = 0; k < B; ++k) {
+    int64_t idx = first + k;
+    if (idx < static_cast<int64_t>(order.size()))
+      ++b.valid;
+    else
+      idx = order.size() - 1; // pad the last evaluation batch
+    int64_t sample = order[idx];
+    const float *src = ds.x.data() + sample * F;
+    b.y[k] = ds.y[sample];
+    if (ds.timeSteps > 0) {
+      // Events: the model wants [T*B, ...] time-major.
+      int64_t T = ds.timeSteps, per = F / T;
+      for (int64_t t = 0; t < T; ++t)
+        std::memcpy(b.x.data() + (t * B + k) * per, src + t * per,
+                    per * sizeof(float));
+    } else {
+      float *dst = b.x.data() + k * F;
+      std::memcpy(dst, src, F * sizeof(float));
+      if (trainMode && augment.any())
+        augmentImage(augment, ds.sampleShape, dst, augmentSeed ^ (sample * 0x9E3779B97F4A7C15ull));
+    }
+  }
+  return b;
+}
+
+float Trainer::step(const Batch &b, float lr) {
+  PackedArgs a;
+  size_t P = d.params.size();
+  for (auto *set : {&s.params, &s.m, &s.v})
+    for (size_t i = 0; i < P; ++i)
+      a.buffer((*set)[i].data(), d.params[i].shape);
+  a.i64(s.step + 1);
+  a.f32(lr);
+  for (const TensorDesc &in : d.inputs) {
+    if (&in == xDesc)
+      a.buffer(const_cast<float *>(b.x.data()), in.shape);
+    else if (&in == yDesc)
+      a.buffer(const_cast<int32_t *>(b.y.data()), in.shape);
+    else
+      a.i64(static_cast<int64_t>(o.seed * 1000003u + s.step));
+  }
+  for (auto *set : {&nextP, &nextM, &nextV})
+    for (size_t i = 0; i < P; ++i)
+      a.buffer((*set)[i].data(), d.params[i].shape);
+  a.buffer(spikes.data(), d.outputSpikes);
+  float loss = 0.0f;
+  snnc_train_step(a.finish(&loss));
+  std::swap(s.params, nextP);
+  std::swap(s.m, nextM);
+  std::swap(s.v, nextV);
+  ++s.step;
+  return loss;
+}
+
+float Trainer::evaluate(const Batch &b) {
+  PackedArgs a;
+  for (size_t i = 0; i < d.params.size(); ++i)
+    a.buffer(s.params[i].data(), d.params[i].shape);
+  for (const TensorDesc &in : d.inputs) {
+    if (&in == xDesc)
+      a.buffer(const_cast<float *>(b.x.data()), in.shape);
+    else if (&in == yDesc)
+      a.buffer(const_cast<int32_t *>(b.y.data()), in.shape);
+    else
+      a.i64(0);
+  }
+  a.buffer(spikes.data(), d.outputSpikes);
+  float loss = 0.0f;
+  snnc_eval_step(a.finish(&loss));
+  return loss;
+}
+
+/// Prediction: the output neuron with the most spikes (NA_SPEC section 2).
+int64_t Trainer::correct(const Batch &b) const {
+  int64_t T = d.steps(), B = d.batch(), N = d.classes(), hits = 0;
+  for (int64_t k = 0; k < b.valid; ++k) {
+    int64_t best = 0;
+    float bestCount = -1.0f;
+    for (int64_t n = 0; n < N; ++n) {
+      float count = 0.0f;
+      for (int64_t t = 0; t < T; ++t)
+        count += spikes[(t * B + k) * N + n];
+      if (count > bestCount) {
+        bestCount = count;
+        best = n;
+      }
+    }
+    hits += best == b.y[k];
+  }
+  return hits;
+}
+
+double Trainer::testAccuracy() {
+  std::vector<int64_t> order(test.size());
+  std::iota(order.begin(), order.end(), 0);
+  int64_t hits = 0;
+  for (int64_t first = 0; first < test.size(); first += d.batch()) {
+    Batch b = makeBatch(test, order, first, false, 0);
+    evaluate(b);
+    hits += correct(b);
+  }
+  return static_cast<double>(hits) / std::max<int64_t>(test.size(), 1);
+}
+
+void Trainer::saveAndReport(const std::string &why) {
+  if (o.checkpoint.empty())
+    return;
+  saveCheckpoint(o.checkpoint, s);
+  std::fprintf(stderr, "trainer: checkpoint written to %s (%s)\n",
+               o.checkpoint.c_str(), why.c_str());
+}
+
+int Trainer::run() {
+  xDesc = d.dataInput();
+  yDesc = d.labelInput();
+  if (!xDesc || !yDesc)
+    throw std::runtime_error("the model has no float data input or no int32 labels");
+  if (o.batch > 0 && o.batch != d.batch())
+    usageError("--batch " + std::to_string(o.batch) +
+               " differs from the compiled batch size " +
+               std::to_string(d.batch()) + " (recompile with snnc)");
+  if (o.device == "cuda")
+    usageError("this trainer was built without the CUDA backend; use --device cpu");
+  if (o.device != "cpu" && o.device != "auto")
+    usageError("--device must be cpu, cuda or auto");
+  if (o.resume && o.checkpoint.empty())
+    usageError("--resume needs --checkpoint PATH");
+  augment = parseAugment(o.augment);
+  snnrt_set_num_threads(static_cast<int>(o.threads));
+  int64_t epochs = o.epochs > 0 ? o.epochs : static_cast<int64_t>(setting(d, "epochs", 5));
+  double lr0 = o.lr > 0 ? o.lr : setting(d, "lr", 5e-4);
+  double decay = o.lrDecay > 0 ? o.lrDecay : setting(d, "lr_decay", 1.0);
+
+  if (!o.checkpoint.empty() && !o.resume)
+    checkWritable(o.checkpoint);
+  if (o.resume) {
+    s = loadCheckpoint(o.checkpoint);
+    if (s.fingerprint != d.fingerprint())
+      throw std::runtime_error(o.checkpoint +
+                               ": the checkpoint belongs to a different model");
+    o.seed = s.seed;
+  } else {
+    s.fingerprint = d.fingerprint();
+    s.seed = o.seed;
+    std::mt19937_64 rng(o.seed);
+    for (size_t i = 0; i < d.params.size(); ++i) {
+      const TensorDesc &p = d.params[i];
+      s.params.push_back(snnc_param_init[i]
+                             ? std::vector<float>(snnc_param_init[i],
+                                                  snnc_param_init[i] + p.numElements())
+                             : kaiming(p, rng));
+      s.m.emplace_back(p.numElements(), 0.0f);
+      s.v.emplace_back(p.numElements(), 0.0f);
+    }
+  }
+  nextP = s.params;
+  nextM = s.m;
+  nextV = s.v;
+  spikes.assign(d.outputSpikes[0] * d.outputSpikes[1] * d.outputSpikes[2], 0.0f);
+  loadData();
+  std::fprintf(stderr,
+               "trainer: %lld training / %lld test samples, batch %lld, T %lld, "
+               "%zu parameter tensors\n",
+               (long long)train.size(), (long long)test.size(),
+               (long long)d.batch(), (long long)d.steps(), d.params.size());
+
+  if (o.evalOnly) {
+    double acc = testAccuracy();
+    std::printf("test accuracy: %.2f%%\n", 100.0 * acc);
+    return 0;
+  }
+  std::signal(SIGINT, onSigint);
+  std::ofstream metrics;
+  if (!o.metrics.empty()) {
+    metrics.open(o.metrics, o.resume ? std::ios::app : std::ios::trunc);
+    if (!metrics)
+      throw std::runtime_error(o.metrics + ": cannot write the metrics file");
+  }
+  int64_t B = d.batch(), batches = train.size() / B;
+  if (batches == 0)
+    throw DataError("the training set has fewer samples than one batch");
+  while (s.epoch < epochs) {
+    int64_t epoch = s.epoch;
+    float lr = static_cast<float>(lr0 * std::pow(decay, epoch));
+    std::vector<int64_t> order(train.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::mt19937_64 shuffle(o.seed * 7919 + epoch);
+    std::shuffle(order.begin(), order.end(), shuffle);
+    Progress progress(epoch + 1, epochs, batches);
+    auto start = std::chrono::steady_clock::now();
+    int64_t first = s.batchInEpoch;
+    uint64_t augSeed = o.seed * 104729 + epoch;
+    std::future<Batch> next = std::async(std::launch::async, [&, first] {
+      return makeBatch(train, order, first * B, true, augSeed);
+    });
+    for (int64_t k = first; k < batches; ++k) {
+      Batch b = next.get();
+      if (k + 1 < batches)
+        next = std::async(std::launch::async, [&, k] {
+          return makeBatch(train, order, (k + 1) * B, true, augSeed);
+        });
+      float loss = step(b, lr);
+      s.epochLossSum += loss / B;
+      s.epochCorrect += correct(b);
+      s.epochSeen += B;
+      s.batchInEpoch = k + 1;
+      progress.update(k + 1, (k + 1 - first) * B,
+                      s.epochLossSum / (k + 1),
+                      static_cast<double>(s.epochCorrect) / s.epochSeen);
+      bool stop = o.maxSteps > 0 && s.step >= o.maxSteps;
+      if (interrupted || stop) {
+        if (next.valid())
+          next.wait();
+        progress.finish();
+        if (interrupted) {
+          saveAndReport("interrupted");
+          std::fprintf(stderr, "trainer: interrupted after step %lld\n",
+                       (long long)s.step);
+          return 130;
+        }
+        double secs = std::chrono::duration<double>(
+                          std::chrono::steady_clock::now() - start).count();
+        std::printf("stopped after %lld steps: %.3f ms/step, %.0f samples/s\n",
+                    (long long)s.step, 1000.0 * secs / (k + 1 - first),
+                    (k + 1 - first) * B / secs);
+        saveAndReport("--max-steps");
+        return 0;
+      }
+    }
+    progress.finish();
+    double secs = std::chrono::duration<double>(
+                      std::chrono::steady_clock::now() - start).count();
+    EpochRecord r{epoch + 1,
+                  s.epochLossSum / batches,
+                  static_cast<double>(s.epochCorrect) / s.epochSeen,
+                  testAccuracy(),
+                  secs,
+                  (batches - first) * B / secs,
+                  lr};
+    s.history.push_back(r);
+    s.epoch = epoch + 1;
+    s.batchInEpoch = 0;
+    s.epochLossSum = 0;
+    s.epochCorrect = s.epochSeen = 0;
+    std::printf("epoch %lld: train loss %.4f, train accuracy %.2f%%, test "
+                "accuracy %.2f%%, %.1f s (%.0f samples/s)\n",
+                (long long)r.epoch, r.loss, 100 * r.trainAcc, 100 * r.testAcc,
+                r.seconds, r.samplesPerSecond);
+    std::fflush(stdout);
+    if (metrics.is_open()) {
+      metrics << metricsLine(r);
+      metrics.flush();
+    }
+    saveAndReport("epoch " + std::to_string(r.epoch));
+  }
+  if (!o.plot.empty())
+    writeFileAtomically(o.plot, plotSVG(s.history));
+  const EpochRecord &last = s.history.back();
+  std::printf("done: %lld epochs, final test accuracy %.2f%%\n",
+              (long long)last.epoch, 100 * last.testAcc);
+  return 0;
+}
+
+} // namespace
+
+int main(int argc, char **argv) {
+  Options opts = parseArgs(argc, argv);
+  try {
+    Trainer trainer(parseModelDesc(snnc_model_info), opts);
+    return trainer.run();
+  } catch (const std::exception &e) {
+    std::fprintf(stderr, "trainer: error: %s\n", e.what());
+    return 1;
+  }
+}
