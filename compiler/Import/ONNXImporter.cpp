@@ -4,6 +4,7 @@
 
 #include "dialects/SNN/IR/SNNOps.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/Verifier.h"
@@ -148,13 +149,37 @@ private:
     if (!values.emplace(name, v).second)
       n.error("output '" + name + "' is already defined (names must be unique)");
   }
-  RankedTensorType timeMajor(const NodeContext &n, Value v,
-                             const std::string &name, int64_t rank = -1) {
+  /// The value as a [T, B, ...] activation. A graph input laid out as
+  /// [T*B, ...] (events, desired spike trains) is reshaped once T is known.
+  Value asTimeMajor(const NodeContext &n, Value v, const std::string &name) {
+    if (isTimeMajor.count(v.getAsOpaquePointer()))
+      return v;
     auto t = dyn_cast<RankedTensorType>(v.getType());
-    if (!t || t.getRank() < 2 || !isTimeMajor.count(v.getAsOpaquePointer()))
+    if (!t || t.getRank() < 1 || !isa<BlockArgument>(v) || steps < 1 ||
+        t.getDimSize(0) % steps != 0)
       n.error("input '" + name +
               "' must be an activation with a time axis (the output of an "
-              "ai.snn encoding or of a layer after it)");
+              "ai.snn encoding, of a layer after it, or a [T*B, ...] graph "
+              "input once T is known)");
+    auto it = expanded.find(v.getAsOpaquePointer());
+    if (it != expanded.end())
+      return it->second;
+    SmallVector<int64_t> shape{steps, t.getDimSize(0) / steps};
+    llvm::append_range(shape, t.getShape().drop_front());
+    SmallVector<ReassociationIndices> reassoc{{0, 1}};
+    for (int64_t i = 2; i <= t.getRank(); ++i)
+      reassoc.push_back({i});
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(&forward.getBody().front());
+    Value e = tensor::ExpandShapeOp::create(b, v.getLoc(), f32(shape), v, reassoc);
+    markTimeMajor(e);
+    expanded[v.getAsOpaquePointer()] = e;
+    return e;
+  }
+  RankedTensorType timeMajor(const NodeContext &n, Value &v,
+                             const std::string &name, int64_t rank = -1) {
+    v = asTimeMajor(n, v, name);
+    auto t = cast<RankedTensorType>(v.getType());
     if (rank >= 0 && t.getRank() != rank + 1)
       n.error("input '" + name + "' must have rank " + std::to_string(rank) +
               " ([T*B, ...]), got " + std::to_string(t.getRank() - 1));
@@ -177,6 +202,7 @@ private:
   std::map<std::string, Value> values;
   std::map<std::string, const onnx::TensorProto *> initializers;
   llvm::DenseSet<void *> isTimeMajor;
+  llvm::DenseMap<void *, Value> expanded;
   /// Graph-input shapes by name (weights may be typed graph inputs).
   std::map<std::string, std::vector<int64_t>> inputShapes;
   int64_t steps = -1;
@@ -193,13 +219,14 @@ Value Importer::param(const NodeContext &n, const std::string &name,
               shapeStr(cast<RankedTensorType>(it->second.getType()).getShape()));
     return it->second;
   }
-  Block &entry = forward.getBody().front();
   unsigned idx = paramArgs.size();
-  BlockArgument arg = entry.insertArgument(idx, f32(shape), forward.getLoc());
-  SmallVector<Type> inputs(entry.getArgumentTypes());
-  forward.setType(b.getFunctionType(inputs, forward.getResultTypes()));
-  forward.setArgAttr(idx, "snn.param", b.getUnitAttr());
-  forward.setArgAttr(idx, "snn.name", b.getStringAttr(name));
+  if (failed(forward.insertArgument(
+          idx, f32(shape),
+          b.getDictionaryAttr({b.getNamedAttr("snn.param", b.getUnitAttr()),
+                               b.getNamedAttr("snn.name", b.getStringAttr(name))}),
+          forward.getLoc())))
+    n.error("cannot add parameter '" + name + "'");
+  BlockArgument arg = forward.getArgument(idx);
   if (auto it = initializers.find(name); it != initializers.end()) {
     const onnx::TensorProto *t = it->second;
     std::vector<int64_t> dims(t->dims().begin(), t->dims().end());
@@ -250,6 +277,15 @@ void Importer::importNode(const NodeContext &n) {
                                           b.getF32FloatAttr(n.tau("tau_s", 2))));
     } else if (op == "EncodeEvents") {
       n.arity(1, 1);
+      if (n.attr("T")) {
+        int64_t t = n.getInt("T", std::nullopt);
+        if (t < 1)
+          n.error("attribute 'T' must be >= 1, got " + std::to_string(t));
+        if (steps >= 0 && steps != t)
+          n.error("T = " + std::to_string(t) + " disagrees with T = " +
+                  std::to_string(steps) + " elsewhere in the model");
+        steps = t;
+      }
       Value s = in(0);
       timeMajor(n, s, node.input(0));
       out(0, snn::EncodeEventsOp::create(b, l, s.getType(), s,
@@ -302,6 +338,7 @@ void Importer::importNode(const NodeContext &n) {
       n.arity(2, 1);
       Value a = in(0), d = in(1);
       timeMajor(n, a, node.input(0));
+      timeMajor(n, d, node.input(1));
       if (a.getType() != d.getType())
         n.error("output " +
                 shapeStr(cast<RankedTensorType>(a.getType()).getShape()) +
@@ -448,12 +485,14 @@ void Importer::importNode(const NodeContext &n) {
     if (!(rate >= 0.0f && rate < 1.0f))
       n.error("the dropout ratio must be in [0, 1), got " + std::to_string(rate));
     if (!rngKey) {
-      Block &entry = forward.getBody().front();
-      rngKey = entry.addArgument(b.getI64Type(), forward.getLoc());
-      SmallVector<Type> inputs(entry.getArgumentTypes());
-      forward.setType(b.getFunctionType(inputs, forward.getResultTypes()));
-      forward.setArgAttr(entry.getNumArguments() - 1, "snn.name",
-                         b.getStringAttr("dropout_key"));
+      unsigned idx = forward.getNumArguments();
+      if (failed(forward.insertArgument(
+              idx, b.getI64Type(),
+              b.getDictionaryAttr(
+                  {b.getNamedAttr("snn.name", b.getStringAttr("dropout_key"))}),
+              forward.getLoc())))
+        n.error("cannot add the dropout key");
+      rngKey = forward.getArgument(idx);
     }
     auto drop = snn::DropoutOp::create(
         b, l, t, f32(t.getShape().drop_front()), a, rngKey,
@@ -532,12 +571,14 @@ OwningOpRef<ModuleOp> Importer::run() {
       elt = b.getI32Type();
     else
       fail("graph input '" + input.name() + "' must be float32 or int32");
-    BlockArgument arg = entry->addArgument(
-        RankedTensorType::get(inputShapes[input.name()], elt), forward.getLoc());
-    SmallVector<Type> types(entry->getArgumentTypes());
-    forward.setType(b.getFunctionType(types, {}));
-    forward.setArgAttr(arg.getArgNumber(), "snn.name",
-                       b.getStringAttr(input.name()));
+    unsigned idx = forward.getNumArguments();
+    if (failed(forward.insertArgument(
+            idx, RankedTensorType::get(inputShapes[input.name()], elt),
+            b.getDictionaryAttr(
+                {b.getNamedAttr("snn.name", b.getStringAttr(input.name()))}),
+            forward.getLoc())))
+      fail("cannot add graph input '" + input.name() + "'");
+    BlockArgument arg = forward.getArgument(idx);
     if (!values.emplace(input.name(), arg).second)
       fail("graph input '" + input.name() + "' is defined twice");
   }

@@ -60,6 +60,8 @@ void registerAll() {
       base("EncodeEvents", "Binned events through the PSC kernel.")
           .Input(0, "s", "[T*B, ...] event counts", "T")
           .Output(0, "a", "[T*B, ...]", "T")
+          .Attr("T", "Number of time steps (optional once known)",
+                AttributeProto::INT, OPTIONAL_VALUE)
           .Attr("tau_s", "PSC time constant (> 1)", AttributeProto::FLOAT, 2.0f)
           .TypeAndShapeInferenceFunction(
               [](InferenceContext &ctx) { sameAsInput(ctx, 1); }));

@@ -5,7 +5,7 @@
 // ops (Conv, Gemm, AveragePool, Flatten, Dropout) act per step and sample.
 //
 //   EncodeCurrent(x[B,...]) -> a[T*B,...]   attrs T (required), tau_s
-//   EncodeEvents(s[T*B,...]) -> a           attr tau_s
+//   EncodeEvents(s[T*B,...]) -> a           attrs T (optional once known), tau_s
 //   LIF(c) -> (potential, spikes)           attrs tau_m, threshold
 //   PSC(s) -> a                             attr tau_s
 //   SumPool(a) -> p                         attrs kernel_shape, scale
