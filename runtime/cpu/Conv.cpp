@@ -11,6 +11,7 @@
 
 #include <cblas.h>
 
+#include <algorithm>
 #include <cstring>
 #include <vector>
 
@@ -69,6 +70,34 @@ ConvGeometry geometry(const snnrt_memref4d *img, const snnrt_memref4d *w,
           sw,            ph,            pw};
 }
 
+/// Per-thread scratch that keeps its memory between calls (no zeroing, no
+/// fresh pages every step).
+float *scratch(int slot, size_t floats) {
+  thread_local std::vector<float> buffers[4];
+  std::vector<float> &b = buffers[slot];
+  if (b.size() < floats)
+    b.resize(floats);
+  return b.data();
+}
+
+/// Images are processed in groups so that one GEMM covers G*P columns
+/// (large GEMMs keep the BLAS efficient) while col stays bounded.
+int64_t groupSize(const ConvGeometry &g, int64_t images) {
+  int64_t budget = int64_t(1) << 22; // floats of col per group (16 MiB)
+  return std::max<int64_t>(1, std::min(images, budget / std::max<int64_t>(g.k() * g.p(), 1)));
+}
+
+/// col for images [n0, n0 + count): [K, count * P], image j in columns j*P.
+void im2colGroup(const ConvGeometry &g, const float *images, int64_t stride,
+                 int64_t count, float *col, float *one) {
+  for (int64_t j = 0; j < count; ++j) {
+    im2col(g, images + j * stride, one);
+    for (int64_t r = 0; r < g.k(); ++r)
+      std::memcpy(col + r * count * g.p() + j * g.p(), one + r * g.p(),
+                  g.p() * sizeof(float));
+  }
+}
+
 } // namespace
 
 extern "C" {
@@ -77,13 +106,19 @@ void _mlir_ciface_snnrt_conv2d_forward(snnrt_memref4d *in, snnrt_memref4d *w,
                                        snnrt_memref4d *out, int64_t sh,
                                        int64_t sw, int64_t ph, int64_t pw) {
   ConvGeometry g = geometry(in, w, out, sh, sw, ph, pw);
-  int64_t images = in->sizes[0], o = w->sizes[0];
-  std::vector<float> col(g.k() * g.p());
-  for (int64_t n = 0; n < images; ++n) {
-    im2col(g, base(in) + n * in->strides[0], col.data());
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, o, g.p(), g.k(),
-                1.0f, base(w), g.k(), col.data(), g.p(), 0.0f,
-                base(out) + n * out->strides[0], g.p());
+  int64_t images = in->sizes[0], o = w->sizes[0], G = groupSize(g, images);
+  float *col = scratch(0, g.k() * G * g.p()), *tmp = scratch(1, o * G * g.p());
+  float *one = scratch(2, g.k() * g.p());
+  for (int64_t n0 = 0; n0 < images; n0 += G) {
+    int64_t count = std::min(G, images - n0), cols = count * g.p();
+    im2colGroup(g, base(in) + n0 * in->strides[0], in->strides[0], count, col,
+                one);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, o, cols, g.k(),
+                1.0f, base(w), g.k(), col, cols, 0.0f, tmp, cols);
+    for (int64_t j = 0; j < count; ++j)
+      for (int64_t oc = 0; oc < o; ++oc)
+        std::memcpy(base(out) + (n0 + j) * out->strides[0] + oc * g.p(),
+                    tmp + oc * cols + j * g.p(), g.p() * sizeof(float));
   }
 }
 
@@ -92,15 +127,26 @@ void _mlir_ciface_snnrt_conv2d_grad_input(snnrt_memref4d *delta,
                                           snnrt_memref4d *out, int64_t sh,
                                           int64_t sw, int64_t ph, int64_t pw) {
   ConvGeometry g = geometry(out, w, delta, sh, sw, ph, pw);
-  int64_t images = out->sizes[0], o = w->sizes[0];
-  std::vector<float> col(g.k() * g.p());
-  for (int64_t n = 0; n < images; ++n) {
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, g.k(), g.p(), o, 1.0f,
-                base(w), g.k(), base(delta) + n * delta->strides[0], g.p(),
-                0.0f, col.data(), g.p());
-    float *img = base(out) + n * out->strides[0];
-    std::memset(img, 0, sizeof(float) * g.c * g.h * g.w);
-    col2im(g, col.data(), img);
+  int64_t images = out->sizes[0], o = w->sizes[0], G = groupSize(g, images);
+  float *dg = scratch(1, o * G * g.p()), *col = scratch(0, g.k() * G * g.p());
+  float *one = scratch(2, g.k() * g.p());
+  for (int64_t n0 = 0; n0 < images; n0 += G) {
+    int64_t count = std::min(G, images - n0), cols = count * g.p();
+    for (int64_t j = 0; j < count; ++j)
+      for (int64_t oc = 0; oc < o; ++oc)
+        std::memcpy(dg + oc * cols + j * g.p(),
+                    base(delta) + (n0 + j) * delta->strides[0] + oc * g.p(),
+                    g.p() * sizeof(float));
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, g.k(), cols, o, 1.0f,
+                base(w), g.k(), dg, cols, 0.0f, col, cols);
+    for (int64_t j = 0; j < count; ++j) {
+      for (int64_t r = 0; r < g.k(); ++r)
+        std::memcpy(one + r * g.p(), col + r * cols + j * g.p(),
+                    g.p() * sizeof(float));
+      float *img = base(out) + (n0 + j) * out->strides[0];
+      std::memset(img, 0, sizeof(float) * g.c * g.h * g.w);
+      col2im(g, one, img);
+    }
   }
 }
 
@@ -109,13 +155,20 @@ void _mlir_ciface_snnrt_conv2d_grad_weight(snnrt_memref4d *in,
                                            snnrt_memref4d *out, int64_t sh,
                                            int64_t sw, int64_t ph, int64_t pw) {
   ConvGeometry g = geometry(in, out, delta, sh, sw, ph, pw);
-  int64_t images = in->sizes[0], o = out->sizes[0];
-  std::vector<float> col(g.k() * g.p());
-  for (int64_t n = 0; n < images; ++n) {
-    im2col(g, base(in) + n * in->strides[0], col.data());
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, o, g.k(), g.p(), 1.0f,
-                base(delta) + n * delta->strides[0], g.p(), col.data(), g.p(),
-                n == 0 ? 0.0f : 1.0f, base(out), g.k());
+  int64_t images = in->sizes[0], o = out->sizes[0], G = groupSize(g, images);
+  float *col = scratch(0, g.k() * G * g.p()), *dg = scratch(1, o * G * g.p());
+  float *one = scratch(2, g.k() * g.p());
+  for (int64_t n0 = 0; n0 < images; n0 += G) {
+    int64_t count = std::min(G, images - n0), cols = count * g.p();
+    im2colGroup(g, base(in) + n0 * in->strides[0], in->strides[0], count, col,
+                one);
+    for (int64_t j = 0; j < count; ++j)
+      for (int64_t oc = 0; oc < o; ++oc)
+        std::memcpy(dg + oc * cols + j * g.p(),
+                    base(delta) + (n0 + j) * delta->strides[0] + oc * g.p(),
+                    g.p() * sizeof(float));
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, o, g.k(), cols, 1.0f,
+                dg, cols, col, cols, n0 == 0 ? 0.0f : 1.0f, base(out), g.k());
   }
 }
 

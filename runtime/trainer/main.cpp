@@ -21,6 +21,7 @@
 #include <cstring>
 #include <fstream>
 #include <future>
+#include <malloc.h>
 #include <map>
 #include <numeric>
 #include <random>
@@ -546,6 +547,10 @@ int Trainer::run() {
 } // namespace
 
 int main(int argc, char **argv) {
+  // The compiled step allocates the same large buffers every step: keep
+  // them in the heap instead of fresh mmap'ed (page-faulting) memory.
+  mallopt(M_MMAP_THRESHOLD, 32 << 20); // the largest value glibc accepts
+  mallopt(M_TRIM_THRESHOLD, 1 << 30);
   Options opts = parseArgs(argc, argv);
   try {
     Trainer trainer(parseModelDesc(snnc_model_info), opts);
