@@ -155,8 +155,8 @@ private:
     if (isTimeMajor.count(v.getAsOpaquePointer()))
       return v;
     auto t = dyn_cast<RankedTensorType>(v.getType());
-    if (!t || t.getRank() < 1 || !isa<BlockArgument>(v) || steps < 1 ||
-        t.getDimSize(0) % steps != 0)
+    if (!t || t.getRank() < 1 || !t.getElementType().isF32() ||
+        !isa<BlockArgument>(v) || steps < 1 || t.getDimSize(0) % steps != 0)
       n.error("input '" + name +
               "' must be an activation with a time axis (the output of an "
               "ai.snn encoding, of a layer after it, or a [T*B, ...] graph "
@@ -511,8 +511,7 @@ void Importer::importNode(const NodeContext &n) {
 
 } // namespace
 
-OwningOpRef<ModuleOp> Importer::run() {
-  const onnx::GraphProto &g = model.graph();
+static void checkOpsets(const onnx::ModelProto &model) {
   for (const auto &opset : model.opset_import()) {
     if (opset.domain().empty() || opset.domain() == "ai.onnx") {
       if (opset.version() < 13 || opset.version() > 17)
@@ -526,6 +525,10 @@ OwningOpRef<ModuleOp> Importer::run() {
       fail("unknown op domain '" + opset.domain() + "' in opset_import");
     }
   }
+}
+
+OwningOpRef<ModuleOp> Importer::run() {
+  const onnx::GraphProto &g = model.graph();
   if (g.output_size() != 2)
     fail("the graph must have two outputs (the loss and the output spikes), "
          "got " + std::to_string(g.output_size()));
@@ -620,8 +623,8 @@ OwningOpRef<ModuleOp> Importer::run() {
 }
 
 OwningOpRef<ModuleOp> mlir::snn::importONNX(llvm::StringRef bytes, bool text,
-                                            MLIRContext &ctx,
-                                            std::string &error) {
+                                            MLIRContext &ctx, std::string &error,
+                                            std::string *serialized) {
   snnc::onnx_schemas::registerSNNDomain();
   onnx::ModelProto model;
   try {
@@ -646,16 +649,25 @@ OwningOpRef<ModuleOp> mlir::snn::importONNX(llvm::StringRef bytes, bool text,
                                      static_cast<int>(bytes.size()))) {
       fail("not a valid ONNX protobuf (truncated or corrupted bytes)");
     }
+    checkOpsets(model);
+    if (serialized)
+      model.SerializeToString(serialized);
     try {
       onnx::checker::check_model(model);
+    } catch (const std::exception &e) {
+      fail("invalid model: " + oneLine(e.what()));
+    }
+    // snnc's own checks first: they name the node and the attribute.
+    Importer importer(ctx, model);
+    OwningOpRef<ModuleOp> module = importer.run();
+    try {
       onnx::ShapeInferenceOptions options{true, 1, false};
       onnx::shape_inference::InferShapes(model, onnx::OpSchemaRegistry::Instance(),
                                          options);
     } catch (const std::exception &e) {
       fail("invalid model: " + oneLine(e.what()));
     }
-    Importer importer(ctx, model);
-    return importer.run();
+    return module;
   } catch (const ImportError &e) {
     error = e.message;
   } catch (const std::exception &e) {
@@ -665,7 +677,8 @@ OwningOpRef<ModuleOp> mlir::snn::importONNX(llvm::StringRef bytes, bool text,
 }
 
 OwningOpRef<ModuleOp> mlir::snn::importONNXFile(llvm::StringRef path,
-                                                MLIRContext &ctx) {
+                                                MLIRContext &ctx,
+                                                std::string *serialized) {
   auto buffer = llvm::MemoryBuffer::getFile(path);
   if (!buffer) {
     llvm::errs() << "snnc: error: " << path << ": "
@@ -674,7 +687,7 @@ OwningOpRef<ModuleOp> mlir::snn::importONNXFile(llvm::StringRef path,
   }
   std::string error;
   bool text = llvm::sys::path::extension(path) == ".onnxtxt";
-  auto module = importONNX((*buffer)->getBuffer(), text, ctx, error);
+  auto module = importONNX((*buffer)->getBuffer(), text, ctx, error, serialized);
   if (!module)
     llvm::errs() << "snnc: error: " << path
                  << (!error.empty() && std::isdigit(error[0]) ? ":" : ": ")

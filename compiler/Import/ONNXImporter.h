@@ -28,12 +28,16 @@
 namespace mlir::snn {
 
 /// Imports `path` (.onnx or .onnxtxt); prints a one-line error on failure.
-OwningOpRef<ModuleOp> importONNXFile(llvm::StringRef path, MLIRContext &ctx);
+/// `serialized`, when given, receives the model as binary protobuf (the
+/// trainer embeds it for --export).
+OwningOpRef<ModuleOp> importONNXFile(llvm::StringRef path, MLIRContext &ctx,
+                                     std::string *serialized = nullptr);
 
 /// Imports model bytes; `text` selects the textual syntax. On failure
 /// returns null and sets `error` to one line (without the file name).
 OwningOpRef<ModuleOp> importONNX(llvm::StringRef bytes, bool text,
-                                 MLIRContext &ctx, std::string &error);
+                                 MLIRContext &ctx, std::string &error,
+                                 std::string *serialized = nullptr);
 
 } // namespace mlir::snn
 

@@ -66,7 +66,7 @@ std::unique_ptr<llvm::Module>
 mlir::snn::translateForHost(ModuleOp module, llvm::LLVMContext &ctx,
                             const std::string &modelInfo,
                             llvm::ArrayRef<DenseElementsAttr> paramInits,
-                            std::string &error) {
+                            const std::string &onnxModel, std::string &error) {
   auto tm = hostMachine(error);
   if (!tm)
     return nullptr;
@@ -97,6 +97,14 @@ mlir::snn::translateForHost(ModuleOp module, llvm::LLVMContext &ctx,
         *m, data->getType(), true, llvm::GlobalValue::PrivateLinkage, data,
         "snnc_param_init_" + std::to_string(i)));
   }
+  auto *onnx = llvm::ConstantDataArray::getString(ctx, onnxModel, false);
+  new llvm::GlobalVariable(*m, onnx->getType(), true,
+                           llvm::GlobalValue::ExternalLinkage, onnx,
+                           "snnc_onnx_model");
+  auto *i64Ty = llvm::Type::getInt64Ty(ctx);
+  new llvm::GlobalVariable(*m, i64Ty, true, llvm::GlobalValue::ExternalLinkage,
+                           llvm::ConstantInt::get(i64Ty, onnxModel.size()),
+                           "snnc_onnx_model_size");
   auto *tableTy = llvm::ArrayType::get(ptrTy, inits.size());
   new llvm::GlobalVariable(*m, tableTy, true, llvm::GlobalValue::ExternalLinkage,
                            llvm::ConstantArray::get(tableTy, inits),

@@ -17,12 +17,14 @@ namespace mlir::snn {
 /// (argument i is read from args[i], the f32 result written to args[n]) and
 /// the `snnc_model_info` string, the table `snnc_param_init` (one pointer
 /// per parameter to its initial f32 values, null for Kaiming initialization
-/// at train time), and optimizes it at O3.
+/// at train time), the source model `snnc_onnx_model` / `snnc_onnx_model_size`
+/// (binary ONNX, empty when compiled from MLIR; the trainer's --export
+/// writes it back with the learned weights), and optimizes it at O3.
 std::unique_ptr<llvm::Module>
 translateForHost(ModuleOp module, llvm::LLVMContext &ctx,
                  const std::string &modelInfo,
                  llvm::ArrayRef<DenseElementsAttr> paramInits,
-                 std::string &error);
+                 const std::string &onnxModel, std::string &error);
 
 /// Writes `module` as a host object file with LLVM's TargetMachine.
 LogicalResult emitObjectFile(llvm::Module &module, const std::string &path,

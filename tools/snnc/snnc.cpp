@@ -40,7 +40,7 @@ namespace cl = llvm::cl;
 
 namespace {
 
-enum class Stage { Snn, Train, Selected, Fused, Loops, LLVM, Obj, Exe };
+enum class Stage { Onnx, Snn, Train, Selected, Fused, Loops, LLVM, Obj, Exe };
 
 cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model>"),
                                cl::Required);
@@ -50,6 +50,8 @@ cl::opt<Stage> emit(
     "emit", cl::desc("Stop after this stage and write its result"),
     cl::init(Stage::Exe),
     cl::values(
+        clEnumValN(Stage::Onnx, "onnx",
+                   "the checked model as binary ONNX (converts .onnxtxt)"),
         clEnumValN(Stage::Snn, "snn", "the imported forward graph (snn IR)"),
         clEnumValN(Stage::Train, "train", "train_step / eval_step with NA"),
         clEnumValN(Stage::Selected, "selected",
@@ -125,10 +127,10 @@ int linkTrainer(const char *argv0, const std::string &object,
   return 0;
 }
 
-OwningOpRef<ModuleOp> loadModel(MLIRContext &ctx) {
+OwningOpRef<ModuleOp> loadModel(MLIRContext &ctx, std::string &onnxBytes) {
   llvm::StringRef ext = llvm::sys::path::extension(inputFile);
   if (ext == ".onnx" || ext == ".onnxtxt")
-    return snn::importONNXFile(inputFile, ctx);
+    return snn::importONNXFile(inputFile, ctx, &onnxBytes);
   if (ext == ".mlir") {
     llvm::SourceMgr sm;
     std::string error;
@@ -174,9 +176,23 @@ int main(int argc, char **argv) {
   MLIRContext ctx(registry);
   ctx.loadAllAvailableDialects();
 
-  OwningOpRef<ModuleOp> module = loadModel(ctx);
+  std::string onnxBytes;
+  OwningOpRef<ModuleOp> module = loadModel(ctx, onnxBytes);
   if (!module)
     return 1;
+  if (emit == Stage::Onnx) {
+    if (onnxBytes.empty())
+      return fail("--emit=onnx needs an ONNX input");
+    std::string error;
+    auto out = openOutputFile(outputFile.empty() ? std::string("model.onnx")
+                                                 : outputFile.getValue(),
+                              &error);
+    if (!out)
+      return fail(error);
+    out->os() << onnxBytes;
+    out->keep();
+    return 0;
+  }
   if (failed(verify(*module)))
     return 1;
   if (emit == Stage::Snn)
@@ -244,7 +260,8 @@ int main(int argc, char **argv) {
 
   llvm::LLVMContext llvmCtx;
   std::string error;
-  auto llvmModule = snn::translateForHost(*module, llvmCtx, *info, paramInits, error);
+  auto llvmModule = snn::translateForHost(*module, llvmCtx, *info, paramInits, onnxBytes,
+                                         error);
   if (!llvmModule)
     return fail(error);
   if (emit == Stage::LLVM) {

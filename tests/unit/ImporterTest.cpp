@@ -1,0 +1,212 @@
+//===- ImporterTest.cpp - ONNX import: examples and malformed models -------===//
+#include "compiler/Import/ONNXImporter.h"
+#include "dialects/SNN/IR/SNNOps.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Diagnostics.h"
+
+#include <gtest/gtest.h>
+
+#include <dirent.h>
+#include <fstream>
+#include <sstream>
+#include <string>
+
+using namespace mlir;
+
+namespace {
+
+std::string readFile(const std::string &path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+class ImporterTest : public ::testing::Test {
+protected:
+  ImporterTest() {
+    ctx.loadDialect<snn::SNNDialect, func::FuncDialect, tensor::TensorDialect>();
+  }
+  /// Imports and returns the error ("" on success).
+  std::string importError(const std::string &bytes, bool text = true) {
+    std::string error, diagnostics;
+    ScopedDiagnosticHandler handler(&ctx, [&](Diagnostic &d) {
+      diagnostics += d.str();
+      return success();
+    });
+    auto module = snn::importONNX(bytes, text, ctx, error);
+    if (module)
+      return "";
+    return error.empty() ? "(no message) " + diagnostics : error;
+  }
+  MLIRContext ctx;
+};
+
+/// A small valid MLP; each malformed case edits one piece of it.
+struct MLP {
+  std::string header = R"(<ir_version: 8, opset_import: ["" : 13, "ai.snn" : 1]>)";
+  std::string inputs =
+      "float[4, 6] x, int32[4] labels, float[5, 6] w1, float[3, 5] w2";
+  std::string outputs = "float loss, float[8, 3] spikes";
+  std::string initializers;
+  std::string encode = "a0 = ai.snn.EncodeCurrent <T = 2, tau_s = 2.0> (x)";
+  std::string dense1 = "c1 = Gemm <transB = 1> (a0, w1)";
+  std::string lif1 = "u1, s1 = ai.snn.LIF <tau_m = 5.0, threshold = 1.0> (c1)";
+  std::string psc1 = "a1 = ai.snn.PSC <tau_s = 2.0> (s1)";
+  std::string dense2 = "c2 = Gemm <transB = 1> (a1, w2)";
+  std::string lif2 = "u2, spikes = ai.snn.LIF (c2)";
+  std::string psc2 = "a2 = ai.snn.PSC (spikes)";
+  std::string target = "d = ai.snn.TargetSpikes <T = 2, num_classes = 3> (labels)";
+  std::string loss = "loss = ai.snn.VanRossumLoss (a2, d)";
+  std::string text() const {
+    return header + "\nmlp (" + inputs + ") => (" + outputs + ")\n" +
+           initializers + "\n{\n" +
+           encode + "\n" + dense1 + "\n" + lif1 + "\n" + psc1 + "\n" + dense2 +
+           "\n" + lif2 + "\n" + psc2 + "\n" + target + "\n" + loss + "\n}\n";
+  }
+};
+
+TEST_F(ImporterTest, ValidModelImports) {
+  EXPECT_EQ(importError(MLP().text()), "");
+}
+
+TEST_F(ImporterTest, EveryExampleImports) {
+  std::string dir = SNNC_SOURCE_DIR "/examples/models";
+  DIR *d = opendir(dir.c_str());
+  ASSERT_NE(d, nullptr);
+  int count = 0;
+  while (dirent *e = readdir(d)) {
+    std::string name = e->d_name;
+    if (name.size() < 9 || name.substr(name.size() - 8) != ".onnxtxt")
+      continue;
+    ++count;
+    std::string error;
+    auto module = snn::importONNX(readFile(dir + "/" + name), true, ctx, error);
+    ASSERT_TRUE(module) << name << ": " << error;
+    auto forward = module->lookupSymbol<func::FuncOp>("forward");
+    ASSERT_TRUE(forward) << name;
+    int lifs = 0;
+    forward.walk([&](snn::LIFOp) { ++lifs; });
+    EXPECT_GE(lifs, 1) << name;
+  }
+  closedir(d);
+  EXPECT_EQ(count, 6);
+}
+
+TEST_F(ImporterTest, InitializersBecomeInitialValues) {
+  MLP m;
+  m.initializers = "<float[3, 5] w2 = {1,2,3,4,5,6,7,8,9,10,11,12,13,14,15}>";
+  m.inputs = "float[4, 6] x, int32[4] labels, float[5, 6] w1";
+  std::string error;
+  auto module = snn::importONNX(m.text(), true, ctx, error);
+  ASSERT_TRUE(module) << error;
+  auto forward = module->lookupSymbol<func::FuncOp>("forward");
+  auto init = forward.getArgAttrOfType<DenseElementsAttr>(1, "snn.init");
+  ASSERT_TRUE(init);
+  EXPECT_EQ(init.getValues<float>()[14], 15.0f);
+  EXPECT_FALSE(forward.getArgAttr(0, "snn.init"));
+}
+
+struct BadCase {
+  const char *name;
+  std::function<void(MLP &)> edit;
+  const char *expected;
+};
+
+TEST_F(ImporterTest, MalformedModelsGiveOneClearLine) {
+  std::vector<BadCase> cases = {
+      {"unknown op", [](MLP &m) { m.psc1 = "a1 = Softplus (s1)"; },
+       "node '<unnamed>' (#3, Softplus): unsupported op 'Softplus'"},
+      {"unknown ai.snn op", [](MLP &m) { m.psc1 = "a1 = ai.snn.Izhikevich (s1)"; },
+       "Izhikevich"},
+      {"unknown domain", [](MLP &m) { m.psc1 = "a1 = com.acme.Spiky (s1)"; },
+       "com.acme"},
+      {"missing attribute", [](MLP &m) {
+         m.encode = "a0 = ai.snn.EncodeCurrent <tau_s = 2.0> (x)"; },
+       "'T'"},
+      {"tau_m <= 1", [](MLP &m) {
+         m.lif1 = "u1, s1 = ai.snn.LIF <tau_m = 1.0> (c1)"; },
+       "(#2, LIF): attribute 'tau_m' must be > 1"},
+      {"threshold <= 0", [](MLP &m) {
+         m.lif1 = "u1, s1 = ai.snn.LIF <threshold = -0.5> (c1)"; },
+       "attribute 'threshold' must be > 0"},
+      {"T < 1", [](MLP &m) {
+         m.encode = "a0 = ai.snn.EncodeCurrent <T = 0> (x)"; },
+       "attribute 'T' must be >= 1"},
+      {"tau_s <= 1", [](MLP &m) { m.psc1 = "a1 = ai.snn.PSC <tau_s = 0.5> (s1)"; },
+       "attribute 'tau_s' must be > 1"},
+      {"T disagrees", [](MLP &m) {
+         m.target = "d = ai.snn.TargetSpikes <T = 3, num_classes = 3> (labels)"; },
+       "T = 3 disagrees with T = 2"},
+      {"dense shapes disagree", [](MLP &m) {
+         m.inputs = "float[4, 6] x, int32[4] labels, float[5, 7] w1, float[3, 5] w2"; },
+       "input has 6 features but weight 'w1' expects 7"},
+      {"cycle", [](MLP &m) { m.dense1 = "c1 = Gemm <transB = 1> (a1, w1)"; },
+       "topologically sorted"},
+      {"unsupported opset", [](MLP &m) {
+         m.header = R"(<ir_version: 8, opset_import: ["" : 7, "ai.snn" : 1]>)"; },
+       "unsupported opset ai.onnx 7"},
+      {"unsupported ai.snn version", [](MLP &m) {
+         m.header = R"(<ir_version: 8, opset_import: ["" : 13, "ai.snn" : 2]>)"; },
+       "unsupported opset ai.snn 2"},
+      {"no output", [](MLP &m) { m.outputs = "float loss"; },
+       "the graph must have two outputs"},
+      {"name used twice", [](MLP &m) { m.psc1 = "c1 = ai.snn.PSC (s1)"; },
+       "c1"},
+      {"bias", [](MLP &m) { m.dense1 = "c1 = Gemm <transB = 1> (a0, w1, w1)"; },
+       "a bias (input C) is not supported"},
+      {"transB", [](MLP &m) { m.dense1 = "c1 = Gemm (a0, w1)"; },
+       "transB = 1"},
+      {"dynamic batch", [](MLP &m) {
+         m.inputs = "float[N, 6] x, int32[4] labels, float[5, 6] w1, float[3, 5] w2"; },
+       "graph input 'x' needs a static shape"},
+      {"no time axis", [](MLP &m) {
+         m.lif1 = "u1, s1 = ai.snn.LIF (labels)"; },
+       "must be an activation with a time axis"},
+      {"syntax error", [](MLP &m) { m.lif1 = "u1, s1 = ai.snn.LIF <tau_m = > (c1)"; },
+       ":"},
+      {"loss shapes disagree", [](MLP &m) {
+         m.target = "d = ai.snn.TargetSpikes <T = 2, num_classes = 4> (labels)"; },
+       "spike trains disagree"},
+      {"labels not int32", [](MLP &m) {
+         m.inputs = "float[4, 6] x, float[4] labels, float[5, 6] w1, float[3, 5] w2"; },
+       "labels"},
+  };
+  ASSERT_GE(cases.size(), 20u);
+  for (const BadCase &c : cases) {
+    MLP m;
+    c.edit(m);
+    std::string error = importError(m.text());
+    EXPECT_NE(error.find(c.expected), std::string::npos)
+        << c.name << ": got '" << error << "'";
+    EXPECT_EQ(error.find('\n'), std::string::npos) << c.name << ": " << error;
+  }
+}
+
+TEST_F(ImporterTest, SyntaxErrorsNameLineAndColumn) {
+  MLP m;
+  m.lif1 = "u1, s1 = ai.snn.LIF <tau_m = > (c1)";
+  std::string error = importError(m.text());
+  ASSERT_FALSE(error.empty());
+  EXPECT_TRUE(std::isdigit(error[0])) << error;
+  EXPECT_NE(error.find(':'), std::string::npos) << error;
+}
+
+TEST_F(ImporterTest, BadBytes) {
+  EXPECT_EQ(importError("", false), "the file is empty");
+  EXPECT_NE(importError("\x08\x07garbage\xff\xff\xff", false).find(
+                "not a valid ONNX protobuf"),
+            std::string::npos);
+  // A real binary model, truncated.
+  std::string bytes = readFile(SNNC_SOURCE_DIR "/tests/unit/Inputs/tiny.onnx");
+  ASSERT_FALSE(bytes.empty());
+  EXPECT_EQ(importError(bytes, false), "");
+  EXPECT_NE(importError(bytes.substr(0, bytes.size() / 2), false)
+                .find("not a valid ONNX protobuf"),
+            std::string::npos);
+}
+
+} // namespace
