@@ -5,6 +5,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "Checkpoint.h"
+#include "Export.h"
 #include "ModelDesc.h"
 #include "Report.h"
 #include "runtime/data/Augment.h"
@@ -32,6 +33,8 @@
 extern "C" {
 extern const char snnc_model_info[];
 extern const float *const snnc_param_init[];
+extern const char snnc_onnx_model[];
+extern const int64_t snnc_onnx_model_size;
 void snnc_train_step(void **args);
 void snnc_eval_step(void **args);
 }
@@ -48,7 +51,7 @@ std::atomic<bool> interrupted{false};
 void onSigint(int) { interrupted = true; }
 
 struct Options {
-  std::string data, dataset, checkpoint, metrics, plot, augment;
+  std::string data, dataset, checkpoint, metrics, plot, augment, exportPath;
   int64_t epochs = -1, batch = -1, threads = 0, maxSteps = -1;
   double lr = -1, lrDecay = -1, nmnistKeep = 0.3;
   uint64_t seed = 1;
@@ -74,6 +77,7 @@ const char *kUsage =
     "  --checkpoint PATH     write a checkpoint after every epoch and on Ctrl-C\n"
     "  --resume              continue from --checkpoint\n"
     "  --eval                only evaluate on the test set\n"
+    "  --export FILE.onnx    write the model with the learned weights\n"
     "  --metrics FILE        one JSON line per epoch\n"
     "  --plot FILE.svg       loss and accuracy per epoch\n"
     "  --max-steps N         stop after N training steps (benchmarks)\n"
@@ -128,6 +132,7 @@ Options parseArgs(int argc, char **argv) {
     else if (a == "--checkpoint") o.checkpoint = next();
     else if (a == "--resume") o.resume = true;
     else if (a == "--eval") o.evalOnly = true;
+    else if (a == "--export") o.exportPath = next();
     else if (a == "--metrics") o.metrics = next();
     else if (a == "--plot") o.plot = next();
     else if (a == "--max-steps") o.maxSteps = static_cast<int64_t>(num(next()));
@@ -221,6 +226,7 @@ private:
   double testAccuracy();
   int64_t correct(const Batch &b) const;
   void saveAndReport(const std::string &why);
+  void exportModel();
 
   ModelDesc d;
   Options o;
@@ -393,6 +399,21 @@ void Trainer::saveAndReport(const std::string &why) {
                o.checkpoint.c_str(), why.c_str());
 }
 
+void Trainer::exportModel() {
+  if (o.exportPath.empty())
+    return;
+  std::vector<std::string> names;
+  std::vector<std::vector<int64_t>> shapes;
+  for (const TensorDesc &p : d.params) {
+    names.push_back(p.name);
+    shapes.push_back(p.shape);
+  }
+  exportONNX(std::string(snnc_onnx_model, snnc_onnx_model_size), o.exportPath,
+             names, shapes, s.params);
+  std::fprintf(stderr, "trainer: trained model written to %s\n",
+               o.exportPath.c_str());
+}
+
 int Trainer::run() {
   xDesc = d.dataInput();
   yDesc = d.labelInput();
@@ -450,6 +471,7 @@ int Trainer::run() {
   if (o.evalOnly) {
     double acc = testAccuracy();
     std::printf("test accuracy: %.2f%%\n", 100.0 * acc);
+    exportModel();
     return 0;
   }
   std::signal(SIGINT, onSigint);
@@ -507,6 +529,7 @@ int Trainer::run() {
                     (long long)s.step, 1000.0 * secs / (k + 1 - first),
                     (k + 1 - first) * B / secs);
         saveAndReport("--max-steps");
+        exportModel();
         return 0;
       }
     }
@@ -538,6 +561,7 @@ int Trainer::run() {
   }
   if (!o.plot.empty())
     writeFileAtomically(o.plot, plotSVG(s.history));
+  exportModel();
   const EpochRecord &last = s.history.back();
   std::printf("done: %lld epochs, final test accuracy %.2f%%\n",
               (long long)last.epoch, 100 * last.testAcc);

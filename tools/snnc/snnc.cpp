@@ -113,8 +113,8 @@ int linkTrainer(const char *argv0, const std::string &object,
   std::string tmp = output + ".tmp";
   std::vector<std::string> owned{*cxx,          object,    "-L" + lib,
                                  "-lsnntrainer", "-lsnnrt", "-lopenblas",
-                                 "-lz",          "-pthread", "-o",
-                                 tmp};
+                                 "-lonnx_proto", "-lprotobuf", "-lz",
+                                 "-pthread",     "-o",        tmp};
   std::vector<llvm::StringRef> refs(owned.begin(), owned.end());
   std::string error;
   int rc = llvm::sys::ExecuteAndWait(*cxx, refs, std::nullopt, {}, 0, 0,

@@ -1,0 +1,43 @@
+//===- Export.cpp - the trained model as ONNX -------------------------------===//
+#include "Export.h"
+#include "Report.h"
+
+#include <onnx/onnx_pb.h>
+
+#include <stdexcept>
+
+namespace snnrt {
+
+void exportONNX(const std::string &bytes, const std::string &path,
+                const std::vector<std::string> &names,
+                const std::vector<std::vector<int64_t>> &shapes,
+                const std::vector<std::vector<float>> &values) {
+  if (bytes.empty())
+    throw std::runtime_error(path + ": the model was compiled from MLIR, not "
+                                    "ONNX; there is no ONNX model to export");
+  onnx::ModelProto model;
+  if (!model.ParseFromString(bytes))
+    throw std::runtime_error(path + ": the embedded ONNX model is corrupt");
+  onnx::GraphProto *graph = model.mutable_graph();
+  for (size_t i = 0; i < names.size(); ++i) {
+    onnx::TensorProto *t = nullptr;
+    for (auto &init : *graph->mutable_initializer())
+      if (init.name() == names[i])
+        t = &init;
+    if (!t)
+      t = graph->add_initializer();
+    t->Clear();
+    t->set_name(names[i]);
+    t->set_data_type(onnx::TensorProto::FLOAT);
+    for (int64_t d : shapes[i])
+      t->add_dims(d);
+    t->set_raw_data(std::string(reinterpret_cast<const char *>(values[i].data()),
+                                values[i].size() * sizeof(float)));
+  }
+  std::string out;
+  if (!model.SerializeToString(&out))
+    throw std::runtime_error(path + ": cannot serialize the trained model");
+  writeFileAtomically(path, out);
+}
+
+} // namespace snnrt
