@@ -1,0 +1,12 @@
+# lit configuration for snnc's end-to-end tests: compile a model, train it.
+import os
+import lit.formats
+
+config.name = "snnc-e2e"
+config.test_format = lit.formats.ShTest(not lit_config.isWindows)
+config.suffixes = [".test"]
+config.excludes = ["Inputs"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.snnc_obj_root, "tests", "e2e")
+config.environment["PATH"] = os.pathsep.join(
+    [config.snnc_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", "")])
