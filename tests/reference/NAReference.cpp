@@ -138,6 +138,91 @@ Vec denseGradWeight(int rows, int in, int out, const Vec &a, const Vec &delta) {
   return dw;
 }
 
+Vec conv2d(const Conv &g, int images, const Vec &in, const Vec &w) {
+  Vec out(static_cast<size_t>(images) * g.o * g.oh() * g.ow());
+  for (int n = 0; n < images; ++n)
+    for (int o = 0; o < g.o; ++o)
+      for (int y = 0; y < g.oh(); ++y)
+        for (int x = 0; x < g.ow(); ++x) {
+          double acc = 0.0;
+          for (int c = 0; c < g.c; ++c)
+            for (int ky = 0; ky < g.kh; ++ky)
+              for (int kx = 0; kx < g.kw; ++kx) {
+                int iy = y * g.stride + ky - g.pad, ix = x * g.stride + kx - g.pad;
+                if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w)
+                  continue;
+                acc += static_cast<double>(w[((o * g.c + c) * g.kh + ky) * g.kw + kx]) *
+                       in[((n * g.c + c) * g.h + iy) * g.w + ix];
+              }
+          out[((n * g.o + o) * g.oh() + y) * g.ow() + x] = static_cast<float>(acc);
+        }
+  return out;
+}
+
+Vec conv2dGradInput(const Conv &g, int images, const Vec &delta, const Vec &w) {
+  std::vector<double> acc(static_cast<size_t>(images) * g.c * g.h * g.w, 0.0);
+  for (int n = 0; n < images; ++n)
+    for (int o = 0; o < g.o; ++o)
+      for (int y = 0; y < g.oh(); ++y)
+        for (int x = 0; x < g.ow(); ++x)
+          for (int c = 0; c < g.c; ++c)
+            for (int ky = 0; ky < g.kh; ++ky)
+              for (int kx = 0; kx < g.kw; ++kx) {
+                int iy = y * g.stride + ky - g.pad, ix = x * g.stride + kx - g.pad;
+                if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w)
+                  continue;
+                acc[((n * g.c + c) * g.h + iy) * g.w + ix] +=
+                    static_cast<double>(w[((o * g.c + c) * g.kh + ky) * g.kw + kx]) *
+                    delta[((n * g.o + o) * g.oh() + y) * g.ow() + x];
+              }
+  return Vec(acc.begin(), acc.end());
+}
+
+Vec conv2dGradWeight(const Conv &g, int images, const Vec &in, const Vec &delta) {
+  std::vector<double> acc(static_cast<size_t>(g.o) * g.c * g.kh * g.kw, 0.0);
+  for (int n = 0; n < images; ++n)
+    for (int o = 0; o < g.o; ++o)
+      for (int y = 0; y < g.oh(); ++y)
+        for (int x = 0; x < g.ow(); ++x)
+          for (int c = 0; c < g.c; ++c)
+            for (int ky = 0; ky < g.kh; ++ky)
+              for (int kx = 0; kx < g.kw; ++kx) {
+                int iy = y * g.stride + ky - g.pad, ix = x * g.stride + kx - g.pad;
+                if (iy < 0 || iy >= g.h || ix < 0 || ix >= g.w)
+                  continue;
+                acc[((o * g.c + c) * g.kh + ky) * g.kw + kx] +=
+                    static_cast<double>(in[((n * g.c + c) * g.h + iy) * g.w + ix]) *
+                    delta[((n * g.o + o) * g.oh() + y) * g.ow() + x];
+              }
+  return Vec(acc.begin(), acc.end());
+}
+
+Vec sumPool(int images, int c, int h, int w, int k, float scale, const Vec &in) {
+  int oh = h / k, ow = w / k;
+  Vec out(static_cast<size_t>(images) * c * oh * ow);
+  for (int n = 0; n < images * c; ++n)
+    for (int y = 0; y < oh; ++y)
+      for (int x = 0; x < ow; ++x) {
+        float sum = 0.0f;
+        for (int ky = 0; ky < k; ++ky)
+          for (int kx = 0; kx < k; ++kx)
+            sum += in[(n * h + y * k + ky) * w + x * k + kx];
+        out[(n * oh + y) * ow + x] = sum * scale;
+      }
+  return out;
+}
+
+Vec sumPoolGrad(int images, int c, int h, int w, int k, float scale,
+                const Vec &g) {
+  int oh = h / k, ow = w / k;
+  Vec out(static_cast<size_t>(images) * c * h * w, 0.0f);
+  for (int n = 0; n < images * c; ++n)
+    for (int y = 0; y < oh * k; ++y)
+      for (int x = 0; x < ow * k; ++x)
+        out[(n * h + y) * w + x] = g[(n * oh + y / k) * ow + x / k] * scale;
+  return out;
+}
+
 Vec targetSpikes(int T, int batch, int classes, const std::vector<int32_t> &l) {
   Vec d(static_cast<size_t>(T) * batch * classes, 0.0f);
   for (int t = 0; t < T; ++t)
@@ -205,6 +290,44 @@ float MLPStep::run(std::vector<Vec> &w, std::vector<Vec> &m,
   outSpikes = ss.back();
   if (potentials)
     *potentials = us;
+  return loss;
+}
+
+float CNNStep::run(std::vector<Vec> &w, std::vector<Vec> &m,
+                   std::vector<Vec> &v, int64_t step, float lr, const Vec &x,
+                   const std::vector<int32_t> &labels, Vec &outSpikes,
+                   std::vector<Vec> *potentials) const {
+  int images = T * batch;
+  int inSize = conv.c * conv.h * conv.w;
+  int convN = batch * conv.o * conv.oh() * conv.ow();
+  int ph = conv.oh() / 2, pw = conv.ow() / 2;
+  int features = conv.o * ph * pw;
+  Vec a0 = encodeCurrent(neuron.tauS, T, batch * inSize, x);
+  Vec c1 = conv2d(conv, images, a0, w[0]);
+  Vec u1, s1;
+  lif(neuron, T, convN, c1, u1, s1);
+  Vec a1 = psc(neuron.tauS, T, convN, s1);
+  Vec p1 = sumPool(images, conv.o, conv.oh(), conv.ow(), 2, 1.1f, a1);
+  Vec c2 = dense(images, features, classes, p1, w[1]);
+  Vec u2, s2;
+  lif(neuron, T, batch * classes, c2, u2, s2);
+  Vec a2 = psc(neuron.tauS, T, batch * classes, s2);
+  Vec g;
+  float loss = vanRossum(neuron.tauS, T, batch * classes, a2,
+                         targetSpikes(T, batch, classes, labels), g);
+  Vec e2 = errorScan(neuron.tauS, T, batch * classes, g);
+  Vec d2 = naBackwardSNS(neuron, T, batch * classes, e2, c2, u2, s2);
+  Vec dw2 = denseGradWeight(images, features, classes, p1, d2);
+  Vec gp = denseGradInput(images, features, classes, d2, w[1]);
+  Vec g1 = sumPoolGrad(images, conv.o, conv.oh(), conv.ow(), 2, 1.1f, gp);
+  Vec e1 = errorScan(neuron.tauS, T, convN, g1);
+  Vec d1 = naBackwardSNS(neuron, T, convN, e1, c1, u1, s1);
+  Vec dw1 = conv2dGradWeight(conv, images, a0, d1);
+  adamw(opt, step, lr, w[0], dw1, m[0], v[0]);
+  adamw(opt, step, lr, w[1], dw2, m[1], v[1]);
+  outSpikes = s2;
+  if (potentials)
+    *potentials = {u1, u2};
   return loss;
 }
 

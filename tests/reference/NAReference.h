@@ -42,6 +42,24 @@ Vec denseGradInput(int rows, int in, int out, const Vec &delta, const Vec &w);
 /// Eq. (10): dW[o, i] = sum_m a[m, i] delta[m, o].
 Vec denseGradWeight(int rows, int in, int out, const Vec &a, const Vec &delta);
 
+/// One convolution geometry: images [n, c, h, w], weights [o, c, kh, kw].
+struct Conv {
+  int c, h, w, o, kh, kw, stride, pad;
+  int oh() const { return (h + 2 * pad - kh) / stride + 1; }
+  int ow() const { return (w + 2 * pad - kw) / stride + 1; }
+};
+/// out[n, o, y, x] = sum_{c,ky,kx} W[o, c, ky, kx] in[n, c, y*s+ky-p, x*s+kx-p]
+Vec conv2d(const Conv &g, int images, const Vec &in, const Vec &w);
+/// Eq. (9) through a convolution: the adjoint of conv2d in its input.
+Vec conv2dGradInput(const Conv &g, int images, const Vec &delta, const Vec &w);
+/// Eq. (10) for a convolution.
+Vec conv2dGradWeight(const Conv &g, int images, const Vec &in, const Vec &delta);
+/// Sum pooling of [n, c, h, w] by k x k windows (stride k), times scale.
+Vec sumPool(int images, int c, int h, int w, int k, float scale, const Vec &in);
+/// Its adjoint: every window position receives scale * g.
+Vec sumPoolGrad(int images, int c, int h, int w, int k, float scale,
+                const Vec &g);
+
 /// Section 2: d[t, b, k] = (labels[b] == k).
 Vec targetSpikes(int T, int batch, int classes, const std::vector<int32_t> &l);
 /// Section 2: Van Rossum loss; g = a - (sigma * d).
@@ -64,6 +82,20 @@ struct MLPStep {
   // In: weights [out, in] per layer, m, v, step, lr, x [B, in], labels [B].
   // Out: updated weights, m, v; loss; output spikes [T, B, classes]; and,
   // for margin checks, every layer's potentials.
+  float run(std::vector<Vec> &w, std::vector<Vec> &m, std::vector<Vec> &v,
+            int64_t step, float lr, const Vec &x,
+            const std::vector<int32_t> &labels, Vec &outSpikes,
+            std::vector<Vec> *potentials = nullptr) const;
+};
+
+/// One NA training step of a small CNN: current input [B, C, H, W] ->
+/// conv (padding) -> LIF -> PSC -> sum pool (k = 2, scale 1.1) -> flatten
+/// -> dense -> LIF -> PSC, Van Rossum loss, AdamW. w = {conv, dense}.
+struct CNNStep {
+  int T = 5, batch = 2, classes = 5;
+  Conv conv{1, 8, 8, 4, 3, 3, 1, 1};
+  Neuron neuron;
+  AdamW opt;
   float run(std::vector<Vec> &w, std::vector<Vec> &m, std::vector<Vec> &v,
             int64_t step, float lr, const Vec &x,
             const std::vector<int32_t> &labels, Vec &outSpikes,

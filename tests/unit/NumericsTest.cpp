@@ -193,16 +193,19 @@ std::string mlpModule(const snnref::MLPStep &m) {
   return os.str();
 }
 
-TEST(TrainStep, MLPMatchesReference) {
-  snnref::MLPStep ref;
-  ref.T = 5;
-  ref.batch = 3;
-  ref.sizes = {20, 16, 5};
-  ref.neuron.tauS = 3.0f;
+/// Runs two consecutive compiled train steps per seed against `reference`
+/// (which updates w, m, v in place like AdamW), on seeds whose reference
+/// potentials all stay 1e-4 away from the threshold.
+template <typename Reference>
+void compareTrainSteps(const std::string &module, const Reference &ref,
+                       const std::vector<std::vector<int64_t>> &paramShapes,
+                       std::vector<int64_t> xShape, int classes,
+                       float initScale) {
   std::string error;
-  auto jit = JitModule::compile(mlpModule(ref), true, error);
+  auto jit = JitModule::compile(module, true, error);
   ASSERT_TRUE(jit) << error;
-  size_t layers = ref.sizes.size() - 1;
+  size_t layers = paramShapes.size();
+  int batch = static_cast<int>(xShape[0]);
   int skipped = 0, checked = 0;
   for (unsigned seed = 1; checked < 3 && seed < 40; ++seed) {
     std::mt19937 rng(seed);
@@ -210,28 +213,34 @@ TEST(TrainStep, MLPMatchesReference) {
     std::uniform_real_distribution<float> unit(0.0f, 1.0f);
     std::vector<Vec> w(layers), m(layers), v(layers);
     for (size_t l = 0; l < layers; ++l) {
-      size_t sz = static_cast<size_t>(ref.sizes[l]) * ref.sizes[l + 1];
-      float scale = 2.5f * std::sqrt(2.0f / ref.sizes[l]);
-      for (size_t k = 0; k < sz; ++k)
+      int64_t size = 1, fanIn = 1;
+      for (size_t i = 0; i < paramShapes[l].size(); ++i) {
+        size *= paramShapes[l][i];
+        if (i > 0)
+          fanIn *= paramShapes[l][i];
+      }
+      float scale = initScale * std::sqrt(2.0f / fanIn);
+      for (int64_t k = 0; k < size; ++k)
         w[l].push_back(normal(rng) * scale);
-      m[l].assign(sz, 0.0f);
-      v[l].assign(sz, 0.0f);
+      m[l].assign(size, 0.0f);
+      v[l].assign(size, 0.0f);
     }
-    Vec x(static_cast<size_t>(ref.batch) * ref.sizes[0]);
+    int64_t xSize = 1;
+    for (int64_t d : xShape)
+      xSize *= d;
+    Vec x(xSize);
     for (float &xi : x)
       xi = unit(rng);
     std::vector<int32_t> labels;
-    for (int b = 0; b < ref.batch; ++b)
-      labels.push_back(static_cast<int32_t>(rng() % ref.sizes.back()));
+    for (int b = 0; b < batch; ++b)
+      labels.push_back(static_cast<int32_t>(rng() % classes));
 
-    // Two consecutive steps, each compared with the reference.
     std::vector<Vec> cw = w, cm = m, cv = v;
     bool clean = true;
     for (int64_t step = 1; step <= 2 && clean; ++step) {
       float lr = 5e-3f;
       Vec refSpikes;
-      std::vector<Vec> pots;
-      std::vector<Vec> rw = cw, rm = cm, rv = cv;
+      std::vector<Vec> pots, rw = cw, rm = cm, rv = cv;
       float refLoss = ref.run(rw, rm, rv, step, lr, x, labels, refSpikes, &pots);
       for (const Vec &u : pots)
         for (float ui : u)
@@ -241,24 +250,20 @@ TEST(TrainStep, MLPMatchesReference) {
         break;
       std::vector<Vec> nw(layers), nm(layers), nv(layers);
       std::vector<Arg> args;
-      auto shapeOf = [&](size_t l) {
-        return std::vector<int64_t>{ref.sizes[l + 1], ref.sizes[l]};
-      };
       for (auto *set : {&cw, &cm, &cv})
         for (size_t l = 0; l < layers; ++l)
-          args.push_back(Arg::buffer((*set)[l].data(), shapeOf(l)));
+          args.push_back(Arg::buffer((*set)[l].data(), paramShapes[l]));
       args.push_back(Arg::i(step));
       args.push_back(Arg::f(lr));
-      args.push_back(Arg::buffer(x.data(), {ref.batch, ref.sizes[0]}));
-      args.push_back(Arg::buffer(labels.data(), {ref.batch}));
+      args.push_back(Arg::buffer(x.data(), xShape));
+      args.push_back(Arg::buffer(labels.data(), {batch}));
       for (auto *set : {&nw, &nm, &nv})
         for (size_t l = 0; l < layers; ++l) {
           (*set)[l].assign(cw[l].size(), 0.0f);
-          args.push_back(Arg::buffer((*set)[l].data(), shapeOf(l)));
+          args.push_back(Arg::buffer((*set)[l].data(), paramShapes[l]));
         }
       Vec spikes(refSpikes.size());
-      args.push_back(
-          Arg::buffer(spikes.data(), {ref.T, ref.batch, ref.sizes.back()}));
+      args.push_back(Arg::buffer(spikes.data(), {ref.T, batch, classes}));
       float loss = jit->call("train_step", args, true);
 
       EXPECT_NEAR(loss, refLoss, 1e-6f + 1e-4f * std::fabs(refLoss));
@@ -275,9 +280,85 @@ TEST(TrainStep, MLPMatchesReference) {
     clean ? ++checked : ++skipped;
   }
   EXPECT_EQ(checked, 3) << "too few seeds far enough from the threshold";
-  std::printf("[ info ] MLP train step: %d seeds compared, %d skipped for "
+  std::printf("[ info ] train step: %d seeds compared, %d skipped for "
               "|u - theta| < 1e-4\n",
               checked, skipped);
+}
+
+TEST(TrainStep, MLPMatchesReference) {
+  snnref::MLPStep ref;
+  ref.T = 5;
+  ref.batch = 3;
+  ref.sizes = {20, 16, 5};
+  ref.neuron.tauS = 3.0f;
+  compareTrainSteps(mlpModule(ref), ref, {{16, 20}, {5, 16}}, {3, 20}, 5, 2.5f);
+}
+
+TEST(TrainStep, MLPBatchOneLongWindow) {
+  snnref::MLPStep ref;
+  ref.T = 30;
+  ref.batch = 1;
+  ref.sizes = {12, 10, 4};
+  compareTrainSteps(mlpModule(ref), ref, {{10, 12}, {4, 10}}, {1, 12}, 4, 1.5f);
+}
+
+/// The forward function of snnref::CNNStep.
+std::string cnnModule(const snnref::CNNStep &r) {
+  const snnref::Conv &g = r.conv;
+  int T = r.T, B = r.batch;
+  int ph = g.oh() / 2, pw = g.ow() / 2, features = g.o * ph * pw;
+  std::string x = tensor({B, g.c, g.h, g.w});
+  std::string a0 = tensor({T, B, g.c, g.h, g.w});
+  std::string c1 = tensor({T, B, g.o, g.oh(), g.ow()});
+  std::string p1 = tensor({T, B, g.o, ph, pw});
+  std::string f = tensor({T, B, features});
+  std::string o = tensor({T, B, r.classes});
+  std::string wc = tensor({g.o, g.c, g.kh, g.kw});
+  std::string wd = tensor({r.classes, features});
+  std::string tauS = "{tau_s = " + flt(r.neuron.tauS) + " : f32}";
+  std::string neuron = "{tau_m = " + flt(r.neuron.tauM) + " : f32, threshold = " +
+                       flt(r.neuron.theta) + " : f32}";
+  std::ostringstream os;
+  os << "func.func @forward(%wc: " << wc << " {snn.param}, %wd: " << wd
+     << " {snn.param}, %x: " << x << ", %labels: " << tensor({B}, "i32")
+     << ") -> (f32, " << o << ") attributes {snn.na_clip = "
+     << flt(r.neuron.clip) << " : f32} {\n"
+     << "  %a0 = snn.encode_current %x " << tauS << " : " << x << " -> " << a0 << "\n"
+     << "  %c1 = snn.conv2d %a0, %wc {padding = array<i64: " << g.pad << ", "
+     << g.pad << ">, strides = array<i64: " << g.stride << ", " << g.stride
+     << ">} : " << a0 << ", " << wc << " -> " << c1 << "\n"
+     << "  %u1, %s1 = snn.lif %c1 " << neuron << " : " << c1 << "\n"
+     << "  %a1 = snn.psc %s1 " << tauS << " : " << c1 << "\n"
+     << "  %p1 = snn.pool sum %a1 {kernel = array<i64: 2, 2>, scale = 1.1 : f32} : "
+     << c1 << " -> " << p1 << "\n"
+     << "  %f = snn.flatten %p1 : " << p1 << " -> " << f << "\n"
+     << "  %c2 = snn.dense %f, %wd : " << f << ", " << wd << " -> " << o << "\n"
+     << "  %u2, %s2 = snn.lif %c2 " << neuron << " : " << o << "\n"
+     << "  %a2 = snn.psc %s2 " << tauS << " : " << o << "\n"
+     << "  %d = snn.target_spikes %labels : " << tensor({B}, "i32") << " -> " << o << "\n"
+     << "  %loss, %g = snn.van_rossum_loss %a2, %d " << tauS << " : " << o << "\n"
+     << "  return %loss, %s2 : f32, " << o << "\n}\n";
+  return os.str();
+}
+
+TEST(TrainStep, CNNMatchesReference) {
+  snnref::CNNStep ref;
+  const snnref::Conv &g = ref.conv;
+  int features = g.o * (g.oh() / 2) * (g.ow() / 2);
+  compareTrainSteps(cnnModule(ref), ref,
+                    {{g.o, g.c, g.kh, g.kw}, {ref.classes, features}},
+                    {ref.batch, g.c, g.h, g.w}, ref.classes, 2.5f);
+}
+
+TEST(TrainStep, StridedCNNMatchesReference) {
+  snnref::CNNStep ref;
+  ref.conv = snnref::Conv{2, 9, 9, 3, 3, 3, 2, 1};
+  ref.T = 4;
+  const snnref::Conv &g = ref.conv;
+  int features = g.o * (g.oh() / 2) * (g.ow() / 2);
+  compareTrainSteps(cnnModule(ref), ref,
+                    {{g.o, g.c, g.kh, g.kw}, {ref.classes, features}},
+                    {ref.batch, g.c, g.h, g.w}, ref.classes, 2.5f);
 }
 
 } // namespace
