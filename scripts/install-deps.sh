@@ -6,7 +6,8 @@ pkgs=(cmake ninja-build g++ mold ccache
       libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools
       libprotobuf-dev protobuf-compiler libonnx-dev
       libopenblas-dev zlib1g-dev libgtest-dev
-      dataset-fashion-mnist python3)
+      dataset-fashion-mnist python3
+      clang-22 libclang-rt-22-dev libfuzzer-22-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

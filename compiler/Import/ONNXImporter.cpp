@@ -25,7 +25,6 @@
 #include <sstream>
 
 using namespace mlir;
-namespace onnx = ONNX_NAMESPACE;
 
 namespace {
 
@@ -34,8 +33,7 @@ struct ImportError {
   std::string message;
 };
 
-[[noreturn]] void fail(const std::string &message) { throw ImportError{message}; }
-
+/// Names in a malformed model may hold any bytes: errors stay one line.
 std::string oneLine(std::string s) {
   for (char &c : s)
     if (c == '\n' || c == '\r')
@@ -43,6 +41,10 @@ std::string oneLine(std::string s) {
   while (!s.empty() && s.back() == ' ')
     s.pop_back();
   return s;
+}
+
+[[noreturn]] void fail(const std::string &message) {
+  throw ImportError{oneLine(message)};
 }
 
 struct NodeContext {
@@ -536,8 +538,9 @@ OwningOpRef<ModuleOp> Importer::run() {
     if (!initializers.emplace(t.name(), &t).second)
       fail("initializer '" + t.name() + "' is defined twice");
 
-  auto module = ModuleOp::create(b.getUnknownLoc());
-  b.setInsertionPointToEnd(module.getBody());
+  // Owned from the start: an error thrown below must not leak the IR.
+  OwningOpRef<ModuleOp> module = ModuleOp::create(b.getUnknownLoc());
+  b.setInsertionPointToEnd(module->getBody());
   forward = func::FuncOp::create(b, b.getUnknownLoc(), "forward",
                                  b.getFunctionType({}, {}));
   Block *entry = forward.addEntryBlock();
@@ -615,11 +618,9 @@ OwningOpRef<ModuleOp> Importer::run() {
     else
       forward->setAttr(key, b.getStringAttr(prop.value()));
   }
-  if (failed(mlir::verify(module))) {
-    module->destroy();
+  if (failed(mlir::verify(*module)))
     fail("the imported model does not verify (see the diagnostic above)");
-  }
-  return OwningOpRef<ModuleOp>(module);
+  return module;
 }
 
 OwningOpRef<ModuleOp> mlir::snn::importONNX(llvm::StringRef bytes, bool text,

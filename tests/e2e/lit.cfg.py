@@ -10,3 +10,6 @@ config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.snnc_obj_root, "tests", "e2e")
 config.environment["PATH"] = os.pathsep.join(
     [config.snnc_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", "")])
+
+if config.snnc_fuzzer and os.path.exists(config.snnc_fuzzer):
+    config.available_features.add("fuzzer")

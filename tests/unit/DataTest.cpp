@@ -172,7 +172,7 @@ TEST(NMNISTLoader, ReadsTheFolderLayout) {
     std::string dir = t.path + "/Test/" + std::to_string(label);
     mkdir((t.path + "/Test").c_str(), 0755);
     mkdir(dir.c_str(), 0755);
-    writeBytes(dir + "/00001.bin", events({{label, 1, 0, 5}, {2, 2, 1, 9}}));
+    writeBytes(dir + "/00001.bin", events({{static_cast<uint32_t>(label), 1, 0, 5}, {2, 2, 1, 9}}));
   }
   Dataset ds = loadNMNIST(t.path, false, 3, 1.0);
   ASSERT_EQ(ds.size(), 2);
