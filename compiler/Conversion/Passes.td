@@ -5,16 +5,20 @@
 include "mlir/Pass/PassBase.td"
 
 def LowerTimeLoopPass : Pass<"snn-lower-time-loop", "func::FuncOp"> {
-  let summary = "Lower snn.time_loop to scf.for over T with tensor slices";
+  let summary = "Lower snn.time_loop to per-neuron loops over T";
   let description = [{
-    Each `snn.time_loop` becomes an `scf.for` over the time steps (T-1 down
-    to 0 for `reverse`) that carries the stacked results and the state as
-    iteration arguments; step t of every input is a rank-reduced
-    `tensor.extract_slice`, every step output a `tensor.insert_slice`. The
-    body's elementwise tensor arith is left for convert-elementwise-to-linalg.
+    A loop whose body is elementwise arith on the step (what
+    snn-fuse-time-loop produces) becomes one scalar loop nest: `scf.parallel`
+    over the neurons of a step, `scf.for` over the time steps inside (T-1
+    down to 0 for `reverse`) with the state as scalar iteration arguments,
+    reading and writing `[T, N]` views of the buffers. Any other body becomes
+    an `scf.for` over the time steps that carries the stacked results and the
+    state as tensors (`tensor.extract_slice` / `tensor.insert_slice`).
   }];
   let dependentDialects = ["::mlir::scf::SCFDialect",
                            "::mlir::tensor::TensorDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::bufferization::BufferizationDialect",
                            "::mlir::arith::ArithDialect"];
 }
 

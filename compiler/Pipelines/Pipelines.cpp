@@ -52,6 +52,9 @@ void mlir::snn::buildLoopsStage(OpPassManager &pm) {
   pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
   // One loop per fused LIF/PSC step instead of one per arith op.
   pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
+  // Step results are computed straight into their slot of the [T, ...]
+  // result instead of a temporary that insert_slice copies.
+  pm.addPass(bufferization::createEmptyTensorEliminationPass());
   bufferization::OneShotBufferizePassOptions buf;
   buf.bufferizeFunctionBoundaries = true;
   buf.functionBoundaryTypeConversion =
