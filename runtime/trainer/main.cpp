@@ -53,7 +53,7 @@ void onSigint(int) { interrupted = true; }
 struct Options {
   std::string data, dataset, checkpoint, metrics, plot, augment, exportPath;
   int64_t epochs = -1, batch = -1, threads = 0, maxSteps = -1;
-  double lr = -1, lrDecay = -1, nmnistKeep = 0.3;
+  double lr = -1, lrDecay = -1, nmnistKeep = 0.3, weightClip = 0;
   uint64_t seed = 1;
   std::string device = "auto";
   bool resume = false, evalOnly = false;
@@ -69,6 +69,7 @@ const char *kUsage =
     "  --batch N             must equal the compiled batch size\n"
     "  --lr X                AdamW learning rate (model 'lr', else 5e-4)\n"
     "  --lr-decay X          exponential decay of lr per epoch (default 1)\n"
+    "  --weight-clip X       clamp every weight to [-X, X] after each step\n"
     "  --seed N              seed of initialization, shuffling, dropout\n"
     "  --threads N           BLAS threads (default: all cores)\n"
     "  --device cpu|cuda|auto\n"
@@ -124,6 +125,7 @@ Options parseArgs(int argc, char **argv) {
     else if (a == "--batch") o.batch = static_cast<int64_t>(num(next()));
     else if (a == "--lr") o.lr = num(next());
     else if (a == "--lr-decay") o.lrDecay = num(next());
+    else if (a == "--weight-clip") o.weightClip = num(next());
     else if (a == "--seed") o.seed = static_cast<uint64_t>(num(next()));
     else if (a == "--threads") o.threads = static_cast<int64_t>(num(next()));
     else if (a == "--device") o.device = next();
@@ -223,7 +225,7 @@ private:
   /// Returns the loss; fills `spikes`.
   float step(const Batch &b, float lr);
   float evaluate(const Batch &b);
-  double testAccuracy();
+  double testAccuracy(double *meanLoss = nullptr);
   int64_t correct(const Batch &b) const;
   void saveAndReport(const std::string &why);
   void exportModel();
@@ -338,6 +340,12 @@ float Trainer::step(const Batch &b, float lr) {
   std::swap(s.m, nextM);
   std::swap(s.v, nextV);
   ++s.step;
+  if (o.weightClip > 0) {
+    float c = static_cast<float>(o.weightClip);
+    for (std::vector<float> &p : s.params)
+      for (float &w : p)
+        w = std::min(std::max(w, -c), c);
+  }
   return loss;
 }
 
@@ -379,15 +387,18 @@ int64_t Trainer::correct(const Batch &b) const {
   return hits;
 }
 
-double Trainer::testAccuracy() {
+double Trainer::testAccuracy(double *meanLoss) {
   std::vector<int64_t> order(test.size());
   std::iota(order.begin(), order.end(), 0);
   int64_t hits = 0;
+  double loss = 0;
   for (int64_t first = 0; first < test.size(); first += d.batch()) {
     Batch b = makeBatch(test, order, first, false, 0);
-    evaluate(b);
+    loss += evaluate(b);
     hits += correct(b);
   }
+  if (meanLoss)
+    *meanLoss = loss / std::max<int64_t>(test.size(), 1);
   return static_cast<double>(hits) / std::max<int64_t>(test.size(), 1);
 }
 
@@ -469,8 +480,10 @@ int Trainer::run() {
                (long long)d.batch(), (long long)d.steps(), d.params.size());
 
   if (o.evalOnly) {
-    double acc = testAccuracy();
-    std::printf("test accuracy: %.2f%%\n", 100.0 * acc);
+    double loss = 0;
+    double acc = testAccuracy(&loss);
+    std::printf("test accuracy: %.2f%%, test loss %.6g per sample\n",
+                100.0 * acc, loss);
     exportModel();
     return 0;
   }
