@@ -188,6 +188,17 @@ private:
     return t;
   }
   void markTimeMajor(Value v) { isTimeMajor.insert(v.getAsOpaquePointer()); }
+  /// The node's attribute T, which every node that has one must agree on.
+  int64_t timeSteps(const NodeContext &n) {
+    int64_t t = n.getInt("T", std::nullopt);
+    if (t < 1)
+      n.error("attribute 'T' must be >= 1, got " + std::to_string(t));
+    if (steps >= 0 && steps != t)
+      n.error("T = " + std::to_string(t) + " disagrees with T = " +
+              std::to_string(steps) + " elsewhere in the model");
+    steps = t;
+    return t;
+  }
   Value param(const NodeContext &n, const std::string &name,
               ArrayRef<int64_t> expectRank4Or2);
   Location loc(const NodeContext &n) {
@@ -264,13 +275,7 @@ void Importer::importNode(const NodeContext &n) {
   if (domain == "ai.snn") {
     if (op == "EncodeCurrent") {
       n.arity(1, 1);
-      int64_t t = n.getInt("T", std::nullopt);
-      if (t < 1)
-        n.error("attribute 'T' must be >= 1, got " + std::to_string(t));
-      if (steps >= 0 && steps != t)
-        n.error("T = " + std::to_string(t) + " disagrees with T = " +
-                std::to_string(steps) + " elsewhere in the model");
-      steps = t;
+      int64_t t = timeSteps(n);
       Value x = in(0);
       auto xt = cast<RankedTensorType>(x.getType());
       SmallVector<int64_t> shape{t};
@@ -279,15 +284,8 @@ void Importer::importNode(const NodeContext &n) {
                                           b.getF32FloatAttr(n.tau("tau_s", 2))));
     } else if (op == "EncodeEvents") {
       n.arity(1, 1);
-      if (n.attr("T")) {
-        int64_t t = n.getInt("T", std::nullopt);
-        if (t < 1)
-          n.error("attribute 'T' must be >= 1, got " + std::to_string(t));
-        if (steps >= 0 && steps != t)
-          n.error("T = " + std::to_string(t) + " disagrees with T = " +
-                  std::to_string(steps) + " elsewhere in the model");
-        steps = t;
-      }
+      if (n.attr("T"))
+        timeSteps(n);
       Value s = in(0);
       timeMajor(n, s, node.input(0));
       out(0, snn::EncodeEventsOp::create(b, l, s.getType(), s,
@@ -323,13 +321,10 @@ void Importer::importNode(const NodeContext &n) {
                                  llvm::APFloat(scale)));
     } else if (op == "TargetSpikes") {
       n.arity(1, 1);
-      int64_t t = n.getInt("T", std::nullopt);
+      int64_t t = timeSteps(n);
       int64_t classes = n.getInt("num_classes", std::nullopt);
-      if (t < 1 || classes < 1)
-        n.error("attributes 'T' and 'num_classes' must be >= 1");
-      if (steps >= 0 && steps != t)
-        n.error("T = " + std::to_string(t) + " disagrees with T = " +
-                std::to_string(steps) + " elsewhere in the model");
+      if (classes < 1)
+        n.error("attribute 'num_classes' must be >= 1");
       Value labels = in(0);
       auto lt = dyn_cast<RankedTensorType>(labels.getType());
       if (!lt || lt.getRank() != 1 || !lt.getElementType().isInteger(32))

@@ -225,6 +225,7 @@ private:
   /// Returns the loss; fills `spikes`.
   float step(const Batch &b, float lr);
   float evaluate(const Batch &b);
+  void addInputs(PackedArgs &a, const Batch &b, int64_t key) const;
   double testAccuracy(double *meanLoss = nullptr);
   int64_t correct(const Batch &b) const;
   void saveAndReport(const std::string &why);
@@ -314,6 +315,18 @@ Batch Trainer::makeBatch(const Dataset &ds, const std::vector<int64_t> &order,
   return b;
 }
 
+/// The model's inputs in order: the batch, its labels, the dropout key.
+void Trainer::addInputs(PackedArgs &a, const Batch &b, int64_t key) const {
+  for (const TensorDesc &in : d.inputs) {
+    if (&in == xDesc)
+      a.buffer(const_cast<float *>(b.x.data()), in.shape);
+    else if (&in == yDesc)
+      a.buffer(const_cast<int32_t *>(b.y.data()), in.shape);
+    else
+      a.i64(key);
+  }
+}
+
 float Trainer::step(const Batch &b, float lr) {
   PackedArgs a;
   size_t P = d.params.size();
@@ -322,14 +335,7 @@ float Trainer::step(const Batch &b, float lr) {
       a.buffer((*set)[i].data(), d.params[i].shape);
   a.i64(s.step + 1);
   a.f32(lr);
-  for (const TensorDesc &in : d.inputs) {
-    if (&in == xDesc)
-      a.buffer(const_cast<float *>(b.x.data()), in.shape);
-    else if (&in == yDesc)
-      a.buffer(const_cast<int32_t *>(b.y.data()), in.shape);
-    else
-      a.i64(static_cast<int64_t>(o.seed * 1000003u + s.step));
-  }
+  addInputs(a, b, static_cast<int64_t>(o.seed * 1000003u + s.step));
   for (auto *set : {&nextP, &nextM, &nextV})
     for (size_t i = 0; i < P; ++i)
       a.buffer((*set)[i].data(), d.params[i].shape);
@@ -353,14 +359,7 @@ float Trainer::evaluate(const Batch &b) {
   PackedArgs a;
   for (size_t i = 0; i < d.params.size(); ++i)
     a.buffer(s.params[i].data(), d.params[i].shape);
-  for (const TensorDesc &in : d.inputs) {
-    if (&in == xDesc)
-      a.buffer(const_cast<float *>(b.x.data()), in.shape);
-    else if (&in == yDesc)
-      a.buffer(const_cast<int32_t *>(b.y.data()), in.shape);
-    else
-      a.i64(0);
-  }
+  addInputs(a, b, 0);
   a.buffer(spikes.data(), d.outputSpikes);
   float loss = 0.0f;
   snnc_eval_step(a.finish(&loss));
