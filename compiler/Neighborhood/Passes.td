@@ -16,7 +16,20 @@ def NeighborhoodSNSPass : Pass<"snn-neighborhood-sns", "func::FuncOp"> {
     effect with the same input `c[t]` until the perturbed and original
     trajectories rejoin (then the rest is one multiply with the reverse scan
     `E`), the first-order loss change of eq. (13) and the scaling of eq. (17).
+
+    With `window = w > 0` this is windowed SNS, the cheaper variant the
+    paper suggests: the chain effect is followed for at most `w` steps after
+    `p` (O(T w) instead of O(T^2)); after that the perturbed spike train is
+    taken to equal the original one, so the rest is the same one multiply
+    with `E` as after a rejoin. `selection` names the strategy whose
+    `snn.na_backward` ops this instance lowers.
   }];
+  let options = [
+    Option<"window", "window", "int64_t", "0",
+           "Follow the chain effect for at most this many steps (0: to T)">,
+    Option<"selection", "selection", "std::string", "\"sns\"",
+           "Lower the snn.na_backward ops whose selection is this name">,
+  ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::scf::SCFDialect",
                            "::mlir::memref::MemRefDialect",

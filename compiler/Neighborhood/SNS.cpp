@@ -28,7 +28,7 @@ Value flatBuffer(OpBuilder &b, Location loc, Value tensor) {
   return collapseTail(b, loc, bufferOf(b, loc, tensor), 1);
 }
 
-LogicalResult lowerSNS(NABackwardOp op) {
+LogicalResult lowerSNS(NABackwardOp op, int64_t window) {
   auto type = op.getType();
   if (!type.hasStaticShape())
     return op.emitOpError("snn-neighborhood-sns needs static shapes");
@@ -63,7 +63,7 @@ LogicalResult lowerSNS(NABackwardOp op) {
   Value negClip = a.f(-op.getClip().convertToFloat());
   Value zero = a.f(0.0f), one = a.f(1.0f), half = a.f(0.5f);
   Value c0 = a.idx(0), c1 = a.idx(1), cT = a.idx(steps), cN = a.idx(neurons);
-  Value cTm1 = a.idx(steps - 1);
+  Value cTm1 = a.idx(steps - 1), cWindow = a.idx(window);
 
   scf::ParallelOp::create(b, loc, ValueRange{c0}, ValueRange{cN},
                           ValueRange{c1}, [&](OpBuilder &nb, Location l,
@@ -101,6 +101,11 @@ LogicalResult lowerSNS(NABackwardOp op) {
       Value dL0 = q.mul(q.load(eBuf, {p, nIdx}), diff0);
       Value joined0 = q.eq(rPert, rOrig);
       Value t0 = arith::AddIOp::create(pb, pl, p, c1);
+      // The chain effect is followed up to (excluding) tStop.
+      Value tStop = cT;
+      if (window > 0)
+        tStop = arith::MinUIOp::create(pb, pl, cT,
+                                       arith::AddIOp::create(pb, pl, t0, cWindow));
 
       SmallVector<Type> types{pb.getIndexType(), pb.getF32Type(),
                               pb.getF32Type(), pb.getF32Type(),
@@ -109,7 +114,7 @@ LogicalResult lowerSNS(NABackwardOp op) {
           pb, pl, types, ValueRange{t0, rPert, diff0, dL0, joined0},
           [&](OpBuilder &wb, Location wl, ValueRange args) {
             Value inRange = arith::CmpIOp::create(
-                wb, wl, arith::CmpIPredicate::ult, args[0], cT);
+                wb, wl, arith::CmpIPredicate::ult, args[0], tStop);
             Value open = arith::XOrIOp::create(
                 wb, wl, args[4],
                 arith::ConstantIntOp::create(wb, wl, wb.getI1Type(), 1));
@@ -135,10 +140,12 @@ LogicalResult lowerSNS(NABackwardOp op) {
                 wb, wl, ValueRange{tNext, rNext, diffNext, dLNext, joined});
           });
       Value tEnd = loop.getResult(0), diffEnd = loop.getResult(2);
-      Value dLEnd = loop.getResult(3), joinedEnd = loop.getResult(4);
-      // Rejoined: the rest is diff * ds^(t - t0) summed against e = E-tail.
+      Value dLEnd = loop.getResult(3);
+      // Rejoined (or past the window): from tEnd on the spike trains agree,
+      // so a' - a = diff * ds^(t - tEnd + 1) and the rest of eq. (13) is
+      // diff * ds * E[tEnd]. Run to T without rejoining: E[T] = 0.
       Value tail = q.mul(q.mul(diffEnd, ds), q.load(bigE, {tEnd, nIdx}));
-      Value dLp = q.add(dLEnd, q.sel(joinedEnd, tail, zero));
+      Value dLp = q.add(dLEnd, tail);
       // Eq. (17): scale by clip(1 / d^3, -b, b), d = theta - u[p].
       Value d = q.sub(theta, up);
       Value inv = q.div(one, q.mul(q.mul(d, d), d));
@@ -159,14 +166,15 @@ LogicalResult lowerSNS(NABackwardOp op) {
 
 struct NeighborhoodSNSPass
     : mlir::snn::impl::NeighborhoodSNSPassBase<NeighborhoodSNSPass> {
+  using NeighborhoodSNSPassBase::NeighborhoodSNSPassBase;
   void runOnOperation() override {
     SmallVector<NABackwardOp> ops;
     getOperation().walk([&](NABackwardOp op) {
-      if (op.getSelection() == "sns")
+      if (op.getSelection() == selection)
         ops.push_back(op);
     });
     for (NABackwardOp op : ops)
-      if (failed(lowerSNS(op)))
+      if (failed(lowerSNS(op, window)))
         return signalPassFailure();
   }
 };

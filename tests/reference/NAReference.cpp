@@ -60,7 +60,7 @@ Vec errorScan(float tauS, int T, int n, const Vec &g) {
 }
 
 Vec naBackwardSNS(const Neuron &p, int T, int n, const Vec &e, const Vec &c,
-                  const Vec &u, const Vec &s) {
+                  const Vec &u, const Vec &s, int window) {
   Vec delta(e.size());
   float dm = 1.0f - 1.0f / p.tauM, ds = 1.0f - 1.0f / p.tauS;
   float inv = 1.0f / p.tauS;
@@ -81,6 +81,8 @@ Vec naBackwardSNS(const Neuron &p, int T, int n, const Vec &e, const Vec &c,
       float r = spiked ? p.theta : 0.0f;
       // Step 2: re-run the recurrence for t > q on the same input.
       for (int t = q + 1; t < T; ++t) {
+        if (window > 0 && t > q + window)
+          break; // past the window: the original spikes (sp[t] = s[t])
         float ut = dm * r + c[t * n + i];
         sp[t] = ut >= p.theta ? 1.0f : 0.0f;
         r = sp[t] > 0.0f ? 0.0f : ut;

@@ -31,9 +31,11 @@ Vec psc(float tauS, int T, int n, const Vec &s);
 void lif(const Neuron &p, int T, int n, const Vec &c, Vec &u, Vec &s);
 /// Eq. (7): e[T-1] = g[T-1], e[t] = g[t] + (1 - 1/tau_s) e[t+1].
 Vec errorScan(float tauS, int T, int n, const Vec &g);
-/// Section 3, literally: delta = dL/dc of a LIF layer under SNS.
+/// Section 3, literally: delta = dL/dc of a LIF layer under SNS. With
+/// window w > 0 (windowed SNS) the chain effect is re-simulated for w steps
+/// after the flip only; later spikes are taken to be the original ones.
 Vec naBackwardSNS(const Neuron &p, int T, int n, const Vec &e, const Vec &c,
-                  const Vec &u, const Vec &s);
+                  const Vec &u, const Vec &s, int window = 0);
 
 /// c[m, o] = sum_i W[o, i] a[m, i]  (m < rows = T * B).
 Vec dense(int rows, int in, int out, const Vec &a, const Vec &w);

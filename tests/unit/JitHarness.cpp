@@ -25,8 +25,8 @@ using namespace mlir;
 namespace snnc::test {
 
 std::unique_ptr<JitModule> JitModule::compile(const std::string &source,
-                                              bool training,
-                                              std::string &error) {
+                                              bool training, std::string &error,
+                                              const std::string &neighborhood) {
   static std::once_flag once;
   std::call_once(once, [] {
     llvm::InitializeNativeTarget();
@@ -52,6 +52,7 @@ std::unique_ptr<JitModule> JitModule::compile(const std::string &source,
     return nullptr;
   PassManager pm(jit->context.get());
   snn::TrainingOptions opts;
+  opts.neighborhood = neighborhood;
   if (training)
     snn::buildTrainStage(pm, opts);
   if (failed(snn::buildSelectedStage(pm, opts, err)))

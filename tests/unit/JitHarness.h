@@ -40,8 +40,9 @@ class JitModule {
 public:
   /// Compiles `source`; `training` runs snn-build-training-graph first.
   /// Returns null and sets `error` on failure.
-  static std::unique_ptr<JitModule> compile(const std::string &source,
-                                            bool training, std::string &error);
+  static std::unique_ptr<JitModule>
+  compile(const std::string &source, bool training, std::string &error,
+          const std::string &neighborhood = "snn-neighborhood-sns");
   /// Calls `name`; returns its f32 result when `hasResult`, else 0.
   float call(const std::string &name, const std::vector<Arg> &args,
              bool hasResult);

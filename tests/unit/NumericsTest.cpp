@@ -60,7 +60,8 @@ std::string flt(float v) {
 }
 
 /// `snn.lif` then `snn.na_backward` on given e and c: the SNS kernel alone.
-std::string naModule(int T, int B, int N, const snnref::Neuron &p) {
+std::string naModule(int T, int B, int N, const snnref::Neuron &p,
+                     const std::string &selection = "sns") {
   std::string t = tensor({T, B, N});
   std::ostringstream os;
   os << "func.func @na(%e: " << t << ", %c: " << t << ") -> " << t << " {\n"
@@ -68,7 +69,8 @@ std::string naModule(int T, int B, int N, const snnref::Neuron &p) {
      << " : f32, threshold = " << flt(p.theta) << " : f32} : " << t << "\n"
      << "  %d = snn.na_backward %e, %c, %u, %s {tau_m = " << flt(p.tauM)
      << " : f32, tau_s = " << flt(p.tauS) << " : f32, threshold = "
-     << flt(p.theta) << " : f32, clip = " << flt(p.clip) << " : f32} : " << t
+     << flt(p.theta) << " : f32, clip = " << flt(p.clip)
+     << " : f32, selection = \"" << selection << "\"} : " << t
      << "\n"
      << "  return %d : " << t << "\n}\n";
   return os.str();
@@ -78,6 +80,7 @@ struct NACase {
   const char *name;
   int T, B, N;
   std::function<float(std::mt19937 &, int t, int i)> current;
+  int window = 0; // windowed SNS when > 0
 };
 
 void checkNACase(const NACase &k) {
@@ -87,7 +90,13 @@ void checkNACase(const NACase &k) {
   p.theta = 1.0f;
   p.clip = 8.0f;
   std::string error;
-  auto jit = JitModule::compile(naModule(k.T, k.B, k.N, p), false, error);
+  std::string selection = k.window ? "windowed" : "sns";
+  std::string pipeline =
+      k.window ? "snn-neighborhood-sns{window=" + std::to_string(k.window) +
+                     " selection=windowed}"
+               : "snn-neighborhood-sns";
+  auto jit = JitModule::compile(naModule(k.T, k.B, k.N, p, selection), false,
+                                error, pipeline);
   ASSERT_TRUE(jit) << error;
   int n = k.B * k.N;
   std::mt19937 rng(7);
@@ -105,7 +114,7 @@ void checkNACase(const NACase &k) {
             false);
   Vec u, s;
   snnref::lif(p, k.T, n, c, u, s);
-  Vec want = snnref::naBackwardSNS(p, k.T, n, e, c, u, s);
+  Vec want = snnref::naBackwardSNS(p, k.T, n, e, c, u, s, k.window);
   EXPECT_TRUE(near(delta, want, 1e-5f, 1e-4f, k.name));
 }
 
@@ -149,6 +158,22 @@ TEST(NABackwardSNS, SingleStep) {
   checkNACase({"T=1", 1, 3, 5, [](std::mt19937 &r, int, int) {
                  return std::uniform_real_distribution<float>(0.0f, 2.0f)(r);
                }});
+}
+
+TEST(NABackwardSNS, WindowedT30) {
+  NACase k{"windowed w=3, T=30", 30, 3, 10, [](std::mt19937 &r, int, int) {
+             return std::uniform_real_distribution<float>(-0.3f, 0.9f)(r);
+           }};
+  k.window = 3;
+  checkNACase(k);
+}
+
+TEST(NABackwardSNS, WindowedOneStep) {
+  NACase k{"windowed w=1, T=8", 8, 2, 6, [](std::mt19937 &r, int, int) {
+             return std::uniform_real_distribution<float>(0.0f, 1.5f)(r);
+           }};
+  k.window = 1;
+  checkNACase(k);
 }
 
 TEST(NABackwardSNS, BatchOne) {

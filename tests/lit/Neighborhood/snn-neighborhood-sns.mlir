@@ -50,3 +50,20 @@ func.func @other_strategy(%e: tensor<5x2x3xf32>) -> tensor<5x2x3xf32> {
   %d = snn.na_backward %e, %e, %e, %e {selection = "windowed"} : tensor<5x2x3xf32>
   return %d : tensor<5x2x3xf32>
 }
+
+// -----
+
+// Windowed SNS: the chain effect stops at min(T, p + 1 + w).
+// RUN: snn-opt %s --split-input-file --snn-neighborhood-sns="window=2 selection=windowed" | FileCheck %s --check-prefix=WINDOW
+// WINDOW-LABEL: func.func @windowed
+// WINDOW: %[[W:.*]] = arith.constant 2 : index
+// WINDOW: scf.for %[[P:[a-z0-9]+]] =
+// WINDOW: %[[T0:.*]] = arith.addi %[[P]], %{{.*}} : index
+// WINDOW: %[[SUM:.*]] = arith.addi %[[T0]], %[[W]] : index
+// WINDOW: %[[STOP:.*]] = arith.minui %{{.*}}, %[[SUM]] : index
+// WINDOW: scf.while
+// WINDOW: arith.cmpi ult, %{{.*}}, %[[STOP]] : index
+func.func @windowed(%e: tensor<5x2x3xf32>) -> tensor<5x2x3xf32> {
+  %d = snn.na_backward %e, %e, %e, %e {selection = "windowed"} : tensor<5x2x3xf32>
+  return %d : tensor<5x2x3xf32>
+}
