@@ -11,6 +11,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Neighborhood/Passes.h"
+#include "compiler/Neighborhood/Strategy.h"
 #include "compiler/Conversion/LoopEmitter.h"
 
 namespace mlir::snn {
@@ -28,7 +29,11 @@ Value flatBuffer(OpBuilder &b, Location loc, Value tensor) {
   return collapseTail(b, loc, bufferOf(b, loc, tensor), 1);
 }
 
-LogicalResult lowerSNS(NABackwardOp op, int64_t window) {
+} // namespace
+
+LogicalResult mlir::snn::emitSNSKernel(NABackwardOp op,
+                                       const SNSKernelOptions &options) {
+  int64_t window = options.window;
   auto type = op.getType();
   if (!type.hasStaticShape())
     return op.emitOpError("snn-neighborhood-sns needs static shapes");
@@ -164,18 +169,32 @@ LogicalResult lowerSNS(NABackwardOp op, int64_t window) {
   return success();
 }
 
+LogicalResult
+mlir::snn::lowerSelection(Operation *root, StringRef name,
+                          function_ref<LogicalResult(NABackwardOp)> lower) {
+  SmallVector<NABackwardOp> ops;
+  root->walk([&](NABackwardOp op) {
+    if (op.getSelection() == name)
+      ops.push_back(op);
+  });
+  for (NABackwardOp op : ops)
+    if (failed(lower(op)))
+      return failure();
+  return success();
+}
+
+namespace {
+
 struct NeighborhoodSNSPass
     : mlir::snn::impl::NeighborhoodSNSPassBase<NeighborhoodSNSPass> {
   using NeighborhoodSNSPassBase::NeighborhoodSNSPassBase;
   void runOnOperation() override {
-    SmallVector<NABackwardOp> ops;
-    getOperation().walk([&](NABackwardOp op) {
-      if (op.getSelection() == selection)
-        ops.push_back(op);
-    });
-    for (NABackwardOp op : ops)
-      if (failed(lowerSNS(op, window)))
-        return signalPassFailure();
+    SNSKernelOptions options;
+    options.window = window;
+    if (failed(lowerSelection(getOperation(), selection, [&](NABackwardOp op) {
+          return emitSNSKernel(op, options);
+        })))
+      signalPassFailure();
   }
 };
 

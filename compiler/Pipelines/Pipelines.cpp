@@ -21,6 +21,8 @@ void mlir::snn::buildTrainStage(OpPassManager &pm, const TrainingOptions &o) {
   if (o.naClip > 0.0f)
     opts.naClip = o.naClip;
   opts.maxGradNorm = o.maxGradNorm;
+  if (!o.selection.empty())
+    opts.neighborhood = o.selection;
   opts.weightDecay = o.weightDecay;
   pm.addPass(createBuildTrainingGraphPass(opts));
   // The forward function is only the template of train_step and eval_step.

@@ -27,6 +27,9 @@ struct TrainingOptions {
   /// The pass pipeline placed in the neighborhood-selection slot (nested on
   /// func.func), e.g. "snn-neighborhood-sns".
   std::string neighborhood = "snn-neighborhood-sns";
+  /// The strategy named on every snn.na_backward; empty keeps the model's
+  /// `snn.neighborhood` setting (else "sns").
+  std::string selection;
 };
 
 /// Appends snn-build-training-graph.

@@ -196,8 +196,10 @@ LogicalResult BuildTrainingGraphPass::build(ModuleOp module,
   float clip = naClip;
   if (auto a = forward->getAttrOfType<FloatAttr>("snn.na_clip"))
     clip = a.getValueAsDouble();
-  std::string selection = neighborhood;
-  if (auto a = forward->getAttrOfType<StringAttr>("snn.neighborhood"))
+  // An explicit option wins over the model's setting.
+  std::string selection = neighborhood.empty() ? "sns" : neighborhood;
+  if (auto a = forward->getAttrOfType<StringAttr>("snn.neighborhood");
+      a && neighborhood.empty())
     selection = a.str();
 
   // Signature: params, m, v, step, lr, inputs -> params, m, v, loss, spikes.

@@ -28,8 +28,9 @@ def BuildTrainingGraphPass : Pass<"snn-build-training-graph", "ModuleOp"> {
            "Name of the forward function">,
     Option<"naClip", "na-clip", "float", "10.0f",
            "Clip bound b of 1/d^3 in the NA scaling (eq. 17)">,
-    Option<"neighborhood", "neighborhood", "std::string", "\"sns\"",
-           "Neighborhood-selection strategy named on every snn.na_backward">,
+    Option<"neighborhood", "neighborhood", "std::string", "\"\"",
+           "Neighborhood-selection strategy named on every snn.na_backward "
+           "(default: the model's snn.neighborhood setting, else sns)">,
     Option<"maxGradNorm", "max-grad-norm", "float", "0.0f",
            "Clip the joint gradient norm to this value (0: no clipping)">,
     Option<"weightDecay", "weight-decay", "float", "0.01f",

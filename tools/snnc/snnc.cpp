@@ -65,6 +65,11 @@ cl::opt<std::string> neighborhood(
     "neighborhood",
     cl::desc("Pass pipeline in the neighborhood-selection slot (on func.func)"),
     cl::init("snn-neighborhood-sns"));
+cl::opt<std::string> selection(
+    "selection",
+    cl::desc("Strategy named on every snn.na_backward (default: the model's "
+             "snn.neighborhood setting, else sns)"),
+    cl::init(""));
 cl::opt<float> naClip("na-clip", cl::desc("NA clip bound b (eq. 17)"),
                       cl::init(-1.0f));
 cl::opt<float> maxGradNorm("max-grad-norm",
@@ -215,6 +220,7 @@ int main(int argc, char **argv) {
   opts.maxGradNorm = maxGradNorm;
   opts.weightDecay = weightDecay;
   opts.neighborhood = neighborhood;
+  opts.selection = selection;
 
   // One pass manager per stage, so that every stage can be printed.
   auto stage = [&](auto build) {
