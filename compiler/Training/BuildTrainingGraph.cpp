@@ -197,7 +197,8 @@ LogicalResult BuildTrainingGraphPass::build(ModuleOp module,
   if (auto a = forward->getAttrOfType<FloatAttr>("snn.na_clip"))
     clip = a.getValueAsDouble();
   // An explicit option wins over the model's setting.
-  std::string selection = neighborhood.empty() ? "sns" : neighborhood;
+  std::string selection =
+      neighborhood.empty() ? std::string("sns") : neighborhood.getValue();
   if (auto a = forward->getAttrOfType<StringAttr>("snn.neighborhood");
       a && neighborhood.empty())
     selection = a.str();
