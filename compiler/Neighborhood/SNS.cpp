@@ -169,6 +169,11 @@ LogicalResult mlir::snn::emitSNSKernel(NABackwardOp op,
   return success();
 }
 
+void mlir::snn::addStrategyDependencies(DialectRegistry &registry) {
+  registry.insert<arith::ArithDialect, scf::SCFDialect, memref::MemRefDialect,
+                  bufferization::BufferizationDialect>();
+}
+
 LogicalResult
 mlir::snn::lowerSelection(Operation *root, StringRef name,
                           function_ref<LogicalResult(NABackwardOp)> lower) {

@@ -11,6 +11,7 @@
 #define SNNC_COMPILER_NEIGHBORHOOD_STRATEGY_H
 
 #include "dialects/SNN/IR/SNNOps.h"
+#include "mlir/IR/DialectRegistry.h"
 #include "mlir/Support/LLVM.h"
 
 namespace mlir::snn {
@@ -24,6 +25,10 @@ struct SNSKernelOptions {
 /// Replaces `op` by the fused per-neuron SNS loop nest of NA_SPEC section 3
 /// (the eq. (7) scan fused in when its producer allows).
 LogicalResult emitSNSKernel(NABackwardOp op, const SNSKernelOptions &options);
+
+/// The dialects that the kernels above create: a strategy pass adds them in
+/// its getDependentDialects.
+void addStrategyDependencies(DialectRegistry &registry);
 
 /// Calls `lower` on every `snn.na_backward` under `root` whose selection is
 /// `name`; fails when one of them does.

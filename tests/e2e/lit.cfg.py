@@ -8,6 +8,8 @@ config.suffixes = [".test"]
 config.excludes = ["Inputs"]
 config.test_source_root = os.path.dirname(__file__)
 config.test_exec_root = os.path.join(config.snnc_obj_root, "tests", "e2e")
+config.substitutions.append(("%snnc_src", config.snnc_src_root))
+config.substitutions.append(("%snnc_obj", config.snnc_obj_root))
 config.environment["PATH"] = os.pathsep.join(
     [config.snnc_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", "")])
 
