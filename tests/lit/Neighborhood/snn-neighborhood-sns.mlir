@@ -56,9 +56,9 @@ func.func @other_strategy(%e: tensor<5x2x3xf32>) -> tensor<5x2x3xf32> {
 // Windowed SNS: the chain effect stops at min(T, p + 1 + w).
 // RUN: snn-opt %s --split-input-file --snn-neighborhood-sns="window=2 selection=windowed" | FileCheck %s --check-prefix=WINDOW
 // WINDOW-LABEL: func.func @windowed
-// WINDOW: %[[W:.*]] = arith.constant 2 : index
 // WINDOW: scf.for %[[P:[a-z0-9]+]] =
 // WINDOW: %[[T0:.*]] = arith.addi %[[P]], %{{.*}} : index
+// WINDOW: %[[W:.*]] = arith.constant 2 : index
 // WINDOW: %[[SUM:.*]] = arith.addi %[[T0]], %[[W]] : index
 // WINDOW: %[[STOP:.*]] = arith.minui %{{.*}}, %[[SUM]] : index
 // WINDOW: scf.while

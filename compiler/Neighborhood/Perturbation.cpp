@@ -1,0 +1,160 @@
+//===- Perturbation.cpp - per-neuron building blocks of NA strategies -----===//
+#include "compiler/Neighborhood/Perturbation.h"
+
+#include "mlir/Dialect/SCF/IR/SCF.h"
+
+using namespace mlir;
+using namespace mlir::snn;
+
+FailureOr<PerturbationKernel> PerturbationKernel::create(NABackwardOp op) {
+  auto type = op.getType();
+  if (!type.hasStaticShape())
+    return op.emitOpError("neighborhood strategies need static shapes");
+  PerturbationKernel k(op);
+  OpBuilder &b = k.b;
+  Location loc = op.getLoc();
+  ScalarBuilder a{b, loc};
+  k.steps = type.getDimSize(0);
+  k.neurons = type.getNumElements() / k.steps;
+  auto view = [&](Value tensor) {
+    return collapseTail(b, loc, bufferOf(b, loc, tensor), 1);
+  };
+  // Fuse the eq. (7) scan when it feeds only this op with the same kernel.
+  auto scan = op.getError().getDefiningOp<PSCErrorScanOp>();
+  if (scan && scan->hasOneUse() && scan.getTauS() == op.getTauS())
+    k.fusedScan = scan;
+  k.grad = view(k.fusedScan ? scan.getGrad() : op.getError());
+  k.c = view(op.getInput());
+  k.u = view(op.getPotential());
+  k.spikes = view(op.getSpikes());
+  k.out = allocFor(b, loc, type);
+  k.delta = collapseTail(b, loc, k.out, 1);
+  k.eBuf = memref::AllocOp::create(
+      b, loc, MemRefType::get({k.steps, k.neurons}, b.getF32Type()));
+  k.bigE = memref::AllocOp::create(
+      b, loc, MemRefType::get({k.steps + 1, k.neurons}, b.getF32Type()));
+  float tauM = op.getTauM().convertToFloat();
+  float tauS = op.getTauS().convertToFloat();
+  k.dm = a.f(1.0f - 1.0f / tauM);
+  k.ds = a.f(1.0f - 1.0f / tauS);
+  k.invTauS = a.f(1.0f / tauS);
+  k.theta = a.f(op.getThreshold().convertToFloat());
+  k.clip = a.f(op.getClip().convertToFloat());
+  k.negClip = a.f(-op.getClip().convertToFloat());
+  k.zero = a.f(0.0f);
+  k.one = a.f(1.0f);
+  k.half = a.f(0.5f);
+  k.c0 = a.idx(0);
+  k.c1 = a.idx(1);
+  k.cT = a.idx(k.steps);
+  k.cLast = a.idx(k.steps - 1);
+  return k;
+}
+
+void PerturbationKernel::forEachNeuron(
+    function_ref<void(ScalarBuilder &, Value)> body) {
+  Location loc = op.getLoc();
+  bool fuse = static_cast<bool>(fusedScan);
+  scf::ParallelOp::create(
+      b, loc, ValueRange{c0}, ValueRange{b.createOrFold<arith::ConstantIndexOp>(loc, neurons)},
+      ValueRange{c1}, [&](OpBuilder &nb, Location l, ValueRange ivs) {
+        ScalarBuilder s{nb, l};
+        Value n = ivs[0];
+        // Reverse scans: e (eq. 7, or the given error) and E, E[T] = 0.
+        s.store(zero, bigE, {cT, n});
+        scf::ForOp::create(
+            nb, l, c0, cT, c1, ValueRange{zero, zero},
+            [&](OpBuilder &fb, Location fl, Value i, ValueRange acc) {
+              ScalarBuilder f{fb, fl};
+              Value t = arith::SubIOp::create(fb, fl, cLast, i);
+              Value gt = f.load(grad, {t, n});
+              Value et = fuse ? f.add(gt, f.mul(ds, acc[0])) : gt;
+              Value bigEt = f.add(et, f.mul(ds, acc[1]));
+              f.store(et, eBuf, {t, n});
+              f.store(bigEt, bigE, {t, n});
+              scf::YieldOp::create(fb, fl, ValueRange{et, bigEt});
+            });
+        body(s, n);
+      });
+}
+
+PerturbationKernel::Flip PerturbationKernel::flip(ScalarBuilder &s, Value n,
+                                                  Value p, Value rPrev,
+                                                  Value diffPrev,
+                                                  Value dLPrev) {
+  Value sp = s.load(spikes, {p, n});
+  Value up = s.load(u, {p, n});
+  // The potential at p on the trajectory being flipped.
+  Value uHere = rPrev ? s.add(s.mul(dm, rPrev), s.load(c, {p, n})) : up;
+  Value fires = s.ge(uHere, theta);
+  // Least perturbation: fire (carry 0) or stay just below (carry theta).
+  Value r = s.sel(fires, theta, zero);
+  Value sNew = s.sel(fires, zero, one);
+  Value dsp = s.mul(s.sub(sNew, sp), invTauS);
+  Value diff = diffPrev ? s.add(s.mul(ds, diffPrev), dsp) : dsp;
+  Value dL = s.mul(s.load(eBuf, {p, n}), diff);
+  if (dLPrev)
+    dL = s.add(dLPrev, dL);
+  Value rOrig = s.sel(s.gt(sp, half), zero, up);
+  return {r, diff, dL, s.eq(r, rOrig), s.sub(theta, uHere)};
+}
+
+Value PerturbationKernel::chain(ScalarBuilder &s, Value n, Value t,
+                                Value tStop, Value r, Value diff, Value dL,
+                                Value joined) {
+  OpBuilder &pb = s.b;
+  Location pl = s.loc;
+  SmallVector<Type> types{pb.getIndexType(), pb.getF32Type(), pb.getF32Type(),
+                          pb.getF32Type(), pb.getI1Type()};
+  auto loop = scf::WhileOp::create(
+      pb, pl, types, ValueRange{t, r, diff, dL, joined},
+      [&](OpBuilder &wb, Location wl, ValueRange args) {
+        Value inRange = arith::CmpIOp::create(wb, wl, arith::CmpIPredicate::ult,
+                                              args[0], tStop);
+        Value open = arith::XOrIOp::create(
+            wb, wl, args[4],
+            arith::ConstantIntOp::create(wb, wl, wb.getI1Type(), 1));
+        scf::ConditionOp::create(wb, wl,
+                                 arith::AndIOp::create(wb, wl, inRange, open),
+                                 args);
+      },
+      [&](OpBuilder &wb, Location wl, ValueRange args) {
+        ScalarBuilder w{wb, wl};
+        Value tt = args[0], rp = args[1], d = args[2], l = args[3];
+        // The chain effect: the same input c[t], perturbed state.
+        Value uPert = w.add(w.mul(dm, rp), w.load(c, {tt, n}));
+        Value firePert = w.ge(uPert, theta);
+        Value rNext = w.sel(firePert, zero, uPert);
+        Value st = w.load(spikes, {tt, n});
+        Value ut = w.load(u, {tt, n});
+        Value dsp = w.sub(w.sel(firePert, one, zero), st);
+        Value dNext = w.add(w.mul(ds, d), w.mul(dsp, invTauS));
+        Value lNext = w.add(l, w.mul(w.load(eBuf, {tt, n}), dNext));
+        Value rOrig = w.sel(w.gt(st, half), zero, ut);
+        scf::YieldOp::create(
+            wb, wl,
+            ValueRange{arith::AddIOp::create(wb, wl, tt, c1), rNext, dNext,
+                       lNext, w.eq(rNext, rOrig)});
+      });
+  // Rejoined (or past tStop): from tEnd on the spike trains agree, so
+  // a' - a = diff * ds^(t - tEnd + 1) and the rest of eq. (13) is
+  // diff * ds * E[tEnd]. Ran to T without rejoining: E[T] = 0.
+  Value tEnd = loop.getResult(0);
+  Value tail =
+      s.mul(s.mul(loop.getResult(2), ds), s.load(bigE, {tEnd, n}));
+  return s.add(loop.getResult(3), tail);
+}
+
+Value PerturbationKernel::scale(ScalarBuilder &s, Value d) {
+  Value inv = s.div(one, s.mul(s.mul(d, d), d));
+  return arith::MinimumFOp::create(
+      s.b, s.loc, arith::MaximumFOp::create(s.b, s.loc, inv, negClip), clip);
+}
+
+void PerturbationKernel::finish() {
+  Value result = tensorOf(b, op.getLoc(), op.getType(), out);
+  op.replaceAllUsesWith(result);
+  op.erase();
+  if (fusedScan)
+    fusedScan.erase();
+}

@@ -1,0 +1,67 @@
+//===- Perturbation.h - per-neuron building blocks of NA strategies -*- C++ -*-===//
+//
+// What every perturbation-based strategy emits for one snn.na_backward
+// (NA_SPEC sections 3-4): `[T, N]` views of its operands, the reverse scans
+// e (eq. 7) and E, a flip of the firing status with the least perturbation,
+// the chain effect re-simulated with the same input until the trajectories
+// rejoin (then the exact E-tail), and the scaling of eq. (17).
+//
+//===----------------------------------------------------------------------===//
+#ifndef SNNC_COMPILER_NEIGHBORHOOD_PERTURBATION_H
+#define SNNC_COMPILER_NEIGHBORHOOD_PERTURBATION_H
+
+#include "compiler/Conversion/LoopEmitter.h"
+#include "dialects/SNN/IR/SNNOps.h"
+
+namespace mlir::snn {
+
+class PerturbationKernel {
+public:
+  /// Prepares buffers and constants in front of `op`; fails on dynamic shapes.
+  static FailureOr<PerturbationKernel> create(NABackwardOp op);
+
+  /// Emits the parallel loop over neurons; `body` runs after e and E of
+  /// neuron `n` are in scratch.
+  void forEachNeuron(function_ref<void(ScalarBuilder &, Value n)> body);
+
+  /// The state right after flipping the firing status at step `p` of the
+  /// trajectory whose carried potential before p is `rPrev` (the original
+  /// one when null): carried potential, PSC difference a' - a at p, loss
+  /// change so far, whether it already equals the original carry, and the
+  /// perturbation eps = theta - u'[p].
+  struct Flip {
+    Value r, diff, dL, joined, eps;
+  };
+  Flip flip(ScalarBuilder &s, Value n, Value p, Value rPrev = {},
+            Value diffPrev = {}, Value dLPrev = {});
+
+  /// Follows the chain effect from step `t` (state after step t-1) for the
+  /// steps before `tStop`, stopping early once rejoined, and returns the
+  /// whole first-order loss change (eq. 13) including the E-tail.
+  Value chain(ScalarBuilder &s, Value n, Value t, Value tStop, Value r,
+              Value diff, Value dL, Value joined);
+
+  /// clip(1 / d^3, -b, b)
+  Value scale(ScalarBuilder &s, Value d);
+
+  /// Replaces the op by `delta` (and drops a fused scan).
+  void finish();
+
+  int64_t steps, neurons;
+  Value delta;            // [T, N] output view
+  Value c, u, spikes;     // [T, N] operand views
+  Value theta, zero, one; // f32 constants
+  Value c0, c1, cT;       // index constants
+
+private:
+  PerturbationKernel(NABackwardOp op) : op(op), b(op) {}
+  NABackwardOp op;
+  OpBuilder b;
+  PSCErrorScanOp fusedScan;
+  Value grad, eBuf, bigE, out;
+  Value dm, ds, invTauS, clip, negClip, half, cLast;
+};
+
+} // namespace mlir::snn
+
+#endif
