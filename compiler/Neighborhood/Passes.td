@@ -36,6 +36,28 @@ def NeighborhoodSNSPass : Pass<"snn-neighborhood-sns", "func::FuncOp"> {
                            "::mlir::bufferization::BufferizationDialect"];
 }
 
+def NeighborhoodPairsPass : Pass<"snn-neighborhood-pairs", "func::FuncOp"> {
+  let summary = "Multi-neighbor selection aggregated by least squares, eq. (15)";
+  let description = [{
+    Lowers `snn.na_backward {selection = "pairs"}`. Every neuron gets 2T-1
+    neighbors: the T single flips of SNS and the T-1 double flips at two
+    neighboring steps p and p+1 (the second flip applied to the trajectory
+    perturbed by the first, with the chain effect). Each neighbor k gives a
+    perturbation vector eps_k = u_k [-] u (Algorithm 2: nonzero at the
+    flipped steps), o_k = eps_k / |eps_k|, and the scaled finite difference
+    f_k = e . (a_k - a) clip(1 / |eps_k|^3, -b, b) of eq. (17). The
+    aggregated gradient is the least-squares solution of O grad = f
+    (NA_SPEC section 4), computed from the normal equations, which are
+    tridiagonal here (Thomas algorithm). With only the single flips this is
+    SNS (O = I up to signs).
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::bufferization::BufferizationDialect"];
+}
+
 def VerifyNeighborhoodPass : Pass<"snn-verify-neighborhood", "ModuleOp"> {
   let summary = "Reject training graphs in which the neighborhood slot left an snn.na_backward";
   let description = [{

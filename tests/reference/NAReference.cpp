@@ -104,6 +104,98 @@ Vec naBackwardSNS(const Neuron &p, int T, int n, const Vec &e, const Vec &c,
   return delta;
 }
 
+namespace {
+/// Flips the firing status at the steps in `flips` (on the trajectory
+/// perturbed by the earlier flips), re-simulates everything else with the
+/// same input, and returns e . (a' - a) and eps (eps[t] = theta - u'[t] at
+/// a flipped step, 0 elsewhere: Algorithm 2).
+float perturb(const Neuron &p, int T, int n, int i, const Vec &e, const Vec &c,
+              const Vec &s, const std::vector<int> &flips,
+              std::vector<double> &eps) {
+  float dm = 1.0f - 1.0f / p.tauM, ds = 1.0f - 1.0f / p.tauS;
+  float inv = 1.0f / p.tauS;
+  eps.assign(T, 0.0);
+  float r = 0.0f, a = 0.0f, ap = 0.0f, dL = 0.0f;
+  for (int t = 0; t < T; ++t) {
+    float ut = dm * r + c[t * n + i];
+    bool fires = ut >= p.theta;
+    float st;
+    if (std::find(flips.begin(), flips.end(), t) != flips.end()) {
+      eps[t] = p.theta - ut;
+      st = fires ? 0.0f : 1.0f;   // the least perturbation flips the status
+      r = fires ? p.theta : 0.0f; // just below threshold, or fired
+    } else {
+      st = fires ? 1.0f : 0.0f;
+      r = fires ? 0.0f : ut;
+    }
+    a = ds * a + s[t * n + i] * inv;
+    ap = ds * ap + st * inv;
+    dL += e[t * n + i] * (ap - a);
+  }
+  return dL;
+}
+} // namespace
+
+Vec naBackwardPairs(const Neuron &p, int T, int n, const Vec &e, const Vec &c,
+                    const Vec &u, const Vec &s) {
+  (void)u;
+  Vec grad(e.size());
+  for (int i = 0; i < n; ++i) {
+    std::vector<std::vector<double>> rows;
+    std::vector<double> f;
+    std::vector<double> eps;
+    for (int q = 0; q < T; ++q) {
+      double dL = perturb(p, T, n, i, e, c, s, {q}, eps);
+      double norm = std::fabs(eps[q]);
+      double scale = std::min<double>(
+          std::max<double>(1.0 / (norm * norm * norm), -p.clip), p.clip);
+      std::vector<double> o(T, 0.0);
+      o[q] = eps[q] < 0 ? -1.0 : 1.0; // |eps| = 0: o = e_q, like SNS
+      rows.push_back(o);
+      f.push_back(dL * scale);
+    }
+    for (int q = 0; q + 1 < T; ++q) {
+      double dL = perturb(p, T, n, i, e, c, s, {q, q + 1}, eps);
+      double norm = std::sqrt(eps[q] * eps[q] + eps[q + 1] * eps[q + 1]);
+      if (norm == 0.0)
+        continue;
+      double scale = std::min<double>(
+          std::max<double>(1.0 / (norm * norm * norm), -p.clip), p.clip);
+      std::vector<double> o(T, 0.0);
+      o[q] = eps[q] / norm;
+      o[q + 1] = eps[q + 1] / norm;
+      rows.push_back(o);
+      f.push_back(dL * scale);
+    }
+    // Normal equations A x = y, A = O^T O, y = O^T f; Gaussian elimination
+    // with partial pivoting.
+    std::vector<std::vector<double>> A(T, std::vector<double>(T + 1, 0.0));
+    for (size_t k = 0; k < rows.size(); ++k)
+      for (int a = 0; a < T; ++a) {
+        for (int bcol = 0; bcol < T; ++bcol)
+          A[a][bcol] += rows[k][a] * rows[k][bcol];
+        A[a][T] += rows[k][a] * f[k];
+      }
+    for (int col = 0; col < T; ++col) {
+      int pivot = col;
+      for (int r = col + 1; r < T; ++r)
+        if (std::fabs(A[r][col]) > std::fabs(A[pivot][col]))
+          pivot = r;
+      std::swap(A[col], A[pivot]);
+      for (int r = 0; r < T; ++r) {
+        if (r == col)
+          continue;
+        double m = A[r][col] / A[col][col];
+        for (int k = col; k <= T; ++k)
+          A[r][k] -= m * A[col][k];
+      }
+    }
+    for (int t = 0; t < T; ++t)
+      grad[t * n + i] = static_cast<float>(A[t][T] / A[t][t]);
+  }
+  return grad;
+}
+
 Vec dense(int rows, int in, int out, const Vec &a, const Vec &w) {
   Vec c(static_cast<size_t>(rows) * out);
   for (int m = 0; m < rows; ++m)

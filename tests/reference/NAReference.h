@@ -37,6 +37,13 @@ Vec errorScan(float tauS, int T, int n, const Vec &g);
 Vec naBackwardSNS(const Neuron &p, int T, int n, const Vec &e, const Vec &c,
                   const Vec &u, const Vec &s, int window = 0);
 
+/// Section 4, eq. (15), literally: the T single flips and T-1 double flips
+/// (p and p+1) of each neuron, o_k = eps_k / |eps_k|, f_k by eq. (17), and
+/// the least-squares solution of O grad = f (normal equations, dense, in
+/// double precision).
+Vec naBackwardPairs(const Neuron &p, int T, int n, const Vec &e, const Vec &c,
+                    const Vec &u, const Vec &s);
+
 /// c[m, o] = sum_i W[o, i] a[m, i]  (m < rows = T * B).
 Vec dense(int rows, int in, int out, const Vec &a, const Vec &w);
 /// Eq. (9): g[m, i] = sum_o W[o, i] delta[m, o].

@@ -81,6 +81,7 @@ struct NACase {
   int T, B, N;
   std::function<float(std::mt19937 &, int t, int i)> current;
   int window = 0; // windowed SNS when > 0
+  bool pairs = false; // the eq. (15) strategy with double flips
 };
 
 void checkNACase(const NACase &k) {
@@ -90,11 +91,12 @@ void checkNACase(const NACase &k) {
   p.theta = 1.0f;
   p.clip = 8.0f;
   std::string error;
-  std::string selection = k.window ? "windowed" : "sns";
+  std::string selection = k.pairs ? "pairs" : k.window ? "windowed" : "sns";
   std::string pipeline =
-      k.window ? "snn-neighborhood-sns{window=" + std::to_string(k.window) +
-                     " selection=windowed}"
-               : "snn-neighborhood-sns";
+      k.pairs    ? "snn-neighborhood-pairs"
+      : k.window ? "snn-neighborhood-sns{window=" + std::to_string(k.window) +
+                       " selection=windowed}"
+                 : "snn-neighborhood-sns";
   auto jit = JitModule::compile(naModule(k.T, k.B, k.N, p, selection), false,
                                 error, pipeline);
   ASSERT_TRUE(jit) << error;
@@ -114,8 +116,11 @@ void checkNACase(const NACase &k) {
             false);
   Vec u, s;
   snnref::lif(p, k.T, n, c, u, s);
-  Vec want = snnref::naBackwardSNS(p, k.T, n, e, c, u, s, k.window);
-  EXPECT_TRUE(near(delta, want, 1e-5f, 1e-4f, k.name));
+  Vec want = k.pairs ? snnref::naBackwardPairs(p, k.T, n, e, c, u, s)
+                     : snnref::naBackwardSNS(p, k.T, n, e, c, u, s, k.window);
+  // The pairs solve differs in precision (float Thomas vs double elimination).
+  EXPECT_TRUE(near(delta, want, k.pairs ? 1e-4f : 1e-5f,
+                   k.pairs ? 1e-3f : 1e-4f, k.name));
 }
 
 TEST(NABackwardSNS, RandomT5) {
@@ -173,6 +178,30 @@ TEST(NABackwardSNS, WindowedOneStep) {
              return std::uniform_real_distribution<float>(0.0f, 1.5f)(r);
            }};
   k.window = 1;
+  checkNACase(k);
+}
+
+TEST(NABackwardPairs, RandomT5) {
+  NACase k{"pairs T=5", 5, 3, 8, [](std::mt19937 &r, int, int) {
+             return std::uniform_real_distribution<float>(-0.2f, 1.2f)(r);
+           }};
+  k.pairs = true;
+  checkNACase(k);
+}
+
+TEST(NABackwardPairs, RandomT12) {
+  NACase k{"pairs T=12", 12, 2, 6, [](std::mt19937 &r, int, int) {
+             return std::uniform_real_distribution<float>(-0.3f, 0.9f)(r);
+           }};
+  k.pairs = true;
+  checkNACase(k);
+}
+
+TEST(NABackwardPairs, SingleStepIsSNS) {
+  NACase k{"pairs T=1", 1, 2, 5, [](std::mt19937 &r, int, int) {
+             return std::uniform_real_distribution<float>(0.0f, 2.0f)(r);
+           }};
+  k.pairs = true;
   checkNACase(k);
 }
 
