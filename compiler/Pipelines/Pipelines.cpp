@@ -25,6 +25,13 @@ void mlir::snn::buildTrainStage(OpPassManager &pm, const TrainingOptions &o) {
     opts.neighborhood = o.selection;
   opts.weightDecay = o.weightDecay;
   pm.addPass(createBuildTrainingGraphPass(opts));
+  if (o.alsoSTBP) {
+    BuildTrainingGraphPassOptions stbp = opts;
+    stbp.backward = "stbp";
+    stbp.trainName = "train_step_stbp";
+    stbp.buildEval = false;
+    pm.addPass(createBuildTrainingGraphPass(stbp));
+  }
   // The forward function is only the template of train_step and eval_step.
   pm.addPass(createSymbolDCEPass());
 }

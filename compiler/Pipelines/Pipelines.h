@@ -30,6 +30,8 @@ struct TrainingOptions {
   /// The strategy named on every snn.na_backward; empty keeps the model's
   /// `snn.neighborhood` setting (else "sns").
   std::string selection;
+  /// Also build `train_step_stbp`, the STBP surrogate-gradient step.
+  bool alsoSTBP = true;
 };
 
 /// Appends snn-build-training-graph.

@@ -78,6 +78,7 @@ mlir::snn::translateForHost(ModuleOp module, llvm::LLVMContext &ctx,
   m->setTargetTriple(tm->getTargetTriple());
   m->setDataLayout(tm->createDataLayout());
   addPackedWrapper(*m, "train_step");
+  addPackedWrapper(*m, "train_step_stbp");
   addPackedWrapper(*m, "eval_step");
   auto *info = llvm::ConstantDataArray::getString(ctx, modelInfo, true);
   new llvm::GlobalVariable(*m, info->getType(), true,

@@ -28,8 +28,10 @@ Value zerosLike(OpBuilder &b, Location loc, Type type) {
 /// Gradients dL/dv of forward values, accumulated over their uses.
 class Backward {
 public:
-  Backward(OpBuilder &b, float clip, StringRef selection)
-      : b(b), clip(clip), selection(selection) {}
+  Backward(OpBuilder &b, float clip, StringRef selection, bool stbp,
+           float stbpWidth)
+      : b(b), clip(clip), selection(selection), stbp(stbp),
+        stbpWidth(stbpWidth) {}
 
   void markNeedsGrad(Value v) { needsGrad.insert(v); }
   bool needs(Value v) const { return needsGrad.contains(v); }
@@ -58,6 +60,8 @@ private:
   OpBuilder &b;
   float clip;
   std::string selection;
+  bool stbp;
+  float stbpWidth;
   DenseSet<Value> needsGrad;
   DenseMap<Value, Value> grads;
 };
@@ -76,6 +80,14 @@ LogicalResult Backward::visit(Operation *op) {
     if (!lif || psc.getInput() != lif.getSpikes())
       return psc.emitOpError("the NA backward needs the input of snn.psc to be "
                              "the spikes of an snn.lif");
+    if (stbp) {
+      accumulate(lif.getInput(),
+                 STBPBackwardOp::create(
+                     b, loc, g.getType(), g, lif.getPotential(), lif.getSpikes(),
+                     lif.getTauMAttr(), psc.getTauSAttr(), lif.getThresholdAttr(),
+                     b.getF32FloatAttr(stbpWidth)));
+      return success();
+    }
     auto e = PSCErrorScanOp::create(b, loc, g.getType(), g, psc.getTauSAttr());
     auto delta = NABackwardOp::create(
         b, loc, g.getType(), e, lif.getInput(), lif.getPotential(),
@@ -170,7 +182,7 @@ struct BuildTrainingGraphPass
   }
 
   LogicalResult build(ModuleOp module, func::FuncOp forward);
-  void buildEval(ModuleOp module, func::FuncOp forward);
+  void buildEvalStep(ModuleOp module, func::FuncOp forward);
 };
 
 LogicalResult BuildTrainingGraphPass::build(ModuleOp module,
@@ -221,7 +233,10 @@ LogicalResult BuildTrainingGraphPass::build(ModuleOp module,
   resultTypes.push_back(ret.getOperand(1).getType());
 
   b.setInsertionPointAfter(forward);
-  auto train = func::FuncOp::create(b, loc, "train_step",
+  if (backward != "na" && backward != "stbp")
+    return forward.emitOpError() << "unknown backward method '" << backward
+                                 << "' (na or stbp)";
+  auto train = func::FuncOp::create(b, loc, trainName,
                                     b.getFunctionType(argTypes, resultTypes));
   Block *entry = train.addEntryBlock();
   b.setInsertionPointToEnd(entry);
@@ -230,7 +245,7 @@ LogicalResult BuildTrainingGraphPass::build(ModuleOp module,
   auto lrArg = entry->getArgument(3 * numParams + 1);
 
   IRMapping map;
-  Backward bwd(b, clip, selection);
+  Backward bwd(b, clip, selection, backward == "stbp", stbpWidth);
   for (auto [i, p] : llvm::enumerate(params)) {
     map.map(p, entry->getArgument(i));
     bwd.markNeedsGrad(entry->getArgument(i));
@@ -281,13 +296,15 @@ LogicalResult BuildTrainingGraphPass::build(ModuleOp module,
   results.push_back(map.lookup(ret.getOperand(1)));
   func::ReturnOp::create(b, loc, results);
 
-  buildEval(module, forward);
+  if (buildEval)
+    buildEvalStep(module, forward);
   // The forward function is now only a template; symbol-dce may drop it.
   forward.setPrivate();
   return success();
 }
 
-void BuildTrainingGraphPass::buildEval(ModuleOp module, func::FuncOp forward) {
+void BuildTrainingGraphPass::buildEvalStep(ModuleOp module,
+                                           func::FuncOp forward) {
   auto eval = cast<func::FuncOp>(forward->clone());
   eval.setSymName("eval_step");
   module.insert(std::next(Block::iterator(forward)), eval);

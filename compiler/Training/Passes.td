@@ -31,6 +31,15 @@ def BuildTrainingGraphPass : Pass<"snn-build-training-graph", "ModuleOp"> {
     Option<"neighborhood", "neighborhood", "std::string", "\"\"",
            "Neighborhood-selection strategy named on every snn.na_backward "
            "(default: the model's snn.neighborhood setting, else sns)">,
+    Option<"backward", "backward", "std::string", "\"na\"",
+           "Backward method of the spiking layers: na (snn.na_backward) or "
+           "stbp (snn.stbp_backward, surrogate gradient)">,
+    Option<"trainName", "train-name", "std::string", "\"train_step\"",
+           "Name of the training-step function to build">,
+    Option<"buildEval", "eval", "bool", "true",
+           "Also build eval_step">,
+    Option<"stbpWidth", "stbp-width", "float", "1.0f",
+           "Width of STBP's rectangular surrogate derivative">,
     Option<"maxGradNorm", "max-grad-norm", "float", "0.0f",
            "Clip the joint gradient norm to this value (0: no clipping)">,
     Option<"weightDecay", "weight-decay", "float", "0.01f",

@@ -157,13 +157,52 @@ void lowerErrorScan(PSCErrorScanOp scan) {
   scan.erase();
 }
 
+/// STBP (snn.stbp_backward): the eq. (7) scan and the BPTT recurrence of
+/// the LIF neuron in one reverse loop; state (e, dL/dr).
+void lowerSTBP(STBPBackwardOp op) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  auto step = stepType(op.getType());
+  float dm = 1.0f - 1.0f / op.getTauM().convertToFloat();
+  float ds = 1.0f - 1.0f / op.getTauS().convertToFloat();
+  float invTauS = 1.0f / op.getTauS().convertToFloat();
+  float theta = op.getThreshold().convertToFloat();
+  float width = op.getWidth().convertToFloat();
+  Value z = zeros(b, loc, step);
+  auto loop = buildLoop(
+      b, loc, ValueRange{op.getGrad(), op.getPotential(), op.getSpikes()},
+      ValueRange{z, z}, op.getType(), /*reverse=*/true,
+      [&](OpBuilder &bb, ValueRange in, ValueRange state) {
+        StepBuilder s{bb, loc, step};
+        Value g = in[0], u = in[1], spk = in[2], eNext = state[0], dr = state[1];
+        Value e = s.add(g, s.mul(s.splat(ds), eNext));
+        Value dS = arith::SubFOp::create(bb, loc, s.mul(e, s.splat(invTauS)),
+                                         s.mul(dr, u));
+        // Rectangular surrogate of the spike function's derivative.
+        Value off = arith::SubFOp::create(bb, loc, u, s.splat(theta));
+        Value below = arith::CmpFOp::create(bb, loc, arith::CmpFPredicate::OLT,
+                                            off, s.splat(width / 2));
+        Value above = arith::CmpFOp::create(bb, loc, arith::CmpFPredicate::OGT,
+                                            off, s.splat(-width / 2));
+        Value inside = arith::AndIOp::create(bb, loc, below, above);
+        Value h = arith::SelectOp::create(bb, loc, inside, s.splat(1.0f / width),
+                                          s.splat(0.0f));
+        Value keep = arith::SubFOp::create(bb, loc, s.splat(1.0f), spk);
+        Value du = s.add(s.mul(dS, h), s.mul(dr, keep));
+        Value drPrev = s.mul(s.splat(dm), du);
+        return SmallVector<Value>{du, e, drPrev};
+      });
+  op.getResult().replaceAllUsesWith(loop.getResult(0));
+  op.erase();
+}
+
 struct FuseTimeLoopPass
     : mlir::snn::impl::FuseTimeLoopPassBase<FuseTimeLoopPass> {
   void runOnOperation() override {
     SmallVector<Operation *> ops;
     getOperation().walk([&](Operation *op) {
-      if (isa<LIFOp, PSCOp, EncodeCurrentOp, EncodeEventsOp, PSCErrorScanOp>(
-              op))
+      if (isa<LIFOp, PSCOp, EncodeCurrentOp, EncodeEventsOp, PSCErrorScanOp,
+              STBPBackwardOp>(op))
         ops.push_back(op);
     });
     DenseSet<Operation *> erased;
@@ -183,6 +222,8 @@ struct FuseTimeLoopPass
         lowerKernel(op, ev.getInput(), ev.getTauS().convertToFloat(), false);
       } else if (auto cur = dyn_cast<EncodeCurrentOp>(op)) {
         lowerKernel(op, cur.getInput(), cur.getTauS().convertToFloat(), true);
+      } else if (auto stbp = dyn_cast<STBPBackwardOp>(op)) {
+        lowerSTBP(stbp);
       } else {
         lowerErrorScan(cast<PSCErrorScanOp>(op));
       }

@@ -196,6 +196,25 @@ Vec naBackwardPairs(const Neuron &p, int T, int n, const Vec &e, const Vec &c,
   return grad;
 }
 
+Vec stbpBackward(const Neuron &p, float width, int T, int n, const Vec &g,
+                 const Vec &u, const Vec &s) {
+  Vec e = errorScan(p.tauS, T, n, g), delta(g.size());
+  float dm = 1.0f - 1.0f / p.tauM;
+  for (int i = 0; i < n; ++i) {
+    float dr = 0.0f; // dL/dr[t]: r[t] feeds u[t+1] = dm r[t] + c[t+1]
+    for (int t = T - 1; t >= 0; --t) {
+      float ut = u[t * n + i], st = s[t * n + i];
+      // r = u (1 - s): dr/ds = -u, dr/du = 1 - s; a = ds a + s / tau_s.
+      float dS = e[t * n + i] * (1.0f / p.tauS) - dr * ut;
+      float h = std::fabs(ut - p.theta) < width / 2 ? 1.0f / width : 0.0f;
+      float du = dS * h + dr * (1.0f - st);
+      delta[t * n + i] = du;
+      dr = dm * du;
+    }
+  }
+  return delta;
+}
+
 Vec dense(int rows, int in, int out, const Vec &a, const Vec &w) {
   Vec c(static_cast<size_t>(rows) * out);
   for (int m = 0; m < rows; ++m)

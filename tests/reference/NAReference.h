@@ -44,6 +44,12 @@ Vec naBackwardSNS(const Neuron &p, int T, int n, const Vec &e, const Vec &c,
 Vec naBackwardPairs(const Neuron &p, int T, int n, const Vec &e, const Vec &c,
                     const Vec &u, const Vec &s);
 
+/// STBP (Wu et al.): BPTT of the LIF layer and its PSC through membrane and
+/// reset, the spike derivative replaced by a rectangle of `width` around
+/// theta. g = dL/da of the PSC output; returns dL/dc.
+Vec stbpBackward(const Neuron &p, float width, int T, int n, const Vec &g,
+                 const Vec &u, const Vec &s);
+
 /// c[m, o] = sum_i W[o, i] a[m, i]  (m < rows = T * B).
 Vec dense(int rows, int in, int out, const Vec &a, const Vec &w);
 /// Eq. (9): g[m, i] = sum_o W[o, i] delta[m, o].

@@ -211,6 +211,44 @@ TEST(NABackwardSNS, BatchOne) {
                }});
 }
 
+/// STBP's backward of one layer against the reference.
+TEST(STBPBackward, MatchesReference) {
+  snnref::Neuron p;
+  p.tauS = 3.0f;
+  const int T = 12, B = 2, N = 5, n = B * N;
+  const float width = 0.8f;
+  std::string t = tensor({T, B, N});
+  std::string module =
+      "func.func @stbp(%g: " + t + ", %c: " + t + ") -> " + t + " {\n" +
+      "  %u, %s = snn.lif %c : " + t + "\n" +
+      "  %d = snn.stbp_backward %g, %u, %s {tau_s = " + flt(p.tauS) +
+      " : f32, width = " + flt(width) + " : f32} : " + t + "\n" +
+      "  return %d : " + t + "\n}\n";
+  std::string error;
+  auto jit = JitModule::compile(module, false, error);
+  ASSERT_TRUE(jit) << error;
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> current(-0.2f, 1.2f);
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  Vec g(T * n), c(T * n), delta(T * n);
+  for (int k = 0; k < T * n; ++k) {
+    g[k] = normal(rng);
+    c[k] = current(rng);
+  }
+  jit->call("stbp",
+            {Arg::buffer(g.data(), {T, B, N}), Arg::buffer(c.data(), {T, B, N}),
+             Arg::buffer(delta.data(), {T, B, N})},
+            false);
+  Vec u, s;
+  snnref::lif(p, T, n, c, u, s);
+  Vec want = snnref::stbpBackward(p, width, T, n, g, u, s);
+  EXPECT_TRUE(near(delta, want, 1e-5f, 1e-4f, "stbp delta"));
+  int nonzero = 0;
+  for (float d : want)
+    nonzero += d != 0.0f;
+  EXPECT_GT(nonzero, T * n / 4) << "the surrogate window should be hit often";
+}
+
 /// The forward function of an MLP for snn-build-training-graph.
 std::string mlpModule(const snnref::MLPStep &m) {
   std::ostringstream os;

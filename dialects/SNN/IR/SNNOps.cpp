@@ -228,6 +228,16 @@ LogicalResult NABackwardOp::verify() {
   return checkTimeMajor(*this, "error", getError().getType());
 }
 
+LogicalResult STBPBackwardOp::verify() {
+  if (failed(checkTau(*this, "tau_m", getTauM().convertToFloat())) ||
+      failed(checkTau(*this, "tau_s", getTauS().convertToFloat())) ||
+      failed(checkPositive(*this, "threshold",
+                           getThreshold().convertToFloat())) ||
+      failed(checkPositive(*this, "width", getWidth().convertToFloat())))
+    return failure();
+  return checkTimeMajor(*this, "grad", getGrad().getType());
+}
+
 //===----------------------------------------------------------------------===//
 // Synaptic layers and their backward
 //===----------------------------------------------------------------------===//

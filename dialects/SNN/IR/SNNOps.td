@@ -343,6 +343,39 @@ def SNN_NABackwardOp : SNN_Op<"na_backward", [Pure,
   let hasVerifier = 1;
 }
 
+def SNN_STBPBackwardOp : SNN_Op<"stbp_backward", [Pure,
+    AllTypesMatch<["grad", "potential", "spikes", "delta"]>]> {
+  let summary = "surrogate-gradient (STBP) backward of a LIF layer and its PSC";
+  let description = [{
+    The sibling of `snn.na_backward` for the spatio-temporal backpropagation
+    of Wu et al. (2018/2019): backpropagation through time of the LIF
+    recurrence of NA_SPEC section 1, through the membrane and the reset,
+    with the spike function's derivative replaced by a rectangular
+    surrogate `h(u) = (|u - threshold| < width / 2) / width`. With `grad`
+    = dL/da of the layer's PSC output and e the eq. (7) scan of it:
+
+        dL/ds[t] = e[t] / tau_s - dr[t] * u[t]
+        du[t]    = dL/ds[t] * h(u[t]) + dr[t] * (1 - s[t])
+        dr[t-1]  = (1 - 1/tau_m) * du[t],   dr[T-1] = 0
+
+    and `delta = du` (= dL/dc).
+
+    Example:
+    ```mlir
+    %delta = snn.stbp_backward %g, %u, %s {tau_m = 5.0 : f32, tau_s = 2.0 : f32,
+        threshold = 1.0 : f32, width = 1.0 : f32} : tensor<30x1x1xf32>
+    ```
+  }];
+  let arguments = (ins SNN_TimeTensor:$grad, SNN_TimeTensor:$potential,
+                   SNN_TimeTensor:$spikes, SNN_TauM:$tau_m, SNN_TauS:$tau_s,
+                   SNN_Threshold:$threshold,
+                   DefaultValuedAttr<F32Attr, "1.0">:$width);
+  let results = (outs SNN_TimeTensor:$delta);
+  let assemblyFormat =
+      "$grad `,` $potential `,` $spikes attr-dict `:` type($grad)";
+  let hasVerifier = 1;
+}
+
 def SNN_DenseGradInputOp : SNN_Op<"dense_grad_input", [Pure]> {
   let summary = "error to the layer below through dense synapses, eq. (9)";
   let description = [{

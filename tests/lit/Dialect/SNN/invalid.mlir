@@ -313,6 +313,22 @@ func.func @na_types(%e: tensor<5x2x10xf32>, %u: tensor<4x2x10xf32>) {
 
 // -----
 
+func.func @stbp_width(%g: tensor<5x2x10xf32>) {
+  // expected-error @+1 {{attribute 'width' must be > 0, got 0}}
+  %d = snn.stbp_backward %g, %g, %g {width = 0.0 : f32} : tensor<5x2x10xf32>
+  return
+}
+
+// -----
+
+func.func @stbp_tau(%g: tensor<5x2x10xf32>) {
+  // expected-error @+1 {{attribute 'tau_m' must be > 1}}
+  %d = snn.stbp_backward %g, %g, %g {tau_m = 1.0 : f32} : tensor<5x2x10xf32>
+  return
+}
+
+// -----
+
 func.func @grad_input_features(%d: tensor<5x2x10xf32>, %w: tensor<9x36xf32>) {
   // expected-error @+1 {{features disagree: 'delta' has 10, 'weight' has 9 outputs}}
   %g = snn.dense_grad_input %d, %w : tensor<5x2x10xf32>, tensor<9x36xf32> -> tensor<5x2x36xf32>

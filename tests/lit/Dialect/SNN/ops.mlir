@@ -54,6 +54,8 @@ func.func @backward(%g: tensor<5x2x10xf32>, %u: tensor<5x2x10xf32>, %s: tensor<5
   %d = snn.na_backward %e, %g, %u, %s {clip = 20.0 : f32, selection = "windowed", tau_m = 4.0 : f32} : tensor<5x2x10xf32>
   // CHECK: snn.na_backward %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<5x2x10xf32>
   %d0 = snn.na_backward %e, %g, %u, %s : tensor<5x2x10xf32>
+  // CHECK: snn.stbp_backward %{{.*}}, %{{.*}}, %{{.*}} {width = 5.000000e-01 : f32} : tensor<5x2x10xf32>
+  %st = snn.stbp_backward %g, %u, %s {width = 0.5 : f32} : tensor<5x2x10xf32>
   // CHECK: snn.dense_grad_input %{{.*}}, %{{.*}} : tensor<5x2x10xf32>, tensor<10x36xf32> -> tensor<5x2x36xf32>
   %gi = snn.dense_grad_input %d, %w : tensor<5x2x10xf32>, tensor<10x36xf32> -> tensor<5x2x36xf32>
   // CHECK: snn.dense_grad_weight %{{.*}}, %{{.*}} : tensor<5x2x36xf32>, tensor<5x2x10xf32> -> tensor<10x36xf32>
