@@ -584,6 +584,16 @@ OwningOpRef<ModuleOp> Importer::run() {
       fail("graph input '" + input.name() + "' is defined twice");
   }
 
+  // A model whose inputs are already [T*B, ...] currents names T here.
+  for (const auto &prop : model.metadata_props())
+    if (prop.key() == "snn.T") {
+      char *end = nullptr;
+      long t = std::strtol(prop.value().c_str(), &end, 10);
+      if (prop.value().empty() || *end || t < 1)
+        fail("metadata 'snn.T' must be an integer >= 1, got '" + prop.value() +
+             "'");
+      steps = t;
+    }
   for (int i = 0; i < g.node_size(); ++i)
     importNode(NodeContext{g.node(i), i});
 

@@ -7,6 +7,7 @@
 #include "Checkpoint.h"
 #include "Export.h"
 #include "ModelDesc.h"
+#include "PackedArgs.h"
 #include "Report.h"
 #include "runtime/data/Augment.h"
 #include "runtime/data/Dataset.h"
@@ -36,6 +37,7 @@ extern const float *const snnc_param_init[];
 extern const char snnc_onnx_model[];
 extern const int64_t snnc_onnx_model_size;
 void snnc_train_step(void **args);
+__attribute__((weak)) void snnc_train_step_stbp(void **args);
 void snnc_eval_step(void **args);
 }
 
@@ -55,7 +57,7 @@ struct Options {
   int64_t epochs = -1, batch = -1, threads = 0, maxSteps = -1;
   double lr = -1, lrDecay = -1, nmnistKeep = 0.3, weightClip = 0;
   uint64_t seed = 1;
-  std::string device = "auto";
+  std::string device = "auto", backward;
   bool resume = false, evalOnly = false;
 };
 
@@ -71,6 +73,7 @@ const char *kUsage =
     "  --lr-decay X          exponential decay of lr per epoch (default 1)\n"
     "  --weight-clip X       clamp every weight to [-X, X] after each step\n"
     "  --seed N              seed of initialization, shuffling, dropout\n"
+    "  --backward na|stbp    NA (default) or the STBP surrogate gradient\n"
     "  --threads N           BLAS threads (default: all cores)\n"
     "  --device cpu|cuda|auto\n"
     "  --augment LIST        comma list of crop,flip,rotate,jitter\n"
@@ -129,6 +132,7 @@ Options parseArgs(int argc, char **argv) {
     else if (a == "--seed") o.seed = static_cast<uint64_t>(num(next()));
     else if (a == "--threads") o.threads = static_cast<int64_t>(num(next()));
     else if (a == "--device") o.device = next();
+    else if (a == "--backward") o.backward = next();
     else if (a == "--augment") o.augment = next();
     else if (a == "--nmnist-keep") o.nmnistKeep = num(next());
     else if (a == "--checkpoint") o.checkpoint = next();
@@ -143,44 +147,6 @@ Options parseArgs(int argc, char **argv) {
   }
   return o;
 }
-
-/// Expanded memref / scalar arguments for a packed call.
-class PackedArgs {
-public:
-  void buffer(void *data, const std::vector<int64_t> &shape) {
-    push(reinterpret_cast<uint64_t>(data));
-    push(reinterpret_cast<uint64_t>(data));
-    push(0);
-    for (int64_t d : shape)
-      push(static_cast<uint64_t>(d));
-    std::vector<int64_t> strides(shape.size());
-    int64_t s = 1;
-    for (size_t i = shape.size(); i-- > 0;) {
-      strides[i] = s;
-      s *= shape[i];
-    }
-    for (int64_t st : strides)
-      push(static_cast<uint64_t>(st));
-  }
-  void i64(int64_t v) { push(static_cast<uint64_t>(v)); }
-  void f32(float v) {
-    uint64_t bits = 0;
-    std::memcpy(&bits, &v, sizeof(v));
-    push(bits);
-  }
-  void **finish(float *result) {
-    ptrs.clear();
-    for (uint64_t &s : slots)
-      ptrs.push_back(&s);
-    ptrs.push_back(result);
-    return ptrs.data();
-  }
-
-private:
-  void push(uint64_t v) { slots.push_back(v); }
-  std::vector<uint64_t> slots;
-  std::vector<void *> ptrs;
-};
 
 struct Batch {
   std::vector<float> x;
@@ -239,6 +205,7 @@ private:
   std::vector<std::vector<float>> nextP, nextM, nextV;
   std::vector<float> spikes;
   AugmentOptions augment;
+  void (*trainStep)(void **) = snnc_train_step;
 };
 
 void Trainer::loadData() {
@@ -341,7 +308,7 @@ float Trainer::step(const Batch &b, float lr) {
       a.buffer((*set)[i].data(), d.params[i].shape);
   a.buffer(spikes.data(), d.outputSpikes);
   float loss = 0.0f;
-  snnc_train_step(a.finish(&loss));
+  trainStep(a.finish(&loss));
   std::swap(s.params, nextP);
   std::swap(s.m, nextM);
   std::swap(s.v, nextV);
@@ -439,6 +406,16 @@ int Trainer::run() {
     usageError("--device must be cpu, cuda or auto");
   if (o.resume && o.checkpoint.empty())
     usageError("--resume needs --checkpoint PATH");
+  std::string backward = !o.backward.empty()          ? o.backward
+                         : d.settings.count("backward") ? d.settings.at("backward")
+                                                        : "na";
+  if (backward == "stbp") {
+    if (!snnc_train_step_stbp)
+      usageError("this trainer was compiled without the STBP step");
+    trainStep = snnc_train_step_stbp;
+  } else if (backward != "na") {
+    usageError("--backward must be na or stbp");
+  }
   augment = parseAugment(o.augment);
   snnrt_set_num_threads(static_cast<int>(o.threads));
   int64_t epochs = o.epochs > 0 ? o.epochs : static_cast<int64_t>(setting(d, "epochs", 5));
