@@ -84,14 +84,19 @@ void mlir::snn::buildLoopsStage(OpPassManager &pm) {
 }
 
 void mlir::snn::buildLLVMStage(OpPassManager &pm) {
-  pm.addPass(createSCFToControlFlowPass());
+  // Loops over neurons run on all cores (OpenMP, libomp at run time). The
+  // memref lowering comes before the loops become branches, so that the
+  // alloca scopes of the parallel bodies still hold one block.
+  pm.addPass(createConvertSCFToOpenMPPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createSCFToControlFlowPass());
   pm.addPass(createConvertMathToLLVMPass());
   pm.addPass(createArithToLLVMConversionPass());
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createConvertOpenMPToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 

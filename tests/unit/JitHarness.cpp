@@ -13,6 +13,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "llvm/ExecutionEngine/Orc/Mangling.h"
 #include "llvm/Support/TargetSelect.h"
 
@@ -40,6 +41,7 @@ std::unique_ptr<JitModule> JitModule::compile(const std::string &source,
   registry.insert<snn::SNNDialect>();
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
+  registerOpenMPDialectTranslation(registry);
   jit->context = std::make_unique<MLIRContext>(registry);
   llvm::raw_string_ostream err(error);
   ScopedDiagnosticHandler handler(jit->context.get(), [&](Diagnostic &d) {
@@ -65,6 +67,10 @@ std::unique_ptr<JitModule> JitModule::compile(const std::string &source,
 
   ExecutionEngineOptions eo;
   eo.transformer = makeOptimizingTransformer(2, 0, nullptr);
+  // The neuron loops are OpenMP parallel loops.
+  static const std::string libomp = SNNC_LIBOMP;
+  static llvm::StringRef libs[] = {libomp};
+  eo.sharedLibPaths = libs;
   auto engine = ExecutionEngine::create(*module, eo);
   if (!engine) {
     err << llvm::toString(engine.takeError());

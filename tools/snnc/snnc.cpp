@@ -25,6 +25,7 @@
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Tools/Plugins/PassPlugin.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
@@ -119,6 +120,8 @@ int linkTrainer(const char *argv0, const std::string &object,
   std::vector<std::string> owned{*cxx,          object,    "-L" + lib,
                                  "-lsnntrainer", "-lsnnrt", "-lopenblas",
                                  "-lonnx_proto", "-lprotobuf", "-lz",
+                                 "-L" SNNC_LIBOMP_DIR, "-lomp",
+                                 "-Wl,-rpath," SNNC_LIBOMP_DIR,
                                  "-pthread",     "-o",        tmp};
   std::vector<llvm::StringRef> refs(owned.begin(), owned.end());
   std::string error;
@@ -178,6 +181,7 @@ int main(int argc, char **argv) {
   registry.insert<snn::SNNDialect>();
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
+  registerOpenMPDialectTranslation(registry);
   MLIRContext ctx(registry);
   ctx.loadAllAvailableDialects();
 
