@@ -158,3 +158,116 @@ void PerturbationKernel::finish() {
   if (fusedScan)
     fusedScan.erase();
 }
+
+void PerturbationKernel::emitBlockedSNS(int64_t window) {
+  Location loc = op.getLoc();
+  const int64_t block = 256;
+  int64_t blocks = (neurons + block - 1) / block;
+  auto vec = [&] {
+    return memref::AllocOp::create(
+        b, loc, MemRefType::get({neurons}, b.getF32Type()));
+  };
+  Value rB = vec(), diffB = vec(), dLB = vec(), activeB = vec();
+  bool fuse = static_cast<bool>(fusedScan);
+  Value cBlock = b.createOrFold<arith::ConstantIndexOp>(loc, block);
+  Value cN = b.createOrFold<arith::ConstantIndexOp>(loc, neurons);
+  scf::ParallelOp::create(
+      b, loc, ValueRange{c0},
+      ValueRange{b.createOrFold<arith::ConstantIndexOp>(loc, blocks)},
+      ValueRange{c1}, [&](OpBuilder &pb, Location pl, ValueRange ivs) {
+        ScalarBuilder s{pb, pl};
+        Value n0 = s.imul(ivs[0], cBlock);
+        Value n1 = arith::MinUIOp::create(pb, pl, s.iadd(n0, cBlock), cN);
+        // A loop over the block's neurons (the one that vectorizes).
+        auto forNeurons = [&](ScalarBuilder &o,
+                              function_ref<void(ScalarBuilder &, Value)> f) {
+          scf::ForOp::create(o.b, o.loc, n0, n1, c1, ValueRange{},
+                             [&](OpBuilder &fb, Location fl, Value n,
+                                 ValueRange) {
+                               ScalarBuilder q{fb, fl};
+                               f(q, n);
+                               scf::YieldOp::create(fb, fl);
+                             });
+        };
+        auto forRange = [&](ScalarBuilder &o, Value lo, Value hi,
+                            function_ref<void(ScalarBuilder &, Value)> f) {
+          scf::ForOp::create(o.b, o.loc, lo, hi, c1, ValueRange{},
+                             [&](OpBuilder &fb, Location fl, Value i,
+                                 ValueRange) {
+                               ScalarBuilder q{fb, fl};
+                               f(q, i);
+                               scf::YieldOp::create(fb, fl);
+                             });
+        };
+        // Reverse scans e and E, neurons innermost.
+        forNeurons(s, [&](ScalarBuilder &q, Value n) { q.store(zero, bigE, {cT, n}); });
+        forRange(s, c0, cT, [&](ScalarBuilder &q, Value i) {
+          Value t = arith::SubIOp::create(q.b, q.loc, cLast, i);
+          Value last = arith::CmpIOp::create(q.b, q.loc, arith::CmpIPredicate::eq,
+                                             i, c0);
+          Value tNext = arith::MinUIOp::create(q.b, q.loc, q.iadd(t, c1), cLast);
+          Value tE = q.iadd(t, c1);
+          forNeurons(q, [&](ScalarBuilder &w, Value n) {
+            Value g = w.load(grad, {t, n});
+            Value eNext = w.sel(last, zero, w.load(eBuf, {tNext, n}));
+            Value e = fuse ? w.add(g, w.mul(ds, eNext)) : g;
+            w.store(e, eBuf, {t, n});
+            w.store(w.add(e, w.mul(ds, w.load(bigE, {tE, n}))), bigE, {t, n});
+          });
+        });
+        forRange(s, c0, cT, [&](ScalarBuilder &q, Value p) {
+          Value t0 = q.iadd(p, c1);
+          Value tStop = cT;
+          if (window > 0)
+            tStop = arith::MinUIOp::create(q.b, q.loc, cT,
+                                           q.iadd(t0, q.idx(window)));
+          // The flip at p; a trajectory that rejoins at once gets its tail.
+          forNeurons(q, [&](ScalarBuilder &w, Value n) {
+            Flip f = flip(w, n, p);
+            Value tail = w.mul(w.mul(f.diff, ds), w.load(bigE, {t0, n}));
+            w.store(f.r, rB, n);
+            w.store(f.diff, diffB, n);
+            w.store(w.sel(f.joined, w.add(f.dL, tail), f.dL), dLB, n);
+            w.store(w.sel(f.joined, zero, one), activeB, n);
+          });
+          // The chain effect, one step for all neurons of the block at a time.
+          forRange(q, t0, tStop, [&](ScalarBuilder &r, Value t) {
+            Value tE = r.iadd(t, c1);
+            forNeurons(r, [&](ScalarBuilder &w, Value n) {
+              Value active = w.gt(w.load(activeB, n), half);
+              Value rp = w.load(rB, n), d = w.load(diffB, n), l = w.load(dLB, n);
+              Value uPert = w.add(w.mul(dm, rp), w.load(c, {t, n}));
+              Value fire = w.ge(uPert, theta);
+              Value rNext = w.sel(fire, zero, uPert);
+              Value st = w.load(spikes, {t, n});
+              Value ut = w.load(u, {t, n});
+              Value dsp = w.sub(w.sel(fire, one, zero), st);
+              Value dNext = w.add(w.mul(ds, d), w.mul(dsp, invTauS));
+              Value lNext = w.add(l, w.mul(w.load(eBuf, {t, n}), dNext));
+              Value rOrig = w.sel(w.gt(st, half), zero, ut);
+              Value joined = w.eq(rNext, rOrig);
+              Value tail = w.mul(w.mul(dNext, ds), w.load(bigE, {tE, n}));
+              lNext = w.sel(joined, w.add(lNext, tail), lNext);
+              w.store(w.sel(active, rNext, rp), rB, n);
+              w.store(w.sel(active, dNext, d), diffB, n);
+              w.store(w.sel(active, lNext, l), dLB, n);
+              Value stillActive = arith::AndIOp::create(
+                  w.b, w.loc, active,
+                  arith::XOrIOp::create(
+                      w.b, w.loc, joined,
+                      arith::ConstantIntOp::create(w.b, w.loc, w.b.getI1Type(), 1)));
+              w.store(w.sel(stillActive, one, zero), activeB, n);
+            });
+          });
+          // Past the window (or at T: E[T] = 0), then eq. (17).
+          forNeurons(q, [&](ScalarBuilder &w, Value n) {
+            Value active = w.gt(w.load(activeB, n), half);
+            Value tail = w.mul(w.mul(w.load(diffB, n), ds), w.load(bigE, {tStop, n}));
+            Value l = w.load(dLB, n);
+            l = w.sel(active, w.add(l, tail), l);
+            Value eps = w.sub(theta, w.load(u, {p, n}));
+            w.store(w.mul(l, scale(w, eps)), delta, {p, n});
+          });
+        });
+      });
+}

@@ -44,6 +44,11 @@ public:
   /// clip(1 / d^3, -b, b)
   Value scale(ScalarBuilder &s, Value d);
 
+  /// The whole SNS kernel in blocks of neurons, neurons innermost and
+  /// branch-free (selects), so that the compiler vectorizes across neurons;
+  /// every chain is simulated to tStop with the rejoined ones masked.
+  void emitBlockedSNS(int64_t window);
+
   /// Replaces the op by `delta` (and drops a fused scan).
   void finish();
 

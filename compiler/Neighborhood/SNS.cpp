@@ -1,13 +1,14 @@
 //===- SNS.cpp - Simple Neighborhood Selection (NA_SPEC section 3) ---------===//
 //
-// Lowers snn.na_backward {selection = "sns"} to one loop nest per neuron,
-// parallel over neurons (scf.parallel over N = B * features):
+// Lowers snn.na_backward {selection = "sns"} to one loop nest, parallel
+// over blocks of neurons, with the neurons of a block innermost so that the
+// per-step work vectorizes (PerturbationKernel::emitBlockedSNS):
 //
 //   e[t] = g[t] + ds e[t+1]           (fused eq. (7) scan, when possible)
 //   E[t] = e[t] + ds E[t+1], E[T] = 0 (the tail of the exact shortcut)
-//   for p: flip at p, re-simulate with the same c[t] while not rejoined,
-//          dL_p = sum e[t] (a'[t] - a[t]) (+ diff * ds * E[t0+1] once
-//          rejoined), delta[p] = dL_p * clip(1 / (theta - u[p])^3, -b, b).
+//   for p: flip at p, re-simulate with the same c[t]; a neuron whose
+//          trajectory rejoins gets dL_p += diff * ds * E[t+1] and is masked
+//          from then on; delta[p] = dL_p * clip(1 / (theta - u[p])^3, -b, b).
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Neighborhood/Passes.h"
@@ -28,25 +29,7 @@ LogicalResult mlir::snn::emitSNSKernel(NABackwardOp op,
   if (failed(kernel))
     return failure();
   PerturbationKernel &k = *kernel;
-  k.forEachNeuron([&](ScalarBuilder &s, Value n) {
-    // One perturbation per time step p.
-    scf::ForOp::create(
-        s.b, s.loc, k.c0, k.cT, k.c1, ValueRange{},
-        [&](OpBuilder &pb, Location pl, Value p, ValueRange) {
-          ScalarBuilder q{pb, pl};
-          PerturbationKernel::Flip f = k.flip(q, n, p);
-          Value t0 = arith::AddIOp::create(pb, pl, p, k.c1);
-          // The chain effect is followed up to (excluding) tStop.
-          Value tStop = k.cT;
-          if (options.window > 0)
-            tStop = arith::MinUIOp::create(
-                pb, pl, k.cT, arith::AddIOp::create(pb, pl, t0, q.idx(options.window)));
-          Value dL = k.chain(q, n, t0, tStop, f.r, f.diff, f.dL, f.joined);
-          // Eq. (17) with d = theta - u[p] (signed): O = I in eq. (15).
-          q.store(q.mul(dL, k.scale(q, f.eps)), k.delta, {p, n});
-          scf::YieldOp::create(pb, pl);
-        });
-  });
+  k.emitBlockedSNS(options.window);
   k.finish();
   return success();
 }
