@@ -99,6 +99,21 @@ PerturbationKernel::Flip PerturbationKernel::flip(ScalarBuilder &s, Value n,
   return {r, diff, dL, s.eq(r, rOrig), s.sub(theta, uHere)};
 }
 
+PerturbationKernel::ChainStep
+PerturbationKernel::step(ScalarBuilder &w, Value n, Value t, Value r,
+                         Value diff, Value dL) {
+  // The chain effect: the same input c[t], the perturbed carried potential.
+  Value uPert = w.add(w.mul(dm, r), w.load(c, {t, n}));
+  Value fire = w.ge(uPert, theta);
+  Value rNext = w.sel(fire, zero, uPert);
+  Value st = w.load(spikes, {t, n});
+  Value dsp = w.sub(w.sel(fire, one, zero), st);
+  Value dNext = w.add(w.mul(ds, diff), w.mul(dsp, invTauS));
+  Value lNext = w.add(dL, w.mul(w.load(eBuf, {t, n}), dNext));
+  Value rOrig = w.sel(w.gt(st, half), zero, w.load(u, {t, n}));
+  return {rNext, dNext, lNext, w.eq(rNext, rOrig)};
+}
+
 Value PerturbationKernel::chain(ScalarBuilder &s, Value n, Value t,
                                 Value tStop, Value r, Value diff, Value dL,
                                 Value joined) {
@@ -120,21 +135,12 @@ Value PerturbationKernel::chain(ScalarBuilder &s, Value n, Value t,
       },
       [&](OpBuilder &wb, Location wl, ValueRange args) {
         ScalarBuilder w{wb, wl};
-        Value tt = args[0], rp = args[1], d = args[2], l = args[3];
-        // The chain effect: the same input c[t], perturbed state.
-        Value uPert = w.add(w.mul(dm, rp), w.load(c, {tt, n}));
-        Value firePert = w.ge(uPert, theta);
-        Value rNext = w.sel(firePert, zero, uPert);
-        Value st = w.load(spikes, {tt, n});
-        Value ut = w.load(u, {tt, n});
-        Value dsp = w.sub(w.sel(firePert, one, zero), st);
-        Value dNext = w.add(w.mul(ds, d), w.mul(dsp, invTauS));
-        Value lNext = w.add(l, w.mul(w.load(eBuf, {tt, n}), dNext));
-        Value rOrig = w.sel(w.gt(st, half), zero, ut);
+        Value tt = args[0];
+        ChainStep next = step(w, n, tt, args[1], args[2], args[3]);
         scf::YieldOp::create(
             wb, wl,
-            ValueRange{arith::AddIOp::create(wb, wl, tt, c1), rNext, dNext,
-                       lNext, w.eq(rNext, rOrig)});
+            ValueRange{arith::AddIOp::create(wb, wl, tt, c1), next.r,
+                       next.diff, next.dL, next.joined});
       });
   // Rejoined (or past tStop): from tEnd on the spike trains agree, so
   // a' - a = diff * ds^(t - tEnd + 1) and the rest of eq. (13) is
@@ -236,20 +242,12 @@ void PerturbationKernel::emitBlockedSNS(int64_t window) {
             forNeurons(r, [&](ScalarBuilder &w, Value n) {
               Value active = w.gt(w.load(activeB, n), half);
               Value rp = w.load(rB, n), d = w.load(diffB, n), l = w.load(dLB, n);
-              Value uPert = w.add(w.mul(dm, rp), w.load(c, {t, n}));
-              Value fire = w.ge(uPert, theta);
-              Value rNext = w.sel(fire, zero, uPert);
-              Value st = w.load(spikes, {t, n});
-              Value ut = w.load(u, {t, n});
-              Value dsp = w.sub(w.sel(fire, one, zero), st);
-              Value dNext = w.add(w.mul(ds, d), w.mul(dsp, invTauS));
-              Value lNext = w.add(l, w.mul(w.load(eBuf, {t, n}), dNext));
-              Value rOrig = w.sel(w.gt(st, half), zero, ut);
-              Value joined = w.eq(rNext, rOrig);
-              Value tail = w.mul(w.mul(dNext, ds), w.load(bigE, {tE, n}));
-              lNext = w.sel(joined, w.add(lNext, tail), lNext);
-              w.store(w.sel(active, rNext, rp), rB, n);
-              w.store(w.sel(active, dNext, d), diffB, n);
+              ChainStep next = step(w, n, t, rp, d, l);
+              Value joined = next.joined;
+              Value tail = w.mul(w.mul(next.diff, ds), w.load(bigE, {tE, n}));
+              Value lNext = w.sel(joined, w.add(next.dL, tail), next.dL);
+              w.store(w.sel(active, next.r, rp), rB, n);
+              w.store(w.sel(active, next.diff, d), diffB, n);
               w.store(w.sel(active, lNext, l), dLB, n);
               Value stillActive = arith::AndIOp::create(
                   w.b, w.loc, active,

@@ -35,6 +35,15 @@ public:
   Flip flip(ScalarBuilder &s, Value n, Value p, Value rPrev = {},
             Value diffPrev = {}, Value dLPrev = {});
 
+  /// One step t of the chain effect from the state after step t-1: the new
+  /// carried potential, PSC difference, loss change, and whether the
+  /// carried potential equals the original one again.
+  struct ChainStep {
+    Value r, diff, dL, joined;
+  };
+  ChainStep step(ScalarBuilder &s, Value n, Value t, Value r, Value diff,
+                 Value dL);
+
   /// Follows the chain effect from step `t` (state after step t-1) for the
   /// steps before `tStop`, stopping early once rejoined, and returns the
   /// whole first-order loss change (eq. 13) including the E-tail.
