@@ -184,17 +184,6 @@ void PerturbationKernel::emitBlockedSNS(int64_t window) {
         ScalarBuilder s{pb, pl};
         Value n0 = s.imul(ivs[0], cBlock);
         Value n1 = arith::MinUIOp::create(pb, pl, s.iadd(n0, cBlock), cN);
-        // A loop over the block's neurons (the one that vectorizes).
-        auto forNeurons = [&](ScalarBuilder &o,
-                              function_ref<void(ScalarBuilder &, Value)> f) {
-          scf::ForOp::create(o.b, o.loc, n0, n1, c1, ValueRange{},
-                             [&](OpBuilder &fb, Location fl, Value n,
-                                 ValueRange) {
-                               ScalarBuilder q{fb, fl};
-                               f(q, n);
-                               scf::YieldOp::create(fb, fl);
-                             });
-        };
         auto forRange = [&](ScalarBuilder &o, Value lo, Value hi,
                             function_ref<void(ScalarBuilder &, Value)> f) {
           scf::ForOp::create(o.b, o.loc, lo, hi, c1, ValueRange{},
@@ -204,6 +193,11 @@ void PerturbationKernel::emitBlockedSNS(int64_t window) {
                                f(q, i);
                                scf::YieldOp::create(fb, fl);
                              });
+        };
+        // A loop over the block's neurons (the one that vectorizes).
+        auto forNeurons = [&](ScalarBuilder &o,
+                              function_ref<void(ScalarBuilder &, Value)> f) {
+          forRange(o, n0, n1, f);
         };
         // Reverse scans e and E, neurons innermost.
         forNeurons(s, [&](ScalarBuilder &q, Value n) { q.store(zero, bigE, {cT, n}); });

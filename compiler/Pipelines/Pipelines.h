@@ -11,6 +11,7 @@
 #ifndef SNNC_COMPILER_PIPELINES_PIPELINES_H
 #define SNNC_COMPILER_PIPELINES_PIPELINES_H
 
+#include "mlir/IR/DialectRegistry.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/LLVM.h"
 
@@ -45,6 +46,10 @@ void buildFusedStage(OpPassManager &pm);
 void buildLoopsStage(OpPassManager &pm);
 /// Appends the lowering of loops on memrefs to the LLVM dialect.
 void buildLLVMStage(OpPassManager &pm);
+
+/// Adds every dialect and LLVM IR translation that snnc's pipelines produce
+/// or consume (shared by snnc, the JIT tests and other drivers).
+void registerSNNCDialects(DialectRegistry &registry);
 
 /// Registers every snn pass and the named pipelines (snn-opt, snnc and pass
 /// plugins see the same set).

@@ -70,6 +70,24 @@ ConvGeometry geometry(const snnrt_memref4d *img, const snnrt_memref4d *w,
           sw,            ph,            pw};
 }
 
+/// Image-major [count][O][P] <-> channel-major [O][count * P] for the images
+/// [n0, n0 + count) of a batch whose images are `stride` floats apart.
+void toChannelMajor(const float *images, int64_t stride, int64_t count,
+                    int64_t o, int64_t p, float *out) {
+  for (int64_t j = 0; j < count; ++j)
+    for (int64_t oc = 0; oc < o; ++oc)
+      std::memcpy(out + oc * count * p + j * p, images + j * stride + oc * p,
+                  p * sizeof(float));
+}
+
+void toImageMajor(const float *in, int64_t count, int64_t o, int64_t p,
+                  float *images, int64_t stride) {
+  for (int64_t j = 0; j < count; ++j)
+    for (int64_t oc = 0; oc < o; ++oc)
+      std::memcpy(images + j * stride + oc * p, in + oc * count * p + j * p,
+                  p * sizeof(float));
+}
+
 /// Per-thread scratch that keeps its memory between calls (no zeroing, no
 /// fresh pages every step).
 float *scratch(int slot, size_t floats) {
@@ -115,10 +133,8 @@ void _mlir_ciface_snnrt_conv2d_forward(snnrt_memref4d *in, snnrt_memref4d *w,
                 one);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, o, cols, g.k(),
                 1.0f, base(w), g.k(), col, cols, 0.0f, tmp, cols);
-    for (int64_t j = 0; j < count; ++j)
-      for (int64_t oc = 0; oc < o; ++oc)
-        std::memcpy(base(out) + (n0 + j) * out->strides[0] + oc * g.p(),
-                    tmp + oc * cols + j * g.p(), g.p() * sizeof(float));
+    toImageMajor(tmp, count, o, g.p(), base(out) + n0 * out->strides[0],
+                 out->strides[0]);
   }
 }
 
@@ -132,11 +148,8 @@ void _mlir_ciface_snnrt_conv2d_grad_input(snnrt_memref4d *delta,
   float *one = scratch(2, g.k() * g.p());
   for (int64_t n0 = 0; n0 < images; n0 += G) {
     int64_t count = std::min(G, images - n0), cols = count * g.p();
-    for (int64_t j = 0; j < count; ++j)
-      for (int64_t oc = 0; oc < o; ++oc)
-        std::memcpy(dg + oc * cols + j * g.p(),
-                    base(delta) + (n0 + j) * delta->strides[0] + oc * g.p(),
-                    g.p() * sizeof(float));
+    toChannelMajor(base(delta) + n0 * delta->strides[0], delta->strides[0],
+                   count, o, g.p(), dg);
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, g.k(), cols, o, 1.0f,
                 base(w), g.k(), dg, cols, 0.0f, col, cols);
     for (int64_t j = 0; j < count; ++j) {
@@ -162,11 +175,8 @@ void _mlir_ciface_snnrt_conv2d_grad_weight(snnrt_memref4d *in,
     int64_t count = std::min(G, images - n0), cols = count * g.p();
     im2colGroup(g, base(in) + n0 * in->strides[0], in->strides[0], count, col,
                 one);
-    for (int64_t j = 0; j < count; ++j)
-      for (int64_t oc = 0; oc < o; ++oc)
-        std::memcpy(dg + oc * cols + j * g.p(),
-                    base(delta) + (n0 + j) * delta->strides[0] + oc * g.p(),
-                    g.p() * sizeof(float));
+    toChannelMajor(base(delta) + n0 * delta->strides[0], delta->strides[0],
+                   count, o, g.p(), dg);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, o, g.k(), cols, 1.0f,
                 dg, cols, col, cols, n0 == 0 ? 0.0f : 1.0f, base(out), g.k());
   }

@@ -36,12 +36,7 @@ std::unique_ptr<JitModule> JitModule::compile(const std::string &source,
   });
   auto jit = std::unique_ptr<JitModule>(new JitModule());
   DialectRegistry registry;
-  registerAllDialects(registry);
-  registerAllExtensions(registry);
-  registry.insert<snn::SNNDialect>();
-  registerBuiltinDialectTranslation(registry);
-  registerLLVMDialectTranslation(registry);
-  registerOpenMPDialectTranslation(registry);
+  snn::registerSNNCDialects(registry);
   jit->context = std::make_unique<MLIRContext>(registry);
   llvm::raw_string_ostream err(error);
   ScopedDiagnosticHandler handler(jit->context.get(), [&](Diagnostic &d) {

@@ -176,12 +176,7 @@ int main(int argc, char **argv) {
   }
 
   DialectRegistry registry;
-  registerAllDialects(registry);
-  registerAllExtensions(registry);
-  registry.insert<snn::SNNDialect>();
-  registerBuiltinDialectTranslation(registry);
-  registerLLVMDialectTranslation(registry);
-  registerOpenMPDialectTranslation(registry);
+  snn::registerSNNCDialects(registry);
   MLIRContext ctx(registry);
   ctx.loadAllAvailableDialects();
 
