@@ -53,4 +53,25 @@ def SNNToLoopsPass : Pass<"snn-to-loops", "ModuleOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def PrepareGPUPass : Pass<"snn-prepare-gpu", "ModuleOp"> {
+  let summary = "Rewrite lowered step functions into f_cuda: device-only, graph-replayable host code";
+  let description = [{
+    Runs on the loops stage (memrefs, `scf.parallel` over neurons, runtime
+    calls). Each public function `f` becomes `f_cuda`: scalar arguments and
+    results become `memref<1xT>` device buffers (results appended as
+    out-parameters), every other top-level op that touches memory becomes a
+    one-thread `scf.parallel`, pure scalar arithmetic is recomputed inside
+    the kernels that use it, multi-dimensional parallel loops are collapsed,
+    and every allocation becomes a `memref.view` into one workspace argument
+    (`memref<?xi8>`, last) whose size is the i64 global
+    `snnc_cuda_workspace_<f>_cuda`. Runtime callees `snnrt_X` become
+    `snnrt_cuda_X`. Afterwards the host part of the function only launches
+    kernels and library calls, so one CUDA graph can capture it.
+  }];
+  let dependentDialects = ["::mlir::scf::SCFDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::LLVM::LLVMDialect",
+                           "::mlir::arith::ArithDialect"];
+}
+
 #endif

@@ -167,7 +167,12 @@ void PerturbationKernel::finish() {
 
 void PerturbationKernel::emitBlockedSNS(int64_t window) {
   Location loc = op.getLoc();
-  const int64_t block = 256;
+  // Neurons per parallel iteration: 256 vectorizes on CPU; a GPU pipeline
+  // sets the module attribute `snn.neuron_block = 1` (one thread a neuron).
+  int64_t block = 256;
+  if (auto m = op->getParentOfType<ModuleOp>())
+    if (auto attr = m->getAttrOfType<IntegerAttr>("snn.neuron_block"))
+      block = std::max<int64_t>(1, attr.getInt());
   int64_t blocks = (neurons + block - 1) / block;
   auto vec = [&] {
     return memref::AllocOp::create(

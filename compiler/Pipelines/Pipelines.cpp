@@ -11,12 +11,16 @@
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/All.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
 #include "mlir/Dialect/Bufferization/Transforms/Passes.h"
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
+#include "llvm/Support/FileSystem.h"
+
+#include <cstdlib>
 
 using namespace mlir;
 using namespace mlir::snn;
@@ -105,6 +109,52 @@ void mlir::snn::buildLLVMStage(OpPassManager &pm) {
   pm.addPass(createReconcileUnrealizedCastsPass());
 }
 
+LogicalResult mlir::snn::buildGPUStage(OpPassManager &pm, const GPUOptions &o,
+                                       llvm::raw_ostream &errors) {
+  pm.addPass(createPrepareGPUPass());
+  // One thread a neuron, `blockSize` threads a block; the tail block is
+  // guarded by an scf.if rather than min/max bounds.
+  std::string pipeline =
+      "func.func(scf-parallel-loop-tiling{parallel-loop-tile-sizes=" +
+      std::to_string(o.blockSize) +
+      " no-min-max-bounds=true}, gpu-map-parallel-loops, "
+      "convert-parallel-loops-to-gpu, lower-affine, canonicalize), "
+      "gpu-launch-sink-index-computations, gpu-kernel-outlining, canonicalize";
+  return parsePassPipeline(pipeline, pm, errors);
+}
+
+LogicalResult mlir::snn::buildPTXStage(OpPassManager &pm, const GPUOptions &o,
+                                       llvm::raw_ostream &errors) {
+  std::string pipeline =
+      "nvvm-attach-target{chip=" + o.chip + " features=" + o.features +
+      " O=3}, gpu.module(convert-scf-to-cf, convert-gpu-to-nvvm, "
+      "canonicalize, cse, reconcile-unrealized-casts), "
+      "gpu-module-to-binary{format=isa toolkit=" + o.toolkit + "}";
+  return parsePassPipeline(pipeline, pm, errors);
+}
+
+LogicalResult mlir::snn::buildGPUHostLLVMStage(OpPassManager &pm,
+                                               llvm::raw_ostream &errors) {
+  return parsePassPipeline(
+      "expand-strided-metadata, lower-affine, convert-scf-to-cf, gpu-to-llvm, "
+      "finalize-memref-to-llvm, convert-math-to-llvm, convert-arith-to-llvm, "
+      "convert-cf-to-llvm, convert-func-to-llvm, reconcile-unrealized-casts",
+      pm, errors);
+}
+
+std::string mlir::snn::findCUDAToolkit() {
+  std::vector<std::string> roots;
+  for (const char *var : {"CUDA_PATH", "CUDA_HOME"})
+    if (const char *v = std::getenv(var))
+      roots.push_back(v);
+  roots.push_back("/usr/local/cuda");
+  for (const std::string &root : roots) {
+    if (llvm::sys::fs::exists(root + "/nvvm/libdevice/libdevice.10.bc"))
+      return root;
+  }
+  return "";
+}
+
 void mlir::snn::registerSNNCDialects(DialectRegistry &registry) {
   registerAllDialects(registry);
   registerAllExtensions(registry);
@@ -112,6 +162,8 @@ void mlir::snn::registerSNNCDialects(DialectRegistry &registry) {
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
   registerOpenMPDialectTranslation(registry);
+  registerAllToLLVMIRTranslations(registry);
+  registerAllGPUToLLVMIRTranslations(registry);
 }
 
 void mlir::snn::registerAllSNNPasses() {

@@ -6,6 +6,11 @@
 //   fused    : snn-fuse-time-loop
 //   loops    : time loops, runtime calls, loops, bufferization (memref + scf)
 //   llvm     : the LLVM dialect, ready for translation
+// and, for the CUDA side of a trainer (a copy of the module after `train`
+// with `snn.neuron_block = 1`, through selected/fused/loops as above):
+//   gpu      : snn-prepare-gpu, parallel loops -> gpu.launch -> gpu.func
+//   ptx      : kernels -> NVVM -> PTX in a gpu.binary
+//   llvm     : the host side -> LLVM dialect (launches via mgpu* calls)
 //
 //===----------------------------------------------------------------------===//
 #ifndef SNNC_COMPILER_PIPELINES_PIPELINES_H
@@ -46,6 +51,31 @@ void buildFusedStage(OpPassManager &pm);
 void buildLoopsStage(OpPassManager &pm);
 /// Appends the lowering of loops on memrefs to the LLVM dialect.
 void buildLLVMStage(OpPassManager &pm);
+
+struct GPUOptions {
+  /// The PTX target; the driver JIT-compiles it for the GPU at hand.
+  std::string chip = "sm_80";
+  std::string features = "+ptx80";
+  /// Threads per block of every neuron loop.
+  int64_t blockSize = 256;
+  /// See findCUDAToolkit().
+  std::string toolkit = "/usr/local/cuda";
+};
+
+/// Appends snn-prepare-gpu and the mapping of parallel loops to outlined
+/// gpu.func kernels.
+LogicalResult buildGPUStage(OpPassManager &pm, const GPUOptions &opts,
+                            llvm::raw_ostream &errors);
+/// Appends the lowering of the kernels to PTX (gpu.binary, format isa).
+LogicalResult buildPTXStage(OpPassManager &pm, const GPUOptions &opts,
+                            llvm::raw_ostream &errors);
+/// Appends the lowering of the GPU module's host code to the LLVM dialect.
+LogicalResult buildGPUHostLLVMStage(OpPassManager &pm,
+                                    llvm::raw_ostream &errors);
+/// The CUDA toolkit whose libdevice (CUDA's math library) the kernels link:
+/// $CUDA_PATH, $CUDA_HOME or /usr/local/cuda; empty when none has it (the
+/// GPU part of a trainer is then left out).
+std::string findCUDAToolkit();
 
 /// Adds every dialect and LLVM IR translation that snnc's pipelines produce
 /// or consume (shared by snnc, the JIT tests and other drivers).

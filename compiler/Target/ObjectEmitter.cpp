@@ -5,6 +5,7 @@
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
+#include "llvm/Linker/Linker.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/TargetSelect.h"
@@ -63,7 +64,8 @@ void addPackedWrapper(llvm::Module &m, llvm::StringRef name) {
 } // namespace
 
 std::unique_ptr<llvm::Module>
-mlir::snn::translateForHost(ModuleOp module, llvm::LLVMContext &ctx,
+mlir::snn::translateForHost(ModuleOp module, ModuleOp cudaModule,
+                            llvm::LLVMContext &ctx,
                             const std::string &modelInfo,
                             llvm::ArrayRef<DenseElementsAttr> paramInits,
                             const std::string &onnxModel, std::string &error) {
@@ -77,9 +79,27 @@ mlir::snn::translateForHost(ModuleOp module, llvm::LLVMContext &ctx,
   }
   m->setTargetTriple(tm->getTargetTriple());
   m->setDataLayout(tm->createDataLayout());
-  addPackedWrapper(*m, "train_step");
-  addPackedWrapper(*m, "train_step_stbp");
-  addPackedWrapper(*m, "eval_step");
+  std::vector<std::string> entries{"train_step", "train_step_stbp",
+                                   "eval_step"};
+  if (cudaModule) {
+    // The CUDA side (host code + embedded PTX) joins the same object; its
+    // symbols end in _cuda, its runtime callees start with snnrt_cuda_.
+    std::unique_ptr<llvm::Module> g = translateModuleToLLVMIR(cudaModule, ctx);
+    if (!g) {
+      error = "translation of the CUDA module to LLVM IR failed";
+      return nullptr;
+    }
+    g->setTargetTriple(tm->getTargetTriple());
+    g->setDataLayout(tm->createDataLayout());
+    if (llvm::Linker::linkModules(*m, std::move(g))) {
+      error = "linking the CPU and CUDA modules failed";
+      return nullptr;
+    }
+    for (size_t i = 0, n = entries.size(); i < n; ++i)
+      entries.push_back(entries[i] + "_cuda");
+  }
+  for (const std::string &name : entries)
+    addPackedWrapper(*m, name);
   auto *info = llvm::ConstantDataArray::getString(ctx, modelInfo, true);
   new llvm::GlobalVariable(*m, info->getType(), true,
                            llvm::GlobalValue::ExternalLinkage, info,

@@ -20,8 +20,10 @@ namespace mlir::snn {
 /// at train time), the source model `snnc_onnx_model` / `snnc_onnx_model_size`
 /// (binary ONNX, empty when compiled from MLIR; the trainer's --export
 /// writes it back with the learned weights), and optimizes it at O3.
+/// `cudaModule` (may be null) is the CUDA side after its host LLVM stage; it
+/// is linked in, with packed wrappers `snnc_<name>_cuda` too.
 std::unique_ptr<llvm::Module>
-translateForHost(ModuleOp module, llvm::LLVMContext &ctx,
+translateForHost(ModuleOp module, ModuleOp cudaModule, llvm::LLVMContext &ctx,
                  const std::string &modelInfo,
                  llvm::ArrayRef<DenseElementsAttr> paramInits,
                  const std::string &onnxModel, std::string &error);

@@ -7,7 +7,10 @@
 #include "Checkpoint.h"
 #include "Export.h"
 #include "ModelDesc.h"
+#include "CudaStep.h"
+#include <memory>
 #include "PackedArgs.h"
+#include "../cuda/Driver.h"
 #include "Report.h"
 #include "runtime/data/Augment.h"
 #include "runtime/data/Dataset.h"
@@ -39,6 +42,14 @@ extern const int64_t snnc_onnx_model_size;
 void snnc_train_step(void **args);
 __attribute__((weak)) void snnc_train_step_stbp(void **args);
 void snnc_eval_step(void **args);
+// The CUDA side (absent when snnc found no CUDA toolkit or got --cuda=false).
+__attribute__((weak)) void snnc_train_step_cuda(void **args);
+__attribute__((weak)) void snnc_train_step_stbp_cuda(void **args);
+__attribute__((weak)) void snnc_eval_step_cuda(void **args);
+__attribute__((weak)) extern const int64_t snnc_cuda_workspace_train_step_cuda;
+__attribute__((weak)) extern const int64_t
+    snnc_cuda_workspace_train_step_stbp_cuda;
+__attribute__((weak)) extern const int64_t snnc_cuda_workspace_eval_step_cuda;
 }
 
 using namespace snnrt;
@@ -58,7 +69,7 @@ struct Options {
   double lr = -1, lrDecay = -1, nmnistKeep = 0.3, weightClip = 0;
   uint64_t seed = 1;
   std::string device = "auto", backward;
-  bool resume = false, evalOnly = false;
+  bool resume = false, evalOnly = false, cudaGraphs = true, logSteps = false;
 };
 
 const char *kUsage =
@@ -66,7 +77,8 @@ const char *kUsage =
     "Trains the compiled spiking network with NA (Neighborhood Aggregation).\n"
     "  --data DIR            dataset folder (default for fashion-mnist:\n"
     "                        /usr/share/datasets/fashion-mnist)\n"
-    "  --dataset NAME        fashion-mnist | mnist | cifar10 | nmnist\n"
+    "  --dataset NAME        fashion-mnist | mnist | cifar10 | nmnist |\n"
+    "                        synthetic (random data, for benchmarks)\n"
     "  --epochs N            number of epochs (model setting 'epochs', else 5)\n"
     "  --batch N             must equal the compiled batch size\n"
     "  --lr X                AdamW learning rate (model 'lr', else 5e-4)\n"
@@ -75,7 +87,10 @@ const char *kUsage =
     "  --seed N              seed of initialization, shuffling, dropout\n"
     "  --backward na|stbp    NA (default) or the STBP surrogate gradient\n"
     "  --threads N           BLAS threads (default: all cores)\n"
-    "  --device cpu|cuda|auto\n"
+    "  --device cpu|cuda|auto  where the step runs (auto: a GPU when the\n"
+    "                        trainer has CUDA code and one is found)\n"
+    "  --no-cuda-graphs      launch the step's kernels one by one\n"
+    "  --log-steps           print every training step's loss\n"
     "  --augment LIST        comma list of crop,flip,rotate,jitter\n"
     "  --nmnist-keep X       fraction of each N-MNIST recording kept (0.3)\n"
     "  --checkpoint PATH     write a checkpoint after every epoch and on Ctrl-C\n"
@@ -138,6 +153,8 @@ Options parseArgs(int argc, char **argv) {
     else if (a == "--checkpoint") o.checkpoint = next();
     else if (a == "--resume") o.resume = true;
     else if (a == "--eval") o.evalOnly = true;
+    else if (a == "--no-cuda-graphs") o.cudaGraphs = false;
+    else if (a == "--log-steps") o.logSteps = true;
     else if (a == "--export") o.exportPath = next();
     else if (a == "--metrics") o.metrics = next();
     else if (a == "--plot") o.plot = next();
@@ -186,10 +203,12 @@ public:
 
 private:
   void loadData();
+  Dataset syntheticData(int64_t batches) const;
   Batch makeBatch(const Dataset &ds, const std::vector<int64_t> &order,
                   int64_t first, bool train, uint64_t augmentSeed) const;
   /// Returns the loss; fills `spikes`.
   float step(const Batch &b, float lr);
+  void clipWeights();
   float evaluate(const Batch &b);
   void addInputs(PackedArgs &a, const Batch &b, int64_t key) const;
   double testAccuracy(double *meanLoss = nullptr);
@@ -206,7 +225,41 @@ private:
   std::vector<float> spikes;
   AugmentOptions augment;
   void (*trainStep)(void **) = snnc_train_step;
+  std::unique_ptr<CudaStep> gpu;
+  void chooseDevice(bool stbp);
+  void syncFromDevice() {
+    if (gpu)
+      gpu->download(s.params, s.m, s.v);
+  }
 };
+
+void Trainer::chooseDevice(bool stbp) {
+  if (o.device != "cpu" && o.device != "auto" && o.device != "cuda")
+    usageError("--device must be cpu, cuda or auto");
+  if (o.device == "cpu")
+    return;
+  bool compiled = snnc_train_step_cuda && snnc_eval_step_cuda &&
+                  (!stbp || snnc_train_step_stbp_cuda);
+  std::string why;
+  if (!compiled)
+    why = "this trainer was compiled without CUDA code (snnc found no CUDA "
+          "toolkit, or --cuda=false)";
+  else if (!cuda::available(&why))
+    why = "no usable GPU: " + why;
+  if (!why.empty()) {
+    if (o.device == "cuda")
+      throw std::runtime_error("--device cuda: " + why);
+    return;
+  }
+  CudaStep::Entry train{stbp ? snnc_train_step_stbp_cuda : snnc_train_step_cuda,
+                        stbp ? snnc_cuda_workspace_train_step_stbp_cuda
+                             : snnc_cuda_workspace_train_step_cuda};
+  CudaStep::Entry eval{snnc_eval_step_cuda, snnc_cuda_workspace_eval_step_cuda};
+  gpu = std::make_unique<CudaStep>(d, train, eval, o.cudaGraphs);
+  std::fprintf(stderr, "trainer: device cuda (%s)%s\n",
+               cuda::deviceName().c_str(),
+               o.cudaGraphs ? "" : ", CUDA graphs off");
+}
 
 void Trainer::loadData() {
   std::string name = o.dataset.empty()
@@ -214,7 +267,7 @@ void Trainer::loadData() {
                                                         : "fashion-mnist")
                          : o.dataset;
   std::string dir = o.data;
-  if (dir.empty()) {
+  if (dir.empty() && name != "synthetic") {
     if (name != "fashion-mnist")
       usageError("--data DIR is required for dataset '" + name + "'");
     dir = "/usr/share/datasets/fashion-mnist";
@@ -228,9 +281,12 @@ void Trainer::loadData() {
   } else if (name == "nmnist") {
     train = loadNMNIST(dir, true, d.steps(), o.nmnistKeep);
     test = loadNMNIST(dir, false, d.steps(), o.nmnistKeep);
+  } else if (name == "synthetic") {
+    train = syntheticData(20);
+    test = syntheticData(2);
   } else {
     usageError("unknown dataset '" + name +
-               "' (fashion-mnist, mnist, cifar10, nmnist)");
+               "' (fashion-mnist, mnist, cifar10, nmnist, synthetic)");
   }
   // The model's data input is [B, features...] (currents) or [T*B, ...]
   // (events); a sample must fill one batch row.
@@ -248,6 +304,28 @@ void Trainer::loadData() {
         throw DataError(dir + ": label " + std::to_string(label) +
                         " is out of range for a model with " +
                         std::to_string(d.classes()) + " outputs");
+}
+
+/// `batches` batches of uniform random inputs in the model's input shape
+/// and random labels (benchmarks of models whose data is not installed).
+Dataset Trainer::syntheticData(int64_t batches) const {
+  Dataset ds;
+  bool events = xDesc->shape[0] != d.batch();
+  ds.timeSteps = events ? d.steps() : 0;
+  if (events)
+    ds.sampleShape.push_back(d.steps());
+  ds.sampleShape.insert(ds.sampleShape.end(), xDesc->shape.begin() + 1,
+                        xDesc->shape.end());
+  ds.classes = static_cast<int32_t>(d.classes());
+  std::mt19937_64 rng(o.seed);
+  std::uniform_real_distribution<float> u(0.0f, 1.0f);
+  int64_t n = batches * d.batch();
+  ds.x.resize(n * ds.sampleSize());
+  for (float &v : ds.x)
+    v = events ? (u(rng) < 0.1f ? 1.0f : 0.0f) : u(rng);
+  for (int64_t i = 0; i < n; ++i)
+    ds.y.push_back(static_cast<int32_t>(rng() % d.classes()));
+  return ds;
 }
 
 Batch Trainer::makeBatch(const Dataset &ds, const std::vector<int64_t> &order,
@@ -295,6 +373,18 @@ void Trainer::addInputs(PackedArgs &a, const Batch &b, int64_t key) const {
 }
 
 float Trainer::step(const Batch &b, float lr) {
+  if (gpu) {
+    float loss = gpu->train(b.x.data(), b.y.data(), s.step + 1, lr,
+                            static_cast<int64_t>(o.seed * 1000003u + s.step),
+                            spikes.data());
+    ++s.step;
+    if (o.weightClip > 0) {
+      syncFromDevice();
+      clipWeights();
+      gpu->upload(s.params, s.m, s.v);
+    }
+    return loss;
+  }
   PackedArgs a;
   size_t P = d.params.size();
   for (auto *set : {&s.params, &s.m, &s.v})
@@ -313,16 +403,21 @@ float Trainer::step(const Batch &b, float lr) {
   std::swap(s.m, nextM);
   std::swap(s.v, nextV);
   ++s.step;
-  if (o.weightClip > 0) {
-    float c = static_cast<float>(o.weightClip);
-    for (std::vector<float> &p : s.params)
-      for (float &w : p)
-        w = std::min(std::max(w, -c), c);
-  }
+  if (o.weightClip > 0)
+    clipWeights();
   return loss;
 }
 
+void Trainer::clipWeights() {
+  float c = static_cast<float>(o.weightClip);
+  for (std::vector<float> &p : s.params)
+    for (float &w : p)
+      w = std::min(std::max(w, -c), c);
+}
+
 float Trainer::evaluate(const Batch &b) {
+  if (gpu)
+    return gpu->eval(b.x.data(), b.y.data(), spikes.data());
   PackedArgs a;
   for (size_t i = 0; i < d.params.size(); ++i)
     a.buffer(s.params[i].data(), d.params[i].shape);
@@ -371,6 +466,7 @@ double Trainer::testAccuracy(double *meanLoss) {
 void Trainer::saveAndReport(const std::string &why) {
   if (o.checkpoint.empty())
     return;
+  syncFromDevice();
   saveCheckpoint(o.checkpoint, s);
   std::fprintf(stderr, "trainer: checkpoint written to %s (%s)\n",
                o.checkpoint.c_str(), why.c_str());
@@ -379,6 +475,7 @@ void Trainer::saveAndReport(const std::string &why) {
 void Trainer::exportModel() {
   if (o.exportPath.empty())
     return;
+  syncFromDevice();
   std::vector<std::string> names;
   std::vector<std::vector<int64_t>> shapes;
   for (const TensorDesc &p : d.params) {
@@ -400,10 +497,6 @@ int Trainer::run() {
     usageError("--batch " + std::to_string(o.batch) +
                " differs from the compiled batch size " +
                std::to_string(d.batch()) + " (recompile with snnc)");
-  if (o.device == "cuda")
-    usageError("this trainer was built without the CUDA backend; use --device cpu");
-  if (o.device != "cpu" && o.device != "auto")
-    usageError("--device must be cpu, cuda or auto");
   if (o.resume && o.checkpoint.empty())
     usageError("--resume needs --checkpoint PATH");
   std::string backward = !o.backward.empty()          ? o.backward
@@ -444,6 +537,9 @@ int Trainer::run() {
       s.v.emplace_back(p.numElements(), 0.0f);
     }
   }
+  chooseDevice(trainStep == snnc_train_step_stbp);
+  if (gpu)
+    gpu->upload(s.params, s.m, s.v);
   nextP = s.params;
   nextM = s.m;
   nextV = s.v;
@@ -494,6 +590,8 @@ int Trainer::run() {
           return makeBatch(train, order, (k + 1) * B, true, augSeed);
         });
       float loss = step(b, lr);
+      if (o.logSteps)
+        std::printf("step %lld loss %.7g\n", (long long)s.step, loss);
       s.epochLossSum += loss / B;
       s.epochCorrect += correct(b);
       s.epochSeen += B;
@@ -514,9 +612,13 @@ int Trainer::run() {
         }
         double secs = std::chrono::duration<double>(
                           std::chrono::steady_clock::now() - start).count();
-        std::printf("stopped after %lld steps: %.3f ms/step, %.0f samples/s\n",
+        std::printf("stopped after %lld steps: %.3f ms/step, %.0f samples/s",
                     (long long)s.step, 1000.0 * secs / (k + 1 - first),
                     (k + 1 - first) * B / secs);
+        if (gpu && gpu->meanStepMs() > 0)
+          std::printf(" (device: %.4f ms/step, %.0f samples/s)",
+                      gpu->meanStepMs(), B * 1000.0 / gpu->meanStepMs());
+        std::printf("\n");
         saveAndReport("--max-steps");
         exportModel();
         return 0;

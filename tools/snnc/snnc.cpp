@@ -13,6 +13,7 @@
 #include "compiler/Target/ObjectEmitter.h"
 #include "dialects/SNN/IR/SNNDialect.h"
 
+#include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
@@ -41,7 +42,10 @@ namespace cl = llvm::cl;
 
 namespace {
 
-enum class Stage { Onnx, Snn, Train, Selected, Fused, Loops, LLVM, Obj, Exe };
+enum class Stage {
+  Onnx, Snn, Train, Selected, Fused, Loops, GPU, PTX, LLVM, Obj, Exe
+};
+enum class Target { CPU, CUDA };
 
 cl::opt<std::string> inputFile(cl::Positional, cl::desc("<model>"),
                                cl::Required);
@@ -59,6 +63,9 @@ cl::opt<Stage> emit(
                    "after the neighborhood-selection slot"),
         clEnumValN(Stage::Fused, "fused", "after time-loop fusion"),
         clEnumValN(Stage::Loops, "loops", "loops on memrefs"),
+        clEnumValN(Stage::GPU, "gpu",
+                   "CUDA side: host code launching outlined gpu.func kernels"),
+        clEnumValN(Stage::PTX, "ptx", "CUDA side: the kernels' PTX"),
         clEnumValN(Stage::LLVM, "llvm", "LLVM IR"),
         clEnumValN(Stage::Obj, "obj", "a host object file"),
         clEnumValN(Stage::Exe, "exe", "a trainer executable")));
@@ -78,6 +85,22 @@ cl::opt<float> maxGradNorm("max-grad-norm",
                            cl::init(0.0f));
 cl::opt<float> weightDecay("weight-decay", cl::desc("AdamW weight decay"),
                            cl::init(0.01f));
+cl::opt<Target> target(
+    "target",
+    cl::desc("Which side --emit=selected|fused|loops|llvm shows"),
+    cl::init(Target::CPU),
+    cl::values(clEnumValN(Target::CPU, "cpu", "the CPU train step"),
+               clEnumValN(Target::CUDA, "cuda", "the CUDA train step")));
+cl::opt<bool> withCUDA(
+    "cuda",
+    cl::desc("Compile the CUDA train step into objects and trainers too "
+             "(needs a CUDA toolkit's libdevice; default on)"),
+    cl::init(true));
+cl::opt<std::string> gpuChip("gpu-chip",
+                             cl::desc("PTX target of the CUDA kernels"),
+                             cl::init("sm_80"));
+cl::opt<int> gpuBlock("gpu-block", cl::desc("Threads per block of the neuron loops"),
+                      cl::init(256));
 cl::list<std::string> passPlugins("load-pass-plugin",
                                   cl::desc("Load a pass plugin library"));
 
@@ -97,6 +120,22 @@ int writeText(ModuleOp module) {
   if (!out)
     return fail(error);
   module.print(out->os());
+  out->keep();
+  return 0;
+}
+
+/// The PTX of every kernel module (gpu.binary objects in isa format).
+int writePTX(ModuleOp module) {
+  std::string error;
+  auto out = openOutputFile(outputFile.empty() ? std::string("-") : outputFile.getValue(), &error);
+  if (!out)
+    return fail(error);
+  module.walk([&](gpu::BinaryOp binary) {
+    for (Attribute a : binary.getObjects())
+      if (auto object = dyn_cast<gpu::ObjectAttr>(a))
+        out->os() << "// gpu.module @" << binary.getSymName() << "\n"
+                  << object.getObject().getValue() << "\n";
+  });
   out->keep();
   return 0;
 }
@@ -222,42 +261,86 @@ int main(int argc, char **argv) {
   opts.selection = selection;
 
   // One pass manager per stage, so that every stage can be printed.
-  auto stage = [&](auto build) {
+  auto stage = [&](ModuleOp m, auto build) {
     PassManager pm(&ctx);
     if (failed(applyPassManagerCLOptions(pm)))
       return false;
     if (!build(pm))
       return false;
-    return run(pm, *module);
+    return run(pm, m);
   };
-  if (!stage([&](PassManager &pm) {
+  if (!stage(*module, [&](PassManager &pm) {
         snn::buildTrainStage(pm, opts);
         return true;
       }))
     return 1;
   if (emit == Stage::Train)
     return writeText(*module);
-  if (!stage([&](PassManager &pm) {
+
+  // The CUDA side is a copy of the training graph lowered with one thread
+  // per neuron; trainers hold both and pick at run time (--device).
+  bool showCUDA = target == Target::CUDA || emit == Stage::GPU ||
+                  emit == Stage::PTX;
+  bool buildCUDA = showCUDA || (emit >= Stage::LLVM && withCUDA);
+  snn::GPUOptions gpuOpts;
+  gpuOpts.chip = gpuChip;
+  gpuOpts.blockSize = gpuBlock;
+  gpuOpts.toolkit = snn::findCUDAToolkit();
+  if (buildCUDA && gpuOpts.toolkit.empty()) {
+    if (showCUDA)
+      return fail("no CUDA toolkit with nvvm/libdevice/libdevice.10.bc "
+                  "($CUDA_PATH, $CUDA_HOME or /usr/local/cuda)");
+    llvm::errs() << "snnc: note: no CUDA toolkit found; the trainer runs on "
+                    "the CPU only\n";
+    buildCUDA = false;
+  }
+  OwningOpRef<ModuleOp> cuda;
+  if (buildCUDA) {
+    cuda = module->clone();
+    (*cuda)->setAttr("snn.neuron_block",
+                     IntegerAttr::get(IntegerType::get(&ctx, 64), 1));
+  }
+  // Runs one stage on both sides; prints the chosen side if it is `last`.
+  auto both = [&](Stage last, auto build) -> std::optional<int> {
+    if (!stage(*module, build) || (cuda && !stage(*cuda, build)))
+      return 1;
+    if (emit == last)
+      return writeText(showCUDA ? *cuda : *module);
+    return std::nullopt;
+  };
+  if (auto rc = both(Stage::Selected, [&](PassManager &pm) {
         return succeeded(snn::buildSelectedStage(pm, opts, llvm::errs()));
       }))
-    return 1;
-  if (emit == Stage::Selected)
-    return writeText(*module);
-  if (!stage([&](PassManager &pm) {
+    return *rc;
+  if (auto rc = both(Stage::Fused, [&](PassManager &pm) {
         snn::buildFusedStage(pm);
         return true;
       }))
-    return 1;
-  if (emit == Stage::Fused)
-    return writeText(*module);
-  if (!stage([&](PassManager &pm) {
+    return *rc;
+  if (auto rc = both(Stage::Loops, [&](PassManager &pm) {
         snn::buildLoopsStage(pm);
         return true;
       }))
-    return 1;
-  if (emit == Stage::Loops)
-    return writeText(*module);
-  if (!stage([&](PassManager &pm) {
+    return *rc;
+  if (cuda) {
+    if (!stage(*cuda, [&](PassManager &pm) {
+          return succeeded(snn::buildGPUStage(pm, gpuOpts, llvm::errs()));
+        }))
+      return 1;
+    if (emit == Stage::GPU)
+      return writeText(*cuda);
+    if (!stage(*cuda, [&](PassManager &pm) {
+          return succeeded(snn::buildPTXStage(pm, gpuOpts, llvm::errs()));
+        }))
+      return 1;
+    if (emit == Stage::PTX)
+      return writePTX(*cuda);
+    if (!stage(*cuda, [&](PassManager &pm) {
+          return succeeded(snn::buildGPUHostLLVMStage(pm, llvm::errs()));
+        }))
+      return 1;
+  }
+  if (!stage(*module, [&](PassManager &pm) {
         snn::buildLLVMStage(pm);
         return true;
       }))
@@ -265,8 +348,9 @@ int main(int argc, char **argv) {
 
   llvm::LLVMContext llvmCtx;
   std::string error;
-  auto llvmModule = snn::translateForHost(*module, llvmCtx, *info, paramInits, onnxBytes,
-                                         error);
+  auto llvmModule =
+      snn::translateForHost(*module, cuda ? *cuda : ModuleOp(), llvmCtx, *info,
+                            paramInits, onnxBytes, error);
   if (!llvmModule)
     return fail(error);
   if (emit == Stage::LLVM) {

@@ -1,0 +1,280 @@
+//===- PrepareGPU.cpp - make a lowered train step runnable on a GPU --------===//
+//
+// After bufferization a step function is host code: parallel loops over
+// neurons, runtime calls, allocations, a few sequential loops (the loss sum)
+// and scalar arithmetic on its scalar arguments (AdamW's bias correction).
+// On a GPU the host must never touch device memory and every launch must be
+// replayable from a CUDA graph, so this pass rewrites each public function
+// `f` into `f_cuda` where
+//   - scalar arguments (step, lr, the dropout key) become memref<1xT> device
+//     buffers, read inside the kernels;
+//   - scalar results (the loss) become memref<1xT> out-parameters after the
+//     others;
+//   - every other top-level op that touches memory runs as a one-thread
+//     parallel loop (a kernel), its scalar results passed through 1-element
+//     buffers;
+//   - pure scalar arithmetic is recomputed inside each kernel that uses it;
+//   - multi-dimensional parallel loops are collapsed to one dimension;
+//   - all allocations become views into one workspace (the last argument,
+//     `memref<?xi8>`), laid out once at compile time; its size is the global
+//     `snnc_cuda_workspace_<f>` (i64);
+//   - the runtime callees `snnrt_X` become `snnrt_cuda_X`.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/Conversion/Passes.h"
+
+#include "mlir/Dialect/LLVMIR/LLVMDialect.h"
+#include "mlir/Dialect/SCF/Utils/Utils.h"
+#include "mlir/IR/IRMapping.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/IR/SymbolTable.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
+
+namespace mlir::snn {
+#define GEN_PASS_DEF_PREPAREGPUPASS
+#include "compiler/Conversion/Passes.h.inc"
+} // namespace mlir::snn
+
+using namespace mlir;
+
+namespace {
+
+constexpr int64_t kWorkspaceAlign = 256;
+
+class StepRewriter {
+public:
+  StepRewriter(func::FuncOp f) : f(f), body(f.getBody().front()), b(f) {}
+
+  LogicalResult run() {
+    scalarArgumentsToBuffers();
+    if (failed(wrapHostMemoryOps()))
+      return failure();
+    scalarResultsToOutParams();
+    sinkScalarsIntoKernels();
+    if (failed(eraseDeadHostScalars()))
+      return failure();
+    collapseParallelLoops();
+    if (failed(allocationsToWorkspace()))
+      return failure();
+    f.setType(FunctionType::get(f.getContext(), body.getArgumentTypes(), {}));
+    return success();
+  }
+
+  int64_t workspaceBytes = 0;
+
+private:
+  Value index(int64_t v) {
+    return arith::ConstantIndexOp::create(b, f.getLoc(), v);
+  }
+
+  /// A host-side read of a 1-element device buffer: legal only until it is
+  /// sunk into the kernels that use it.
+  Value placeholderLoad(Value buffer, Location loc) {
+    auto load = memref::LoadOp::create(b, loc, buffer, ValueRange{index(0)});
+    placeholders.insert(load);
+    return load;
+  }
+
+  /// `scf.parallel (%i) = (0) to (1)`, with the builder inside its body.
+  scf::ParallelOp singleThread(Location loc) {
+    auto loop = scf::ParallelOp::create(b, loc, ValueRange{index(0)},
+                                        ValueRange{index(1)},
+                                        ValueRange{index(1)});
+    b.setInsertionPoint(loop.getBody()->getTerminator());
+    return loop;
+  }
+
+  void scalarArgumentsToBuffers() {
+    for (BlockArgument arg : body.getArguments()) {
+      if (isa<MemRefType>(arg.getType()))
+        continue;
+      arg.setType(MemRefType::get({1}, arg.getType()));
+      b.setInsertionPointToStart(&body);
+      Value v = placeholderLoad(arg, f.getLoc());
+      arg.replaceAllUsesExcept(v, v.getDefiningOp());
+    }
+  }
+
+  static bool staysOnHost(Operation *op) {
+    return isa<scf::ParallelOp, func::CallOp, func::ReturnOp, memref::AllocOp,
+               memref::DeallocOp, ViewLikeOpInterface>(op) ||
+           (op->getNumRegions() == 0 && isPure(op));
+  }
+
+  LogicalResult wrapHostMemoryOps() {
+    SmallVector<Operation *> ops;
+    for (Operation &op : body.without_terminator())
+      if (!staysOnHost(&op) && !placeholders.contains(&op))
+        ops.push_back(&op);
+    for (Operation *op : ops) {
+      Location loc = op->getLoc();
+      b.setInsertionPoint(op);
+      SmallVector<Value> buffers;
+      for (Value r : op->getResults()) {
+        if (isa<ShapedType>(r.getType()))
+          return op->emitError("snn-prepare-gpu: a host op that returns a "
+                               "shaped value cannot run on the GPU");
+        buffers.push_back(memref::AllocOp::create(
+            b, loc, MemRefType::get({1}, r.getType())));
+      }
+      scf::ParallelOp loop = singleThread(loc);
+      op->moveBefore(b.getInsertionBlock(), b.getInsertionPoint());
+      for (auto [r, buf] : llvm::zip(op->getResults(), buffers))
+        memref::StoreOp::create(b, loc, r, buf, ValueRange{index(0)});
+      b.setInsertionPointAfter(loop);
+      for (auto [r, buf] : llvm::zip(op->getResults(), buffers)) {
+        Value v = placeholderLoad(buf, loc);
+        r.replaceUsesWithIf(v, [&](OpOperand &use) {
+          return !loop->isProperAncestor(use.getOwner());
+        });
+      }
+    }
+    return success();
+  }
+
+  void scalarResultsToOutParams() {
+    auto ret = cast<func::ReturnOp>(body.getTerminator());
+    for (Value v : ret.getOperands()) {
+      BlockArgument out = body.addArgument(MemRefType::get({1}, v.getType()),
+                                           ret.getLoc());
+      b.setInsertionPoint(ret);
+      singleThread(ret.getLoc());
+      memref::StoreOp::create(b, ret.getLoc(), v, out, ValueRange{index(0)});
+    }
+    ret->setOperands({});
+  }
+
+  bool sinkable(Operation *op) const {
+    return op && op->getBlock() == &body &&
+           !op->hasTrait<OpTrait::IsTerminator>() &&
+           (placeholders.contains(op) ||
+            (op->getNumRegions() == 0 && isPure(op) &&
+             !isa<ViewLikeOpInterface>(op)));
+  }
+
+  Value materialize(Value v, IRMapping &map, OpBuilder &kb) {
+    if (Value m = map.lookupOrNull(v))
+      return m;
+    Operation *def = v.getDefiningOp();
+    if (!sinkable(def))
+      return v;
+    for (Value operand : def->getOperands())
+      materialize(operand, map, kb);
+    Operation *clone = kb.clone(*def, map);
+    return clone->getResult(cast<OpResult>(v).getResultNumber());
+  }
+
+  void sinkScalarsIntoKernels() {
+    for (auto loop : llvm::to_vector(body.getOps<scf::ParallelOp>())) {
+      IRMapping map;
+      OpBuilder kb(loop.getBody(), loop.getBody()->begin());
+      SmallVector<OpOperand *> uses;
+      loop.getBody()->walk([&](Operation *op) {
+        for (OpOperand &use : op->getOpOperands())
+          if (sinkable(use.get().getDefiningOp()))
+            uses.push_back(&use);
+      });
+      for (OpOperand *use : uses)
+        use->set(materialize(use->get(), map, kb));
+    }
+  }
+
+  LogicalResult eraseDeadHostScalars() {
+    for (Operation &op : llvm::make_early_inc_range(llvm::reverse(body)))
+      if (sinkable(&op) && op.use_empty()) {
+        placeholders.erase(&op);
+        op.erase();
+      }
+    for (Operation *op : placeholders)
+      return op->emitError("snn-prepare-gpu: the host would read device "
+                           "memory here (a scalar used outside the kernels)");
+    return success();
+  }
+
+  void collapseParallelLoops() {
+    IRRewriter rewriter(f.getContext());
+    for (auto loop : llvm::to_vector(body.getOps<scf::ParallelOp>())) {
+      unsigned dims = loop.getNumLoops();
+      if (dims < 2)
+        continue;
+      std::vector<unsigned> all(dims);
+      std::iota(all.begin(), all.end(), 0);
+      rewriter.setInsertionPoint(loop);
+      mlir::collapseParallelLoops(rewriter, loop, {all});
+    }
+  }
+
+  LogicalResult allocationsToWorkspace() {
+    MLIRContext *ctx = f.getContext();
+    BlockArgument ws = body.addArgument(
+        MemRefType::get({ShapedType::kDynamic}, IntegerType::get(ctx, 8)),
+        f.getLoc());
+    WalkResult nested = body.walk([&](memref::AllocOp alloc) {
+      if (alloc->getBlock() != &body) {
+        alloc.emitError("snn-prepare-gpu: allocation inside a kernel");
+        return WalkResult::interrupt();
+      }
+      return WalkResult::advance();
+    });
+    if (nested.wasInterrupted())
+      return failure();
+    for (auto alloc : llvm::to_vector(body.getOps<memref::AllocOp>())) {
+      MemRefType type = alloc.getType();
+      if (!type.hasStaticShape() || !type.getLayout().isIdentity())
+        return alloc.emitError(
+            "snn-prepare-gpu: only static, identity-layout allocations fit "
+            "in the planned workspace");
+      int64_t bytes =
+          type.getNumElements() *
+          std::max<int64_t>(1, type.getElementTypeBitWidth() / 8);
+      b.setInsertionPoint(alloc);
+      Value view = memref::ViewOp::create(b, alloc.getLoc(), type, ws,
+                                          index(workspaceBytes), ValueRange{});
+      workspaceBytes += (bytes + kWorkspaceAlign - 1) / kWorkspaceAlign *
+                        kWorkspaceAlign;
+      for (Operation *user : llvm::make_early_inc_range(alloc->getUsers()))
+        if (isa<memref::DeallocOp>(user))
+          user->erase();
+      alloc.replaceAllUsesWith(view);
+      alloc.erase();
+    }
+    return success();
+  }
+
+  func::FuncOp f;
+  Block &body;
+  OpBuilder b;
+  llvm::SmallPtrSet<Operation *, 8> placeholders;
+};
+
+struct PrepareGPUPass
+    : mlir::snn::impl::PrepareGPUPassBase<PrepareGPUPass> {
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    MLIRContext *ctx = module.getContext();
+    for (auto f : llvm::to_vector(module.getOps<func::FuncOp>())) {
+      StringRef name = f.getSymName();
+      std::string renamed = f.isDeclaration() && name.starts_with("snnrt_")
+                                ? "snnrt_cuda_" + name.drop_front(6).str()
+                                : name.str() + "_cuda";
+      if (failed(SymbolTable::replaceAllSymbolUses(
+              f, StringAttr::get(ctx, renamed), module)))
+        return signalPassFailure();
+      f.setSymName(renamed);
+      if (f.isDeclaration() || !f.isPublic())
+        continue;
+      StepRewriter step(f);
+      if (failed(step.run()))
+        return signalPassFailure();
+      OpBuilder b(module.getBody(), module.getBody()->end());
+      auto i64 = IntegerType::get(ctx, 64);
+      LLVM::GlobalOp::create(b, f.getLoc(), i64, /*isConstant=*/true,
+                             LLVM::Linkage::External,
+                             "snnc_cuda_workspace_" + renamed,
+                             b.getI64IntegerAttr(step.workspaceBytes));
+    }
+  }
+};
+
+} // namespace

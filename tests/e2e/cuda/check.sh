@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# GPU step == CPU step: per-step losses of compiled trainers on both devices.
+#   check.sh TRAINER_DIR DATA_DIR
+# TRAINER_DIR holds fashion_mlp and mnist_cnn trainers compiled by snnc.
+# Exits 0 with "SKIP: ..." when no GPU can be used; 1 on any mismatch.
+set -euo pipefail
+dir=$1 data=$2
+probe=$("$dir/fashion_mlp" --device cuda --data "$data" --max-steps 1 2>&1 >/dev/null || true)
+if ! grep -q "trainer: device cuda (" <<<"$probe"; then
+  echo "SKIP: no usable GPU ($(grep -o 'error: .*' <<<"$probe" | head -1))"
+  exit 0
+fi
+fail=0
+# compare NAME ARGS...: the first 5 losses within 1e-3 relative, the rest
+# (20 steps in all: trajectories drift apart once a neuron near threshold
+# flips) within 2%.
+compare() {
+  local name=$1; shift
+  "$dir/$name" --device cpu --data "$data" --max-steps 20 --log-steps "$@" 2>/dev/null |
+    awk '/^step/{print $4}' >"$tmp/cpu"
+  "$dir/$name" --device cuda --data "$data" --max-steps 20 --log-steps "$@" 2>/dev/null |
+    awk '/^step/{print $4}' >"$tmp/gpu"
+  if ! paste "$tmp/cpu" "$tmp/gpu" | awk -v name="$name $*" '
+      { n++; d = $1 - $2; if (d < 0) d = -d; r = d / ($1 > 1e-6 ? $1 : 1e-6)
+        if (r > worst) worst = r
+        if ((n <= 5 && r > 1e-3) || r > 2e-2) bad++ }
+      END { printf "%s: %d steps, cpu %s .. %s, largest relative difference %.2e\n",
+                   name, n, first, $1, worst
+            exit (n == 20 && !bad) ? 0 : 1 }
+      NR == 1 { first = $1 }'; then
+    echo "FAIL: $name $*"; fail=1
+  fi
+}
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+compare fashion_mlp
+compare fashion_mlp --no-cuda-graphs
+compare fashion_mlp --backward stbp
+compare mnist_cnn
+# Evaluation of the same checkpoint on both devices.
+"$dir/fashion_mlp" --device cuda --data "$data" --max-steps 30 --checkpoint "$tmp/ck" >/dev/null 2>&1
+cpu=$("$dir/fashion_mlp" --device cpu --data "$data" --checkpoint "$tmp/ck" --resume --eval 2>/dev/null)
+gpu=$("$dir/fashion_mlp" --device cuda --data "$data" --checkpoint "$tmp/ck" --resume --eval 2>/dev/null)
+echo "eval cpu: $cpu"
+echo "eval gpu: $gpu"
+awk -v a="$cpu" -v b="$gpu" 'BEGIN {
+  split(a, x, " "); split(b, y, " "); la = x[6]; lb = y[6]
+  d = la - lb; if (d < 0) d = -d
+  exit (d / la < 1e-3) ? 0 : 1 }' || { echo "FAIL: eval"; fail=1; }
+[ $fail = 0 ] && echo "PASS: GPU steps match the CPU steps"
+exit $fail
