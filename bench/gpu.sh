@@ -52,17 +52,49 @@ run() {
   # cuDNN may live in a Python wheel on the GPU machine.
   cudnn=$(find / -name 'libcudnn.so.9' -not -path '/proc/*' 2>/dev/null | head -1 || true)
   [ -n "$cudnn" ] && export LD_LIBRARY_PATH="$(dirname "$cudnn"):$LD_LIBRARY_PATH"
-  printf '%-16s %5s %5s %12s %12s %12s\n' model T batch "ms/step" "device ms" "samples/s"
+  torch=no
+  python3 -c 'import torch; assert torch.cuda.is_available()' 2>/dev/null && torch=yes
+  echo "device: $(nvidia-smi --query-gpu=name --format=csv,noheader 2>/dev/null || echo '?')"
+  printf '%-16s %3s %5s %10s %10s %11s %12s %8s\n' model T batch "ms/step" \
+    "device ms" "samples/s" "pytorch ms" ratio
   for c in "${configs[@]}"; do
-    read -r name _ <<<"$c"
-    line=$("$dir/bin/$name" --device cuda --dataset synthetic --max-steps 300 2>/dev/null | grep '^stopped')
-    T=5; [[ $name == *t30 ]] && T=30
-    batch=$(sed -n 's/.*x (float\[\([0-9]*\),.*/\1/p;s/^[a-z_0-9]* (float\[\([0-9]*\),.*/\1/p' "$dir/models/$name.onnxtxt" | head -1)
-    wall=$(sed -n 's/.*: \([0-9.]*\) ms\/step.*/\1/p' <<<"$line")
+    read -r name model _ <<<"$c"
+    log=$("$dir/bin/$name" --device cuda --dataset synthetic --epochs 100 --max-steps 400 2>&1) || {
+      echo "$name: $(tail -1 <<<"$log")"; continue; }
+    line=$(grep "^stopped" <<<"$log" || true)
+    T=$(grep -o 'EncodeCurrent <T = [0-9]*\|EncodeEvents <T = [0-9]*' "$dir/models/$name.onnxtxt" | grep -o '[0-9]*$' || echo 5)
+    [ -n "$T" ] || T=5
+    batch=$(grep -o '(float\[[0-9]*' "$dir/models/$name.onnxtxt" | head -1 | grep -o '[0-9]*')
+    wall=$(sed -n "s/^stopped after [0-9]* steps: \([0-9.]*\) ms.*/\1/p" <<<"$line")
     dev=$(sed -n 's/.*device: \([0-9.]*\) ms\/step.*/\1/p' <<<"$line")
-    printf '%-16s %5s %5s %12s %12s %12.0f\n' "$name" "$T" "$batch" "$wall" "$dev" \
-      "$(awk -v b="$batch" -v d="$dev" 'BEGIN { print b * 1000 / d }')"
+    torch_ms=- ratio=-
+    if [ $torch = yes ] && [[ $model == mnist_cnn || $model == fashion_mlp ]]; then
+      torch_ms=$(python3 "$dir/baselines/na_pytorch.py" --model "$model" --device cuda \
+                 --T "$T" --batch "$batch" --steps 20 | sed -n 's/.* \([0-9.]*\) ms\/step/\1/p')
+      ratio=$(awk -v p="$torch_ms" -v s="$dev" 'BEGIN { printf "%.1fx", p / s }')
+    fi
+    printf '%-16s %3s %5s %10s %10s %11.0f %12s %8s\n' "$name" "$T" "$batch" "$wall" \
+      "$dev" "$(awk -v b="$batch" -v d="$dev" 'BEGIN { print b * 1000 / d }')" "$torch_ms" "$ratio"
   done
+  echo "(ms/step: wall clock of a 400-step run, JIT and cuDNN autotuning included;"
+  echo " device ms: CUDA events around each replayed step, copies included;"
+  echo " pytorch: bench/baselines/na_pytorch.py, eager, same GPU, same run)"
+  if command -v ncu >/dev/null; then
+    echo
+    echo "NA backward kernels (ncu, one step, batch 256 MNIST CNN and batch 100 MLP):"
+    for name in mnist_cnn_b256 fashion_mlp; do
+      ncu --kernel-name regex:na_backward --launch-count 6 --csv --print-units base --metrics \
+        dram__bytes.sum,gpu__time_duration.sum,dram__throughput.avg.pct_of_peak_sustained_elapsed \
+        "$dir/bin/$name" --device cuda --no-cuda-graphs --dataset synthetic --max-steps 2 \
+        2>/dev/null | awk -F'","' -v name="$name" '
+          /na_backward/ { k = $5 " #" substr($1, 2); m = $(NF-2); v = $NF; gsub(/"/, "", v); gsub(/,/, "", v)
+                          key = k; val[key, m] = v; names[key] = 1 }
+          END { for (k in names) {
+                  b = val[k, "dram__bytes.sum"]; t = val[k, "gpu__time_duration.sum"]
+                  printf "  %-14s %-36s %9s bytes %9s ns %6s%% of peak DRAM bandwidth\n",
+                         name, k, b, t, val[k, "dram__throughput.avg.pct_of_peak_sustained_elapsed"] } }'
+    done
+  fi
 }
 
 case $mode in

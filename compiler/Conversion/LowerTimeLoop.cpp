@@ -109,7 +109,7 @@ void lowerToNeuronLoops(TimeLoopOp loop, RankedTensorType step) {
 
   Value c0 = s.idx(0), c1 = s.idx(1), cT = s.idx(steps), cLast = s.idx(steps - 1);
   size_t nOut = outputs.size(), nIn = inputs.size();
-  scf::ParallelOp::create(
+  auto par = scf::ParallelOp::create(
       b, loc, ValueRange{c0}, ValueRange{s.idx(neurons)}, ValueRange{c1},
       [&](OpBuilder &pb, Location pl, ValueRange ivs) {
         Value n = ivs[0];
@@ -164,6 +164,7 @@ void lowerToNeuronLoops(TimeLoopOp loop, RankedTensorType step) {
               scf::YieldOp::create(fb, fl, next);
             });
       });
+  par->setAttr("snn.kernel", b.getStringAttr(loop.getReverse() ? "stbp_backward" : "time_loop"));
   for (auto [k, r] : llvm::enumerate(loop.getResults()))
     r.replaceAllUsesWith(tensorOf(b, loc, r.getType(), outputBufs[k]));
   loop.erase();

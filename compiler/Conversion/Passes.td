@@ -74,4 +74,15 @@ def PrepareGPUPass : Pass<"snn-prepare-gpu", "ModuleOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def NameGPUKernelsPass : Pass<"snn-name-gpu-kernels", "ModuleOp"> {
+  let summary = "Name outlined GPU kernels after their snn.kernel tag";
+  let description = [{
+    After gpu-kernel-outlining: a `gpu.func @<f>_kernel_<n>` whose body holds
+    an op tagged `snn.kernel = "<what>"` (na_backward, time_loop,
+    stbp_backward) is renamed `<f>_<what>_<n>`, and its launches follow, so
+    that profilers and `--emit=ptx` show what each kernel computes.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
 #endif

@@ -18,7 +18,8 @@
 //   - all allocations become views into one workspace (the last argument,
 //     `memref<?xi8>`), laid out once at compile time; its size is the global
 //     `snnc_cuda_workspace_<f>` (i64);
-//   - the runtime callees `snnrt_X` become `snnrt_cuda_X`.
+//   - the runtime callees `snnrt_X` become `snnrt_cuda_X`;
+//   - a loop's `snn.kernel` tag moves into its body for snn-name-gpu-kernels.
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Conversion/Passes.h"
@@ -47,6 +48,7 @@ public:
   StepRewriter(func::FuncOp f) : f(f), body(f.getBody().front()), b(f) {}
 
   LogicalResult run() {
+    keepKernelTags();
     scalarArgumentsToBuffers();
     if (failed(wrapHostMemoryOps()))
       return failure();
@@ -83,6 +85,23 @@ private:
                                         ValueRange{index(1)});
     b.setInsertionPoint(loop.getBody()->getTerminator());
     return loop;
+  }
+
+  /// A parallel loop's `snn.kernel` tag moves to the first loop or store in
+  /// its body, which the mapping to GPU launches and the outlining keep
+  /// (snn-name-gpu-kernels reads it there).
+  void keepKernelTags() {
+    for (auto loop : body.getOps<scf::ParallelOp>()) {
+      Attribute tag = loop->removeAttr("snn.kernel");
+      if (!tag)
+        continue;
+      loop.getBody()->walk<WalkOrder::PreOrder>([&](Operation *op) {
+        if (!isa<scf::ForOp, memref::StoreOp>(op))
+          return WalkResult::advance();
+        op->setAttr("snn.kernel", tag);
+        return WalkResult::interrupt();
+      });
+    }
   }
 
   void scalarArgumentsToBuffers() {

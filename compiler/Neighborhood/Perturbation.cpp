@@ -51,11 +51,17 @@ FailureOr<PerturbationKernel> PerturbationKernel::create(NABackwardOp op) {
   return k;
 }
 
+/// Names the kernel that a GPU pipeline makes of `loop` (profilers show
+/// `<step>_na_backward_<i>`; see snn-prepare-gpu).
+static void tagKernel(scf::ParallelOp loop) {
+  loop->setAttr("snn.kernel", StringAttr::get(loop.getContext(), "na_backward"));
+}
+
 void PerturbationKernel::forEachNeuron(
     function_ref<void(ScalarBuilder &, Value)> body) {
   Location loc = op.getLoc();
   bool fuse = static_cast<bool>(fusedScan);
-  scf::ParallelOp::create(
+  auto loop = scf::ParallelOp::create(
       b, loc, ValueRange{c0}, ValueRange{b.createOrFold<arith::ConstantIndexOp>(loc, neurons)},
       ValueRange{c1}, [&](OpBuilder &nb, Location l, ValueRange ivs) {
         ScalarBuilder s{nb, l};
@@ -76,6 +82,7 @@ void PerturbationKernel::forEachNeuron(
             });
         body(s, n);
       });
+  tagKernel(loop);
 }
 
 PerturbationKernel::Flip PerturbationKernel::flip(ScalarBuilder &s, Value n,
@@ -182,7 +189,7 @@ void PerturbationKernel::emitBlockedSNS(int64_t window) {
   bool fuse = static_cast<bool>(fusedScan);
   Value cBlock = b.createOrFold<arith::ConstantIndexOp>(loc, block);
   Value cN = b.createOrFold<arith::ConstantIndexOp>(loc, neurons);
-  scf::ParallelOp::create(
+  auto loop = scf::ParallelOp::create(
       b, loc, ValueRange{c0},
       ValueRange{b.createOrFold<arith::ConstantIndexOp>(loc, blocks)},
       ValueRange{c1}, [&](OpBuilder &pb, Location pl, ValueRange ivs) {
@@ -267,4 +274,5 @@ void PerturbationKernel::emitBlockedSNS(int64_t window) {
           });
         });
       });
+  tagKernel(loop);
 }

@@ -31,8 +31,9 @@ void sgemm(const char *what, int opX, int opY, int64_t m, int64_t n,
     if (!contiguous(a) || !contiguous(b) || !contiguous(cm))
       throw CudaError(std::string(what) + ": non-contiguous operand");
     const float one = 1.0f, zero = 0.0f;
-    int r = driver().cublasSgemm(cublas(), opX, opY, m, n, k, &one, x, ldx,
-                                 y, ldy, &zero, c, m);
+    void *handle = cublas(); // binds the cuBLAS entry points on first use
+    int r = driver().cublasSgemm(handle, opX, opY, m, n, k, &one, x, ldx, y,
+                                 ldy, &zero, c, m);
     if (r != 0)
       throw CudaError(std::string(what) + ": cublasSgemm failed with status " +
                       std::to_string(r));

@@ -282,7 +282,7 @@ void Trainer::loadData() {
     train = loadNMNIST(dir, true, d.steps(), o.nmnistKeep);
     test = loadNMNIST(dir, false, d.steps(), o.nmnistKeep);
   } else if (name == "synthetic") {
-    train = syntheticData(20);
+    train = syntheticData(50);
     test = syntheticData(2);
   } else {
     usageError("unknown dataset '" + name +
@@ -591,7 +591,10 @@ int Trainer::run() {
         });
       float loss = step(b, lr);
       if (o.logSteps)
+      {
         std::printf("step %lld loss %.7g\n", (long long)s.step, loss);
+        std::fflush(stdout);
+      }
       s.epochLossSum += loss / B;
       s.epochCorrect += correct(b);
       s.epochSeen += B;

@@ -24,10 +24,10 @@ compare() {
       { n++; d = $1 - $2; if (d < 0) d = -d; r = d / ($1 > 1e-6 ? $1 : 1e-6)
         if (r > worst) worst = r
         if ((n <= 5 && r > 1e-3) || r > 2e-2) bad++ }
-      END { printf "%s: %d steps, cpu %s .. %s, largest relative difference %.2e\n",
-                   name, n, first, $1, worst
+      END { printf "%s: %d steps, cpu/gpu step 1 %s/%s, step %d %s/%s, largest relative difference %.2e\n",
+                   name, n, first, firstg, n, $1, $2, worst
             exit (n == 20 && !bad) ? 0 : 1 }
-      NR == 1 { first = $1 }'; then
+      NR == 1 { first = $1; firstg = $2 }'; then
     echo "FAIL: $name $*"; fail=1
   fi
 }
