@@ -10,6 +10,8 @@
 //     buffers, read inside the kernels;
 //   - scalar results (the loss) become memref<1xT> out-parameters after the
 //     others;
+//   - a sum over neurons (the loss) runs as a parallel loop over the neurons
+//     plus a one-thread sum of their terms;
 //   - every other top-level op that touches memory runs as a one-thread
 //     parallel loop (a kernel), its scalar results passed through 1-element
 //     buffers;
@@ -26,6 +28,7 @@
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/Dialect/SCF/Utils/Utils.h"
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/SymbolTable.h"
@@ -49,6 +52,7 @@ public:
 
   LogicalResult run() {
     keepKernelTags();
+    parallelizeSumLoops();
     scalarArgumentsToBuffers();
     if (failed(wrapHostMemoryOps()))
       return failure();
@@ -101,6 +105,59 @@ private:
         op->setAttr("snn.kernel", tag);
         return WalkResult::interrupt();
       });
+    }
+  }
+
+  /// `scf.for %i iter_args(%acc = %init) { ...; yield %acc + x_i }` (the
+  /// loss: a sum over neurons of per-neuron sums over T) becomes a parallel
+  /// loop writing x_i to a buffer, then a sequential sum of the buffer in
+  /// the same order (the same float result), instead of one GPU thread
+  /// doing all the per-neuron work.
+  void parallelizeSumLoops() {
+    for (auto loop : llvm::to_vector(body.getOps<scf::ForOp>())) {
+      if (loop.getNumRegionIterArgs() != 1)
+        continue;
+      auto yield = cast<scf::YieldOp>(loop.getBody()->getTerminator());
+      auto add = yield.getOperand(0).getDefiningOp<arith::AddFOp>();
+      BlockArgument acc = loop.getRegionIterArgs()[0];
+      std::optional<int64_t> lb = getConstantIntValue(loop.getLowerBound());
+      std::optional<int64_t> ub = getConstantIntValue(loop.getUpperBound());
+      std::optional<int64_t> st = getConstantIntValue(loop.getStep());
+      if (!add || !acc.hasOneUse() || add->getBlock() != loop.getBody() ||
+          (add.getLhs() != acc && add.getRhs() != acc) || !lb || !ub || !st ||
+          *st != 1 || *ub <= *lb)
+        continue;
+      Location loc = loop.getLoc();
+      Value x = add.getLhs() == acc ? add.getRhs() : add.getLhs();
+      b.setInsertionPoint(loop);
+      Value terms = memref::AllocOp::create(
+          b, loc, MemRefType::get({*ub - *lb}, acc.getType()));
+      auto par = scf::ParallelOp::create(
+          b, loc, ValueRange{loop.getLowerBound()},
+          ValueRange{loop.getUpperBound()}, ValueRange{loop.getStep()});
+      Block *pb = par.getBody();
+      loop.getInductionVar().replaceAllUsesWith(pb->getArgument(0));
+      yield->setOperand(0, acc);
+      add.erase();
+      pb->getOperations().splice(Block::iterator(pb->getTerminator()),
+                                 loop.getBody()->getOperations(),
+                                 loop.getBody()->begin(),
+                                 Block::iterator(yield));
+      b.setInsertionPoint(pb->getTerminator());
+      Value slot = arith::SubIOp::create(b, loc, pb->getArgument(0),
+                                         loop.getLowerBound());
+      memref::StoreOp::create(b, loc, x, terms, ValueRange{slot});
+      b.setInsertionPointAfter(par);
+      auto sum = scf::ForOp::create(
+          b, loc, index(0), index(*ub - *lb), index(1),
+          ValueRange{loop.getInitArgs()[0]},
+          [&](OpBuilder &fb, Location fl, Value i, ValueRange args) {
+            Value term = memref::LoadOp::create(fb, fl, terms, ValueRange{i});
+            scf::YieldOp::create(
+                fb, fl, ValueRange{arith::AddFOp::create(fb, fl, args[0], term)});
+          });
+      loop.getResult(0).replaceAllUsesWith(sum.getResult(0));
+      loop.erase();
     }
   }
 

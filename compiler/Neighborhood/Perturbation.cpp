@@ -172,14 +172,34 @@ void PerturbationKernel::finish() {
     fusedScan.erase();
 }
 
-void PerturbationKernel::emitBlockedSNS(int64_t window) {
-  Location loc = op.getLoc();
-  // Neurons per parallel iteration: 256 vectorizes on CPU; a GPU pipeline
-  // sets the module attribute `snn.neuron_block = 1` (one thread a neuron).
-  int64_t block = 256;
+int64_t PerturbationKernel::neuronBlock() {
   if (auto m = op->getParentOfType<ModuleOp>())
     if (auto attr = m->getAttrOfType<IntegerAttr>("snn.neuron_block"))
-      block = std::max<int64_t>(1, attr.getInt());
+      return std::max<int64_t>(1, attr.getInt());
+  return 256;
+}
+
+void PerturbationKernel::emitPerNeuronSNS(int64_t window) {
+  forEachNeuron([&](ScalarBuilder &s, Value n) {
+    scf::ForOp::create(
+        s.b, s.loc, c0, cT, c1, ValueRange{},
+        [&](OpBuilder &fb, Location fl, Value p, ValueRange) {
+          ScalarBuilder q{fb, fl};
+          Value t0 = q.iadd(p, c1);
+          Value tStop = cT;
+          if (window > 0)
+            tStop = arith::MinUIOp::create(fb, fl, cT, q.iadd(t0, q.idx(window)));
+          Flip f = flip(q, n, p);
+          Value dL = chain(q, n, t0, tStop, f.r, f.diff, f.dL, f.joined);
+          q.store(q.mul(dL, scale(q, f.eps)), delta, {p, n});
+          scf::YieldOp::create(fb, fl);
+        });
+  });
+}
+
+void PerturbationKernel::emitBlockedSNS(int64_t window) {
+  Location loc = op.getLoc();
+  int64_t block = neuronBlock();
   int64_t blocks = (neurons + block - 1) / block;
   auto vec = [&] {
     return memref::AllocOp::create(

@@ -58,6 +58,14 @@ public:
   /// every chain is simulated to tStop with the rejoined ones masked.
   void emitBlockedSNS(int64_t window);
 
+  /// The same, one neuron per parallel iteration with the chain state in
+  /// registers and each chain stopped as soon as it rejoins (GPU threads).
+  void emitPerNeuronSNS(int64_t window);
+
+  /// Neurons per parallel iteration: 256 (vectorizes on CPU) unless the
+  /// module says `snn.neuron_block` (a GPU pipeline sets 1).
+  int64_t neuronBlock();
+
   /// Replaces the op by `delta` (and drops a fused scan).
   void finish();
 

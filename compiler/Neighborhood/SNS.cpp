@@ -2,7 +2,9 @@
 //
 // Lowers snn.na_backward {selection = "sns"} to one loop nest, parallel
 // over blocks of neurons, with the neurons of a block innermost so that the
-// per-step work vectorizes (PerturbationKernel::emitBlockedSNS):
+// per-step work vectorizes (PerturbationKernel::emitBlockedSNS); with
+// `snn.neuron_block = 1` (GPU) one neuron per iteration, chains in
+// registers and stopped on rejoining (emitPerNeuronSNS):
 //
 //   e[t] = g[t] + ds e[t+1]           (fused eq. (7) scan, when possible)
 //   E[t] = e[t] + ds E[t+1], E[T] = 0 (the tail of the exact shortcut)
@@ -29,7 +31,10 @@ LogicalResult mlir::snn::emitSNSKernel(NABackwardOp op,
   if (failed(kernel))
     return failure();
   PerturbationKernel &k = *kernel;
-  k.emitBlockedSNS(options.window);
+  if (k.neuronBlock() == 1)
+    k.emitPerNeuronSNS(options.window);
+  else
+    k.emitBlockedSNS(options.window);
   k.finish();
   return success();
 }

@@ -97,30 +97,42 @@ void checkNACase(const NACase &k) {
       : k.window ? "snn-neighborhood-sns{window=" + std::to_string(k.window) +
                        " selection=windowed}"
                  : "snn-neighborhood-sns";
-  auto jit = JitModule::compile(naModule(k.T, k.B, k.N, p, selection), false,
-                                error, pipeline);
-  ASSERT_TRUE(jit) << error;
-  int n = k.B * k.N;
-  std::mt19937 rng(7);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  Vec c(static_cast<size_t>(k.T) * n), e(c.size()), delta(c.size());
-  for (int t = 0; t < k.T; ++t)
-    for (int i = 0; i < n; ++i) {
-      c[t * n + i] = k.current(rng, t, i);
-      e[t * n + i] = normal(rng);
-    }
-  std::vector<int64_t> shape{k.T, k.B, k.N};
-  jit->call("na",
-            {Arg::buffer(e.data(), shape), Arg::buffer(c.data(), shape),
-             Arg::buffer(delta.data(), shape)},
-            false);
-  Vec u, s;
-  snnref::lif(p, k.T, n, c, u, s);
-  Vec want = k.pairs ? snnref::naBackwardPairs(p, k.T, n, e, c, u, s)
-                     : snnref::naBackwardSNS(p, k.T, n, e, c, u, s, k.window);
-  // The pairs solve differs in precision (float Thomas vs double elimination).
-  EXPECT_TRUE(near(delta, want, k.pairs ? 1e-4f : 1e-5f,
-                   k.pairs ? 1e-3f : 1e-4f, k.name));
+  // SNS runs twice: the CPU's blocked kernel and the GPU pipeline's
+  // per-neuron kernel (module attribute snn.neuron_block = 1).
+  for (bool perNeuron : {false, true}) {
+    if (perNeuron && k.pairs)
+      continue;
+    std::string module = naModule(k.T, k.B, k.N, p, selection);
+    if (perNeuron)
+      module = "module attributes {snn.neuron_block = 1 : i64} {\n" + module +
+               "}\n";
+    auto jit = JitModule::compile(module, false, error, pipeline);
+    ASSERT_TRUE(jit) << error;
+    int n = k.B * k.N;
+    std::mt19937 rng(7);
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    Vec c(static_cast<size_t>(k.T) * n), e(c.size()), delta(c.size());
+    for (int t = 0; t < k.T; ++t)
+      for (int i = 0; i < n; ++i) {
+        c[t * n + i] = k.current(rng, t, i);
+        e[t * n + i] = normal(rng);
+      }
+    std::vector<int64_t> shape{k.T, k.B, k.N};
+    jit->call("na",
+              {Arg::buffer(e.data(), shape), Arg::buffer(c.data(), shape),
+               Arg::buffer(delta.data(), shape)},
+              false);
+    Vec u, s;
+    snnref::lif(p, k.T, n, c, u, s);
+    Vec want = k.pairs ? snnref::naBackwardPairs(p, k.T, n, e, c, u, s)
+                       : snnref::naBackwardSNS(p, k.T, n, e, c, u, s, k.window);
+    // The pairs solve differs in precision (float Thomas vs double
+    // elimination).
+    std::string name =
+        std::string(k.name) + (perNeuron ? " (per-neuron kernel)" : "");
+    EXPECT_TRUE(near(delta, want, k.pairs ? 1e-4f : 1e-5f,
+                     k.pairs ? 1e-3f : 1e-4f, name.c_str()));
+  }
 }
 
 TEST(NABackwardSNS, RandomT5) {
