@@ -16,12 +16,16 @@ constexpr int kAttrBusWidthBits = 37;
 void *openLibrary(const std::vector<std::string> &names, std::string &why) {
   std::vector<std::string> dirs{"", "/usr/local/cuda/lib64/",
                                 "/usr/local/cuda/targets/x86_64-linux/lib/"};
+  std::string first; // the reason of the plain first name: the telling one
   for (const std::string &dir : dirs)
-    for (const std::string &name : names)
+    for (const std::string &name : names) {
       if (void *h = dlopen((dir + name).c_str(), RTLD_NOW | RTLD_GLOBAL))
         return h;
-  const char *e = dlerror();
-  why = "cannot load " + names.front() + (e ? std::string(": ") + e : "");
+      const char *e = dlerror();
+      if (first.empty() && e)
+        first = e;
+    }
+  why = "cannot load " + names.front() + (first.empty() ? "" : ": " + first);
   return nullptr;
 }
 

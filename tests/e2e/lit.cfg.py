@@ -15,3 +15,8 @@ config.environment["PATH"] = os.pathsep.join(
 
 if config.snnc_fuzzer and os.path.exists(config.snnc_fuzzer):
     config.available_features.add("fuzzer")
+
+import sys
+sys.path.insert(0, os.path.join(config.snnc_src_root, "tests"))
+from cuda_features import add_cuda_features
+add_cuda_features(config)

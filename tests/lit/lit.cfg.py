@@ -12,3 +12,8 @@ config.test_exec_root = os.path.join(config.snnc_obj_root, "tests", "lit")
 config.environment["PATH"] = os.pathsep.join(
     [config.snnc_tools_dir, config.llvm_tools_dir, config.environment.get("PATH", "")])
 config.substitutions.append(("%snnc_src", config.snnc_src_root))
+
+import sys
+sys.path.insert(0, os.path.join(config.snnc_src_root, "tests"))
+from cuda_features import add_cuda_features
+add_cuda_features(config)

@@ -286,7 +286,8 @@ int main(int argc, char **argv) {
   gpuOpts.chip = gpuChip;
   gpuOpts.blockSize = gpuBlock;
   gpuOpts.toolkit = snn::findCUDAToolkit();
-  if (buildCUDA && gpuOpts.toolkit.empty()) {
+  // libdevice is linked into the kernels at the PTX stage.
+  if (buildCUDA && gpuOpts.toolkit.empty() && emit >= Stage::PTX) {
     if (showCUDA)
       return fail("no CUDA toolkit with nvvm/libdevice/libdevice.10.bc "
                   "($CUDA_PATH, $CUDA_HOME or /usr/local/cuda)");
