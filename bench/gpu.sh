@@ -8,7 +8,8 @@
 #   bench/gpu.sh run DIR       on the GPU machine: step times, samples/s, the
 #                              NA backward kernel's DRAM bandwidth (ncu) and
 #                              the eager PyTorch baseline on the same GPU
-#   bench/gpu.sh               both, on a machine that has snnc and a GPU
+#   bench/gpu.sh profile DIR [NAME]  where one step's device time goes (ncu)
+#   bench/gpu.sh               prepare + run, on a machine that has snnc and a GPU
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mode=${1:-all} dir=${2:-$(mktemp -d)}
@@ -97,9 +98,36 @@ run() {
   fi
 }
 
+# Where one step's device time goes: every kernel of the third step of the
+# T = 30 MNIST CNN (after the steps in which cuDNN measures its algorithms),
+# grouped by kind: snnc's kernels by name, cuDNN / cuBLAS by library.
+profile() {
+  export LD_LIBRARY_PATH="$dir/lib:${LD_LIBRARY_PATH:-}"
+  cudnn=$(find / -name 'libcudnn.so.9' -not -path '/proc/*' 2>/dev/null | head -1 || true)
+  [ -n "$cudnn" ] && export LD_LIBRARY_PATH="$(dirname "$cudnn"):$LD_LIBRARY_PATH"
+  name=${3:-mnist_cnn_t30}
+  echo "one step of $name, by kernel kind (ncu gpu__time_duration):"
+  ncu --csv --print-units base --metrics gpu__time_duration.sum \
+    "$dir/bin/$name" --device cuda --no-cuda-graphs --dataset synthetic --max-steps 3 \
+    2>/dev/null | awk -F'","' '/gpu__time_duration/ { v = $NF; gsub(/[",]/, "", v); print $5 "\t" v }' \
+    >"$dir/kernels.tsv"
+  # The third step starts at the last launch of the step's first kernel.
+  first=$(grep -m1 '_cuda_' "$dir/kernels.tsv" | cut -f1)
+  start=$(grep -n -F "$first" "$dir/kernels.tsv" | tail -1 | cut -d: -f1)
+  tail -n +"$start" "$dir/kernels.tsv" | awk -F'\t' '
+    { k = $1
+      if (k ~ /_cuda_/) { sub(/_[0-9]+$/, "", k); sub(/^.*_cuda_/, "snnc ", k) }
+      else if (k ~ /cudnn|conv|grad|wgrad|dgrad|winograd|implicit/) k = "cuDNN convolutions"
+      else if (k ~ /gemm|cublas/) k = "cuBLAS GEMM"
+      t[k] += $2; n[k]++; total += $2 }
+    END { for (k in t) printf "  %-28s %4d kernels %9.1f us %5.1f%%\n", k, n[k], t[k] / 1000, 100 * t[k] / total
+          printf "  %-28s %4s         %9.1f us\n", "total", "", total / 1000 }' | sort -k1,1
+}
+
 case $mode in
   prepare) prepare ;;
   run) run ;;
+  profile) profile "$@" ;;
   all) prepare; run ;;
   *) echo "usage: bench/gpu.sh [prepare|run|all] [DIR]" >&2; exit 2 ;;
 esac
