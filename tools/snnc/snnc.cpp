@@ -101,6 +101,11 @@ cl::opt<std::string> gpuChip("gpu-chip",
                              cl::init("sm_80"));
 cl::opt<int> gpuBlock("gpu-block", cl::desc("Threads per block of the neuron loops"),
                       cl::init(256));
+cl::opt<std::string> driver(
+    "driver",
+    cl::desc("The main program --emit=exe links: trainer (default) or "
+             "single-neuron (the NA paper's single-neuron experiment)"),
+    cl::init("trainer"));
 cl::list<std::string> passPlugins("load-pass-plugin",
                                   cl::desc("Load a pass plugin library"));
 
@@ -156,8 +161,10 @@ int linkTrainer(const char *argv0, const std::string &object,
     return fail("no C++ linker driver ('c++') on PATH to link the trainer");
   std::string lib = runtimeLibDir(argv0);
   std::string tmp = output + ".tmp";
+  std::string main = driver == "single-neuron" ? "-lsnnsingleneuron"
+                                               : "-lsnntrainer";
   std::vector<std::string> owned{*cxx,          object,    "-L" + lib,
-                                 "-lsnntrainer", "-lsnnrt", "-lopenblas",
+                                 main,           "-lsnnrt", "-lopenblas",
                                  "-lonnx_proto", "-lprotobuf", "-lz",
                                  "-L" SNNC_LIBOMP_DIR, "-lomp",
                                  "-Wl,-rpath," SNNC_LIBOMP_DIR,
@@ -206,6 +213,9 @@ int main(int argc, char **argv) {
   registerAsmPrinterCLOptions();
   cl::ParseCommandLineOptions(argc, argv,
                               "snnc: compile a spiking network into a trainer\n");
+  if (driver != "trainer" && driver != "single-neuron")
+    return fail("--driver must be trainer or single-neuron, not '" + driver +
+                "'");
   for (const std::string &path : passPlugins) {
     auto plugin = PassPlugin::load(path);
     if (!plugin)
