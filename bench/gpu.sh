@@ -9,6 +9,8 @@
 #                              NA backward kernel's DRAM bandwidth (ncu) and
 #                              the eager PyTorch baseline on the same GPU
 #   bench/gpu.sh profile DIR [NAME]  where one step's device time goes (ncu)
+#   bench/gpu.sh strategies DIR  each built-in neighborhood strategy: step
+#                              time and accuracy after one epoch, on the GPU
 #   bench/gpu.sh               prepare + run, on a machine that has snnc and a GPU
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -38,18 +40,45 @@ prepare() {
       *) cp -L "$lib" "$dir/lib/" ;;
     esac
   done
-  # The test images serve as both splits (the whole set is too large to
-  # carry); enough for step times and the CPU/GPU comparison.
-  src=/usr/share/datasets/fashion-mnist
-  for split in train t10k; do
-    cp "$src/t10k-images-idx3-ubyte.gz" "$dir/data/$split-images-idx3-ubyte.gz"
-    cp "$src/t10k-labels-idx1-ubyte.gz" "$dir/data/$split-labels-idx1-ubyte.gz"
-  done
+  # Compressed: the libraries and Fashion-MNIST must fit what the device
+  # tool carries (64 MiB).
+  tar -C "$dir" -cJf "$dir/libs.tar.xz" lib && rm -rf "$dir/lib"
+  cp /usr/share/datasets/fashion-mnist/*.gz "$dir/data/"
   cp -r bench/baselines "$dir/"
+  # The built-in neighborhood-selection strategies (issue 7's GPU half).
+  while read -r name selection pipeline; do
+    "$B/bin/snnc" examples/models/fashion_mlp.onnxtxt -o "$dir/bin/strategy-$name" \
+      --selection="$selection" --neighborhood="$pipeline"
+  done <<'LIST'
+sns sns snn-neighborhood-sns
+windowed-w2 sns snn-neighborhood-sns{window=2}
+pairs pairs snn-neighborhood-pairs
+LIST
+}
+
+libraries() {
+  [ -d "$dir/lib" ] || tar -C "$dir" -xJf "$dir/libs.tar.xz"
+  export LD_LIBRARY_PATH="$dir/lib:${LD_LIBRARY_PATH:-}"
+}
+
+# Train-step time and test accuracy after one epoch of Fashion-MNIST for
+# each built-in strategy, on the GPU.
+strategies() {
+  libraries
+  printf '%-20s %10s %10s %14s\n' strategy "ms/step" "device ms" "test accuracy"
+  for tr in "$dir"/bin/strategy-*; do
+    out=$("$tr" --device cuda --data "$dir/data" --epochs 1 --seed 1 2>/dev/null | grep '^done\|^epoch')
+    acc=$(sed -n 's/.*test accuracy \([0-9.]*\)%.*/\1/p' <<<"$out" | head -1)
+    sps=$(sed -n 's/.*(\([0-9]*\) samples\/s).*/\1/p' <<<"$out" | head -1)
+    dev=$(sed -n 's/.*device: \([0-9.]*\) ms\/step.*/\1/p' <<<"$out" | head -1)
+    printf '%-20s %10.3f %10s %13s%%\n' "${tr##*/strategy-}" \
+      "$(awk -v s="$sps" 'BEGIN { print 100000 / s }')" "$dev" "$acc"
+  done
+  echo "(1 epoch of Fashion-MNIST, batch 100, T 5; ms/step: wall clock of the epoch)"
 }
 
 run() {
-  export LD_LIBRARY_PATH="$dir/lib:${LD_LIBRARY_PATH:-}"
+  libraries
   # cuDNN may live in a Python wheel on the GPU machine.
   cudnn=$(find / -name 'libcudnn.so.9' -not -path '/proc/*' 2>/dev/null | head -1 || true)
   [ -n "$cudnn" ] && export LD_LIBRARY_PATH="$(dirname "$cudnn"):$LD_LIBRARY_PATH"
@@ -102,7 +131,7 @@ run() {
 # T = 30 MNIST CNN (after the steps in which cuDNN measures its algorithms),
 # grouped by kind: snnc's kernels by name, cuDNN / cuBLAS by library.
 profile() {
-  export LD_LIBRARY_PATH="$dir/lib:${LD_LIBRARY_PATH:-}"
+  libraries
   cudnn=$(find / -name 'libcudnn.so.9' -not -path '/proc/*' 2>/dev/null | head -1 || true)
   [ -n "$cudnn" ] && export LD_LIBRARY_PATH="$(dirname "$cudnn"):$LD_LIBRARY_PATH"
   name=${3:-mnist_cnn_t30}
@@ -128,6 +157,7 @@ case $mode in
   prepare) prepare ;;
   run) run ;;
   profile) profile "$@" ;;
-  all) prepare; run ;;
+  strategies) strategies ;;
+  all) prepare; run; strategies ;;
   *) echo "usage: bench/gpu.sh [prepare|run|all] [DIR]" >&2; exit 2 ;;
 esac

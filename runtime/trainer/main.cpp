@@ -657,8 +657,11 @@ int Trainer::run() {
     writeFileAtomically(o.plot, plotSVG(s.history));
   exportModel();
   const EpochRecord &last = s.history.back();
-  std::printf("done: %lld epochs, final test accuracy %.2f%%\n",
+  std::printf("done: %lld epochs, final test accuracy %.2f%%",
               (long long)last.epoch, 100 * last.testAcc);
+  if (gpu && gpu->meanStepMs() > 0)
+    std::printf(" (device: %.4f ms/step)", gpu->meanStepMs());
+  std::printf("\n");
   return 0;
 }
 
