@@ -61,32 +61,11 @@ void PerturbationKernel::forEachNeuron(
     function_ref<void(ScalarBuilder &, Value)> body) {
   Location loc = op.getLoc();
   bool fuse = static_cast<bool>(fusedScan);
-  // A GPU pipeline may bound the threads (below): each then
-  // walks neurons lane, lane + lanes, ... so that fewer trajectories compete
-  // for the L1 cache while their chains re-read them.
-  // The heuristic: a warp's lines of the five [T, N] arrays a chain reads
-  // (5 T 128 bytes) times the resident warps should fit the SM's L1
-  // (`snn.gpu_l1_kib`), on `snn.gpu_sms` SMs; at least 4 warps an SM.
-  // `snn.neuron_lanes` sets the count directly.
-  int64_t lanes = neurons;
-  if (auto m = op->getParentOfType<ModuleOp>()) {
-    auto sms = m->getAttrOfType<IntegerAttr>("snn.gpu_sms");
-    auto l1 = m->getAttrOfType<IntegerAttr>("snn.gpu_l1_kib");
-    if (auto fixed = m->getAttrOfType<IntegerAttr>("snn.neuron_lanes"))
-      lanes = std::clamp<int64_t>(fixed.getInt(), 1, neurons);
-    else if (sms && l1 && sms.getInt() > 0) {
-      int64_t warps = std::clamp<int64_t>(
-          l1.getInt() * 1024 / (5 * steps * 128), 4, 64);
-      lanes = std::clamp<int64_t>(sms.getInt() * warps * 32, 1, neurons);
-    }
-  }
-  Value cLanes = b.createOrFold<arith::ConstantIndexOp>(loc, lanes);
-  Value cN = b.createOrFold<arith::ConstantIndexOp>(loc, neurons);
   auto loop = scf::ParallelOp::create(
-      b, loc, ValueRange{c0}, ValueRange{cLanes},
-      ValueRange{c1}, [&](OpBuilder &pb, Location pl, ValueRange ivs) {
-       auto neuron = [&](OpBuilder &nb, Location l, Value n) {
+      b, loc, ValueRange{c0}, ValueRange{b.createOrFold<arith::ConstantIndexOp>(loc, neurons)},
+      ValueRange{c1}, [&](OpBuilder &nb, Location l, ValueRange ivs) {
         ScalarBuilder s{nb, l};
+        Value n = ivs[0];
         // Reverse scans: e (eq. 7, or the given error) and E, E[T] = 0.
         s.store(zero, bigE, {cT, n});
         scf::ForOp::create(
@@ -102,16 +81,6 @@ void PerturbationKernel::forEachNeuron(
               scf::YieldOp::create(fb, fl, ValueRange{et, bigEt});
             });
         body(s, n);
-       };
-       if (lanes == neurons) {
-         neuron(pb, pl, ivs[0]);
-         return;
-       }
-       scf::ForOp::create(pb, pl, ivs[0], cN, cLanes, ValueRange{},
-                          [&](OpBuilder &fb, Location fl, Value n, ValueRange) {
-                            neuron(fb, fl, n);
-                            scf::YieldOp::create(fb, fl);
-                          });
       });
   tagKernel(loop);
 }

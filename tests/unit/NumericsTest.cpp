@@ -97,18 +97,15 @@ void checkNACase(const NACase &k) {
       : k.window ? "snn-neighborhood-sns{window=" + std::to_string(k.window) +
                        " selection=windowed}"
                  : "snn-neighborhood-sns";
-  // SNS runs three times: the CPU's blocked kernel, the GPU pipeline's
-  // per-neuron kernel (module attribute snn.neuron_block = 1), and that one
-  // with 3 threads walking the neurons (snn.neuron_lanes = 3).
-  for (int variant : {0, 1, 2}) {
-    bool perNeuron = variant > 0;
+  // SNS runs twice: the CPU's blocked kernel and the GPU pipeline's
+  // per-neuron kernel (module attribute snn.neuron_block = 1).
+  for (bool perNeuron : {false, true}) {
     if (perNeuron && k.pairs)
       continue;
     std::string module = naModule(k.T, k.B, k.N, p, selection);
     if (perNeuron)
-      module = std::string("module attributes {snn.neuron_block = 1 : i64") +
-               (variant == 2 ? ", snn.neuron_lanes = 3 : i64" : "") + "} {\n" +
-               module + "}\n";
+      module = "module attributes {snn.neuron_block = 1 : i64} {\n" + module +
+               "}\n";
     auto jit = JitModule::compile(module, false, error, pipeline);
     ASSERT_TRUE(jit) << error;
     int n = k.B * k.N;
@@ -132,9 +129,7 @@ void checkNACase(const NACase &k) {
     // The pairs solve differs in precision (float Thomas vs double
     // elimination).
     std::string name =
-        std::string(k.name) + (variant == 1   ? " (per-neuron kernel)"
-                               : variant == 2 ? " (per-neuron kernel, 3 lanes)"
-                                              : "");
+        std::string(k.name) + (perNeuron ? " (per-neuron kernel)" : "");
     EXPECT_TRUE(near(delta, want, k.pairs ? 1e-4f : 1e-5f,
                      k.pairs ? 1e-3f : 1e-4f, name.c_str()));
   }

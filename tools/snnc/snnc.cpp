@@ -99,13 +99,6 @@ cl::opt<bool> withCUDA(
 cl::opt<std::string> gpuChip("gpu-chip",
                              cl::desc("PTX target of the CUDA kernels"),
                              cl::init("sm_80"));
-cl::opt<int> gpuSMs(
-    "gpu-sms",
-    cl::desc("SMs of the target GPU, to size the NA kernels' thread count "
-             "(0: one thread per neuron)"),
-    cl::init(132));
-cl::opt<int> gpuL1KiB("gpu-l1-kib", cl::desc("L1 cache per SM (KiB)"),
-                      cl::init(192));
 cl::opt<int> gpuBlock("gpu-block", cl::desc("Threads per block of the neuron loops"),
                       cl::init(256));
 cl::opt<std::string> driver(
@@ -315,12 +308,8 @@ int main(int argc, char **argv) {
   OwningOpRef<ModuleOp> cuda;
   if (buildCUDA) {
     cuda = module->clone();
-    auto i64 = IntegerType::get(&ctx, 64);
-    (*cuda)->setAttr("snn.neuron_block", IntegerAttr::get(i64, 1));
-    if (gpuSMs > 0) {
-      (*cuda)->setAttr("snn.gpu_sms", IntegerAttr::get(i64, gpuSMs));
-      (*cuda)->setAttr("snn.gpu_l1_kib", IntegerAttr::get(i64, gpuL1KiB));
-    }
+    (*cuda)->setAttr("snn.neuron_block",
+                     IntegerAttr::get(IntegerType::get(&ctx, 64), 1));
   }
   // Runs one stage on both sides; prints the chosen side if it is `last`.
   auto both = [&](Stage last, auto build) -> std::optional<int> {

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# GPU step == CPU step: per-step losses of compiled trainers on both devices.
+# GPU step == CPU step: gradients and parameters after the same steps, the
+# losses of 20 steps, and the evaluation of one checkpoint, on both devices.
 #   check.sh TRAINER_DIR DATA_DIR
 # TRAINER_DIR holds fashion_mlp and mnist_cnn trainers compiled by snnc.
 # Exits 0 with "SKIP: ..." when no GPU can be used; 1 on any mismatch.
@@ -11,6 +12,25 @@ if ! grep -q "trainer: device cuda (" <<<"$probe"; then
   exit 0
 fi
 fail=0
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+# gradients NAME STEPS ARGS...: the checkpoints after STEPS steps from the
+# same initialization and batches on both devices: the AdamW moments (after
+# one step the gradient itself) within 1e-3 relative, the parameters equal
+# (tests/e2e/cuda/compare_checkpoints.py).
+gradients() {
+  local name=$1 steps=$2; shift 2
+  "$dir/$name" --device cpu --data "$data" --max-steps "$steps" --checkpoint "$tmp/cpu.ck" "$@" >/dev/null 2>&1
+  "$dir/$name" --device cuda --data "$data" --max-steps "$steps" --checkpoint "$tmp/gpu.ck" "$@" >/dev/null 2>&1
+  echo "$name $* ($steps step(s)):"
+  python3 "$(dirname "$0")/compare_checkpoints.py" "$tmp/cpu.ck" "$tmp/gpu.ck" || {
+    echo "FAIL: gradients of $name $*"; fail=1; }
+}
+gradients fashion_mlp 1
+gradients fashion_mlp 1 --backward stbp
+gradients mnist_cnn 1
+gradients fashion_mlp 3 --no-cuda-graphs
+gradients fashion_mlp 3
 # compare NAME ARGS...: the first 5 losses within 1e-3 relative, the rest
 # (20 steps in all: trajectories drift apart once a neuron near threshold
 # flips) within 2%.
@@ -31,12 +51,7 @@ compare() {
     echo "FAIL: $name $*"; fail=1
   fi
 }
-tmp=$(mktemp -d)
-trap 'rm -rf "$tmp"' EXIT
 compare fashion_mlp
-compare fashion_mlp --no-cuda-graphs
-compare fashion_mlp --backward stbp
-compare mnist_cnn
 # Evaluation of the same checkpoint on both devices.
 "$dir/fashion_mlp" --device cuda --data "$data" --max-steps 30 --checkpoint "$tmp/ck" >/dev/null 2>&1
 cpu=$("$dir/fashion_mlp" --device cpu --data "$data" --checkpoint "$tmp/ck" --resume --eval 2>/dev/null)
