@@ -106,6 +106,11 @@ run() {
     printf '%-16s %3s %5s %10s %10s %11.0f %12s %8s\n' "$name" "$T" "$batch" "$wall" \
       "$dev" "$(awk -v b="$batch" -v d="$dev" 'BEGIN { print b * 1000 / d }')" "$torch_ms" "$ratio"
   done
+  echo "with --tf32 (TF32 tensor cores in cuDNN and cuBLAS; opt-in):"
+  for name in mnist_cnn mnist_cnn_t30 cifar10_alexnet; do
+    line=$("$dir/bin/$name" --device cuda --tf32 --dataset synthetic --epochs 100 --max-steps 400 2>&1 | grep '^stopped' || true)
+    printf '%-16s %27s\n' "$name" "$(sed -n 's/.*device: \([0-9.]*\) ms\/step.*/\1/p' <<<"$line")"
+  done
   echo "(ms/step: wall clock of a 400-step run, JIT and cuDNN autotuning included;"
   echo " device ms: CUDA events around each replayed step, copies included;"
   echo " pytorch: bench/baselines/na_pytorch.py, eager, same GPU, same run)"

@@ -4,7 +4,8 @@
 // no bias, results overwritten) through cuDNN's convolution API. Per shape,
 // the algorithm is chosen by measurement (cudnnFind*, on the first call,
 // which the trainer makes before it captures the step in a CUDA graph), with
-// FMA math (no TF32) so that results stay close to the CPU's; each shape
+// FMA math (no TF32, unless the trainer got --tf32) so that results stay
+// close to the CPU's; each shape
 // keeps its own workspace, so that replayed graphs see the same pointers.
 //
 //===----------------------------------------------------------------------===//
@@ -23,7 +24,8 @@ using namespace snnrt::cuda;
 using Handle = void *;
 using Desc = void *;
 
-constexpr int kNCHW = 0, kFloat = 0, kCrossCorrelation = 1, kFmaMath = 3;
+constexpr int kNCHW = 0, kFloat = 0, kCrossCorrelation = 1, kTensorOpMath = 1,
+              kFmaMath = 3;
 
 struct PerfResult { // cudnnConvolution{Fwd,BwdData,BwdFilter}AlgoPerf_t
   int algo;
@@ -105,7 +107,8 @@ Plan &plan(Kind kind, const snnrt_memref4d *in, const snnrt_memref4d *w,
      "cudnnSetFilter4dDescriptor");
   ok(setConv(p.conv, ph, pw, sh, sw, 1, 1, kCrossCorrelation, kFloat),
      "cudnnSetConvolution2dDescriptor");
-  ok(setMath(p.conv, kFmaMath), "cudnnSetConvolutionMathType");
+  ok(setMath(p.conv, tf32Allowed() ? kTensorOpMath : kFmaMath),
+     "cudnnSetConvolutionMathType");
 
   constexpr int kRequested = 8;
   PerfResult results[kRequested];

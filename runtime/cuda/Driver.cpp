@@ -152,7 +152,8 @@ void *cublas() {
   if (!lib || !bind(lib, d.cublasCreate, "cublasCreate_v2", why) ||
       !bind(lib, d.cublasSetStream, "cublasSetStream_v2", why) ||
       !bind(lib, d.cublasSetWorkspace, "cublasSetWorkspace_v2", why) ||
-      !bind(lib, d.cublasSgemm, "cublasSgemm_v2", why))
+      !bind(lib, d.cublasSgemm, "cublasSgemm_v2", why) ||
+      !bind(lib, d.cublasSetMathMode, "cublasSetMathMode", why))
     throw CudaError("cuBLAS: " + why);
   void *h = nullptr;
   if (d.cublasCreate(&h) != 0 || d.cublasSetStream(h, s.s) != 0)
@@ -161,9 +162,16 @@ void *cublas() {
   static DeviceBuffer workspace(32u << 20);
   if (d.cublasSetWorkspace(h, workspace.data(), workspace.bytes()) != 0)
     throw CudaError("cuBLAS: cannot set the workspace");
+  constexpr int kDefaultMath = 0, kTF32Math = 3;
+  if (d.cublasSetMathMode(h, tf32Allowed() ? kTF32Math : kDefaultMath) != 0)
+    throw CudaError("cuBLAS: cannot set the math mode");
   s.cublasHandle = h;
   return h;
 }
+
+static bool tf32 = false;
+void allowTF32(bool allow) { tf32 = allow; }
+bool tf32Allowed() { return tf32; }
 
 void *cudnnSymbol(const char *name) {
   State &s = state();

@@ -71,6 +71,7 @@ struct Driver {
   int (*cublasCreate)(void **);
   int (*cublasSetStream)(void *, CUstream);
   int (*cublasSetWorkspace)(void *, void *, size_t);
+  int (*cublasSetMathMode)(void *, int);
   int (*cublasSgemm)(void *, int, int, int, int, int, const float *,
                      const float *, int, const float *, int, const float *,
                      float *, int);
@@ -88,6 +89,11 @@ CUstream stream();
 void check(CUresult r, const char *what);
 /// The cuBLAS handle bound to stream() (throws when libcublas is missing).
 void *cublas();
+/// Lets cuBLAS and cuDNN use TF32 tensor cores for f32 data (faster, about
+/// 1e-3 relative error per product); off by default. Call before the first
+/// step.
+void allowTF32(bool allow);
+bool tf32Allowed();
 /// libcudnn's handle of the named function (throws when missing).
 void *cudnnSymbol(const char *name);
 /// Device name and peak DRAM bandwidth (GB/s, from the memory clock and bus

@@ -69,7 +69,8 @@ struct Options {
   double lr = -1, lrDecay = -1, nmnistKeep = 0.3, weightClip = 0;
   uint64_t seed = 1;
   std::string device = "auto", backward;
-  bool resume = false, evalOnly = false, cudaGraphs = true, logSteps = false;
+  bool resume = false, evalOnly = false, cudaGraphs = true, logSteps = false,
+       tf32 = false;
 };
 
 const char *kUsage =
@@ -91,6 +92,8 @@ const char *kUsage =
     "                        trainer has CUDA code and one is found)\n"
     "  --no-cuda-graphs      launch the step's kernels one by one\n"
     "  --log-steps           print every training step's loss\n"
+    "  --tf32                GPU: TF32 tensor cores for convolutions and\n"
+    "                        GEMMs (faster; ~1e-3 relative error a product)\n"
     "  --augment LIST        comma list of crop,flip,rotate,jitter\n"
     "  --nmnist-keep X       fraction of each N-MNIST recording kept (0.3)\n"
     "  --checkpoint PATH     write a checkpoint after every epoch and on Ctrl-C\n"
@@ -155,6 +158,7 @@ Options parseArgs(int argc, char **argv) {
     else if (a == "--eval") o.evalOnly = true;
     else if (a == "--no-cuda-graphs") o.cudaGraphs = false;
     else if (a == "--log-steps") o.logSteps = true;
+    else if (a == "--tf32") o.tf32 = true;
     else if (a == "--export") o.exportPath = next();
     else if (a == "--metrics") o.metrics = next();
     else if (a == "--plot") o.plot = next();
@@ -255,10 +259,12 @@ void Trainer::chooseDevice(bool stbp) {
                         stbp ? snnc_cuda_workspace_train_step_stbp_cuda
                              : snnc_cuda_workspace_train_step_cuda};
   CudaStep::Entry eval{snnc_eval_step_cuda, snnc_cuda_workspace_eval_step_cuda};
+  cuda::allowTF32(o.tf32);
   gpu = std::make_unique<CudaStep>(d, train, eval, o.cudaGraphs);
-  std::fprintf(stderr, "trainer: device cuda (%s)%s\n",
+  std::fprintf(stderr, "trainer: device cuda (%s)%s%s\n",
                cuda::deviceName().c_str(),
-               o.cudaGraphs ? "" : ", CUDA graphs off");
+               o.cudaGraphs ? "" : ", CUDA graphs off",
+               o.tf32 ? ", TF32 allowed" : "");
 }
 
 void Trainer::loadData() {
