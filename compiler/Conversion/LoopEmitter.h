@@ -37,6 +37,10 @@ struct ScalarBuilder {
   Value ge(Value x, Value y) { return cmp(arith::CmpFPredicate::OGE, x, y); }
   Value gt(Value x, Value y) { return cmp(arith::CmpFPredicate::OGT, x, y); }
   Value eq(Value x, Value y) { return cmp(arith::CmpFPredicate::OEQ, x, y); }
+  Value le(Value x, Value y) { return cmp(arith::CmpFPredicate::OLE, x, y); }
+  Value icmp(arith::CmpIPredicate p, Value x, Value y) {
+    return arith::CmpIOp::create(b, loc, p, x, y);
+  }
   Value sel(Value c, Value x, Value y) {
     return arith::SelectOp::create(b, loc, c, x, y);
   }

@@ -88,7 +88,8 @@ void PerturbationKernel::forEachNeuron(
 PerturbationKernel::Flip PerturbationKernel::flip(ScalarBuilder &s, Value n,
                                                   Value p, Value rPrev,
                                                   Value diffPrev,
-                                                  Value dLPrev) {
+                                                  Value dLPrev,
+                                                  Value quiet) {
   // The layer's spikes are exactly u >= theta (snn.lif), so they are not
   // loaded: one array less to read per step of every chain.
   Value up = s.load(u, {p, n});
@@ -105,7 +106,14 @@ PerturbationKernel::Flip PerturbationKernel::flip(ScalarBuilder &s, Value n,
   if (dLPrev)
     dL = s.add(dLPrev, dL);
   Value rOrig = s.sel(s.gt(sp, half), zero, up);
-  return {r, diff, dL, s.eq(r, rOrig), s.sub(theta, uHere)};
+  Value joined = s.eq(r, rOrig);
+  if (quiet)
+    joined = arith::OrIOp::create(
+        s.b, s.loc, joined,
+        arith::AndIOp::create(s.b, s.loc, s.icmp(arith::CmpIPredicate::uge,
+                                                  s.iadd(p, c1), quiet),
+                              s.le(r, rOrig)));
+  return {r, diff, dL, joined, s.sub(theta, uHere)};
 }
 
 PerturbationKernel::ChainStep
@@ -121,12 +129,12 @@ PerturbationKernel::step(ScalarBuilder &w, Value n, Value t, Value r,
   Value dNext = w.add(w.mul(ds, diff), w.mul(dsp, invTauS));
   Value lNext = w.add(dL, w.mul(w.load(eBuf, {t, n}), dNext));
   Value rOrig = w.sel(origFires, zero, ut);
-  return {rNext, dNext, lNext, w.eq(rNext, rOrig)};
+  return {rNext, dNext, lNext, w.eq(rNext, rOrig), w.le(rNext, rOrig)};
 }
 
 Value PerturbationKernel::chain(ScalarBuilder &s, Value n, Value t,
                                 Value tStop, Value r, Value diff, Value dL,
-                                Value joined) {
+                                Value joined, Value quiet) {
   OpBuilder &pb = s.b;
   Location pl = s.loc;
   SmallVector<Type> types{pb.getIndexType(), pb.getF32Type(), pb.getF32Type(),
@@ -147,10 +155,17 @@ Value PerturbationKernel::chain(ScalarBuilder &s, Value n, Value t,
         ScalarBuilder w{wb, wl};
         Value tt = args[0];
         ChainStep next = step(w, n, tt, args[1], args[2], args[3]);
+        Value tNext = arith::AddIOp::create(wb, wl, tt, c1);
+        Value joined = next.joined;
+        if (quiet)
+          joined = arith::OrIOp::create(
+              wb, wl, joined,
+              arith::AndIOp::create(
+                  wb, wl, w.icmp(arith::CmpIPredicate::uge, tNext, quiet),
+                  next.below));
         scf::YieldOp::create(
             wb, wl,
-            ValueRange{arith::AddIOp::create(wb, wl, tt, c1), next.r,
-                       next.diff, next.dL, next.joined});
+            ValueRange{tNext, next.r, next.diff, next.dL, joined});
       });
   // Rejoined (or past tStop): from tEnd on the spike trains agree, so
   // a' - a = diff * ds^(t - tEnd + 1) and the rest of eq. (13) is
@@ -159,6 +174,18 @@ Value PerturbationKernel::chain(ScalarBuilder &s, Value n, Value t,
   Value tail =
       s.mul(s.mul(loop.getResult(2), ds), s.load(bigE, {tEnd, n}));
   return s.add(loop.getResult(3), tail);
+}
+
+Value PerturbationKernel::quietFrom(ScalarBuilder &s, Value n) {
+  auto loop = scf::ForOp::create(
+      s.b, s.loc, c0, cT, c1, ValueRange{c0},
+      [&](OpBuilder &fb, Location fl, Value t, ValueRange acc) {
+        ScalarBuilder q{fb, fl};
+        Value fires = q.ge(q.load(u, {t, n}), theta);
+        scf::YieldOp::create(
+            fb, fl, ValueRange{q.sel(fires, q.iadd(t, c1), acc[0])});
+      });
+  return loop.getResult(0);
 }
 
 Value PerturbationKernel::scale(ScalarBuilder &s, Value d) {
@@ -184,6 +211,7 @@ int64_t PerturbationKernel::neuronBlock() {
 
 void PerturbationKernel::emitPerNeuronSNS(int64_t window) {
   forEachNeuron([&](ScalarBuilder &s, Value n) {
+    Value quiet = quietFrom(s, n);
     scf::ForOp::create(
         s.b, s.loc, c0, cT, c1, ValueRange{},
         [&](OpBuilder &fb, Location fl, Value p, ValueRange) {
@@ -192,8 +220,9 @@ void PerturbationKernel::emitPerNeuronSNS(int64_t window) {
           Value tStop = cT;
           if (window > 0)
             tStop = arith::MinUIOp::create(fb, fl, cT, q.iadd(t0, q.idx(window)));
-          Flip f = flip(q, n, p);
-          Value dL = chain(q, n, t0, tStop, f.r, f.diff, f.dL, f.joined);
+          Flip f = flip(q, n, p, {}, {}, {}, quiet);
+          Value dL =
+              chain(q, n, t0, tStop, f.r, f.diff, f.dL, f.joined, quiet);
           q.store(q.mul(dL, scale(q, f.eps)), delta, {p, n});
           scf::YieldOp::create(fb, fl);
         });

@@ -32,14 +32,18 @@ public:
   struct Flip {
     Value r, diff, dL, joined, eps;
   };
+  /// `quietFrom` (optional, see quietFrom()): also counts as joined when
+  /// the original neuron never fires after p and the flipped trajectory is
+  /// not above it (then it never fires either: the spike trains agree).
   Flip flip(ScalarBuilder &s, Value n, Value p, Value rPrev = {},
-            Value diffPrev = {}, Value dLPrev = {});
+            Value diffPrev = {}, Value dLPrev = {}, Value quietFrom = {});
 
   /// One step t of the chain effect from the state after step t-1: the new
   /// carried potential, PSC difference, loss change, and whether the
   /// carried potential equals the original one again.
   struct ChainStep {
     Value r, diff, dL, joined;
+    Value below; // the carried potential is <= the original one
   };
   ChainStep step(ScalarBuilder &s, Value n, Value t, Value r, Value diff,
                  Value dL);
@@ -47,8 +51,16 @@ public:
   /// Follows the chain effect from step `t` (state after step t-1) for the
   /// steps before `tStop`, stopping early once rejoined, and returns the
   /// whole first-order loss change (eq. 13) including the E-tail.
+  /// With `quietFrom`, a chain also stops once the original neuron stays
+  /// silent and the perturbed potential is not above the original one: by
+  /// the monotony of the LIF recurrence (same input, reset to 0) the spike
+  /// trains then agree to the end, so the E-tail is exact, as on rejoining.
   Value chain(ScalarBuilder &s, Value n, Value t, Value tStop, Value r,
-              Value diff, Value dL, Value joined);
+              Value diff, Value dL, Value joined, Value quietFrom = {});
+
+  /// One past the neuron's last original spike (0 when it never fires):
+  /// from this step on the original trajectory is silent.
+  Value quietFrom(ScalarBuilder &s, Value n);
 
   /// clip(1 / d^3, -b, b)
   Value scale(ScalarBuilder &s, Value d);
