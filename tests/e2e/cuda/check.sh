@@ -2,7 +2,8 @@
 # GPU step == CPU step: gradients and parameters after the same steps, the
 # losses of 20 steps, and the evaluation of one checkpoint, on both devices.
 #   check.sh TRAINER_DIR DATA_DIR
-# TRAINER_DIR holds fashion_mlp and mnist_cnn trainers compiled by snnc.
+# TRAINER_DIR holds fashion_mlp and mnist_cnn trainers compiled by snnc, and
+# optionally `pairs` and `windowed` (the Fashion MLP with those strategies).
 # Exits 0 with "SKIP: ..." when no GPU can be used; 1 on any mismatch.
 set -euo pipefail
 dir=$1 data=$2
@@ -31,6 +32,10 @@ gradients fashion_mlp 1 --backward stbp
 gradients mnist_cnn 1
 gradients fashion_mlp 3 --no-cuda-graphs
 gradients fashion_mlp 3
+# The other built-in strategies, when the folder has them (issue 7).
+for strategy in pairs windowed; do
+  [ -x "$dir/$strategy" ] && gradients "$strategy" 1
+done
 # compare NAME ARGS...: the first 5 losses within 1e-3 relative, the rest
 # (20 steps in all: trajectories drift apart once a neuron near threshold
 # flips) within 2%.
