@@ -301,9 +301,17 @@ private:
         return alloc.emitError(
             "snn-prepare-gpu: only static, identity-layout allocations fit "
             "in the planned workspace");
-      int64_t bytes =
-          type.getNumElements() *
-          std::max<int64_t>(1, type.getElementTypeBitWidth() / 8);
+      Type element = type.getElementType();
+      if (!isa<IndexType>(element) && !element.isIntOrFloat())
+        return alloc.emitError("snn-prepare-gpu: cannot size an allocation "
+                               "of ")
+               << element;
+      // index is 64-bit on the NVPTX64 and x86-64 targets.
+      int64_t elementBytes =
+          isa<IndexType>(element)
+              ? 8
+              : std::max<int64_t>(1, element.getIntOrFloatBitWidth() / 8);
+      int64_t bytes = type.getNumElements() * elementBytes;
       b.setInsertionPoint(alloc);
       Value view = memref::ViewOp::create(b, alloc.getLoc(), type, ws,
                                           index(workspaceBytes), ValueRange{});

@@ -57,5 +57,34 @@ func.func @step(%w: memref<4x8xf32>, %lr: f32, %x: memref<2x8xf32>) -> f32 {
   // CHECK: return{{$}}
   return %loss : f32
 }
-// Three 256-byte aligned slots: y, the loss terms, the loss itself.
+
+// A host loop with an index result (a one-neuron layer's loop nest, folded
+// to the top level) runs as a one-thread kernel; its result goes through an
+// 8-byte slot.
+// CHECK-LABEL: func.func @index_result_cuda(
+// CHECK: memref.view %{{.*}} : memref<?xi8> to memref<1xindex>
+func.func @index_result(%a: memref<8xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %theta = arith.constant 1.0 : f32
+  %last = scf.for %t = %c0 to %c8 step %c1 iter_args(%acc = %c0) -> (index) {
+    %u = memref.load %a[%t] : memref<8xf32>
+    %fires = arith.cmpf oge, %u, %theta : f32
+    %next = arith.addi %t, %c1 : index
+    %r = arith.select %fires, %next, %acc : index
+    scf.yield %r : index
+  }
+  scf.parallel (%i) = (%c0) to (%c8) step (%c1) {
+    %after = arith.cmpi uge, %i, %last : index
+    %v = arith.select %after, %theta, %theta : f32
+    memref.store %v, %a[%i] : memref<8xf32>
+    scf.reduce
+  }
+  return
+}
+
+// The workspace sizes, after the functions. @step: three 256-byte aligned
+// slots (y, the loss terms, the loss itself); @index_result: one.
 // CHECK: llvm.mlir.global external constant @snnc_cuda_workspace_step_cuda(768 : i64)
+// CHECK: llvm.mlir.global external constant @snnc_cuda_workspace_index_result_cuda(256 : i64)
