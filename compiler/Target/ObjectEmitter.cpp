@@ -72,25 +72,28 @@ mlir::snn::translateForHost(ModuleOp module, ModuleOp cudaModule,
   auto tm = hostMachine(error);
   if (!tm)
     return nullptr;
-  std::unique_ptr<llvm::Module> m = translateModuleToLLVMIR(module, ctx);
-  if (!m) {
-    error = "translation of the LLVM dialect to LLVM IR failed";
+  // Translates one LLVM-dialect module for the host target.
+  auto translate = [&](ModuleOp op, const char *what) {
+    std::unique_ptr<llvm::Module> out = translateModuleToLLVMIR(op, ctx);
+    if (!out) {
+      error = std::string("translation of the ") + what + " to LLVM IR failed";
+      return out;
+    }
+    out->setTargetTriple(tm->getTargetTriple());
+    out->setDataLayout(tm->createDataLayout());
+    return out;
+  };
+  std::unique_ptr<llvm::Module> m = translate(module, "LLVM dialect");
+  if (!m)
     return nullptr;
-  }
-  m->setTargetTriple(tm->getTargetTriple());
-  m->setDataLayout(tm->createDataLayout());
   std::vector<std::string> entries{"train_step", "train_step_stbp",
                                    "eval_step"};
   if (cudaModule) {
     // The CUDA side (host code + embedded PTX) joins the same object; its
     // symbols end in _cuda, its runtime callees start with snnrt_cuda_.
-    std::unique_ptr<llvm::Module> g = translateModuleToLLVMIR(cudaModule, ctx);
-    if (!g) {
-      error = "translation of the CUDA module to LLVM IR failed";
+    std::unique_ptr<llvm::Module> g = translate(cudaModule, "CUDA module");
+    if (!g)
       return nullptr;
-    }
-    g->setTargetTriple(tm->getTargetTriple());
-    g->setDataLayout(tm->createDataLayout());
     if (llvm::Linker::linkModules(*m, std::move(g))) {
       error = "linking the CPU and CUDA modules failed";
       return nullptr;

@@ -39,7 +39,7 @@ bool bind(void *lib, F &slot, const char *name, std::string &why) {
 
 struct State {
   Driver d{};
-  CUstream s = nullptr;
+  CUstream s = nullptr, copy = nullptr;
   CUdevice dev = 0;
   std::string error; // empty once initialized
   void *cublasHandle = nullptr;
@@ -86,6 +86,7 @@ State &state() {
               bind(lib, d.cuGraphLaunch, "cuGraphLaunch", why) &&
               bind(lib, d.cuGraphDestroy, "cuGraphDestroy", why) &&
               bind(lib, d.cuEventCreate, "cuEventCreate", why) &&
+              bind(lib, d.cuStreamWaitEvent, "cuStreamWaitEvent", why) &&
               bind(lib, d.cuEventRecord, "cuEventRecord", why) &&
               bind(lib, d.cuEventSynchronize, "cuEventSynchronize", why) &&
               bind(lib, d.cuEventElapsedTime, "cuEventElapsedTime_v2", why) &&
@@ -102,7 +103,8 @@ State &state() {
     }
     if (d.cuDeviceGet(&s.dev, 0) != 0 ||
         d.cuDevicePrimaryCtxRetain(&ctx, s.dev) != 0 ||
-        d.cuCtxSetCurrent(ctx) != 0 || d.cuStreamCreate(&s.s, 0) != 0) {
+        d.cuCtxSetCurrent(ctx) != 0 || d.cuStreamCreate(&s.s, 0) != 0 ||
+        d.cuStreamCreate(&s.copy, 0) != 0) {
       s.error = "cannot create a context on CUDA device 0";
       return;
     }
@@ -129,6 +131,11 @@ const Driver &driver() {
 CUstream stream() {
   driver();
   return state().s;
+}
+
+CUstream copyStream() {
+  driver();
+  return state().copy;
 }
 
 void check(CUresult r, const char *what) {

@@ -62,6 +62,7 @@ struct Driver {
   CUresult (*cuGraphLaunch)(CUgraphExec, CUstream);
   CUresult (*cuGraphDestroy)(CUgraph);
   CUresult (*cuEventCreate)(CUevent *, unsigned);
+  CUresult (*cuStreamWaitEvent)(CUstream, CUevent, unsigned);
   CUresult (*cuEventRecord)(CUevent, CUstream);
   CUresult (*cuEventSynchronize)(CUevent);
   CUresult (*cuEventElapsedTime)(float *, CUevent, CUevent);
@@ -85,6 +86,8 @@ const Driver &driver();
 bool available(std::string *why = nullptr);
 /// The stream every snnc kernel, copy and library call runs on.
 CUstream stream();
+/// A second stream, for copies that overlap the step (the next batch).
+CUstream copyStream();
 /// Throws CudaError("<what>: <CUDA's message>") when `r` is not success.
 void check(CUresult r, const char *what);
 /// The cuBLAS handle bound to stream() (throws when libcublas is missing).

@@ -21,10 +21,12 @@ struct CudaStep::Impl {
   bool graphs;
   const TensorDesc *xDesc, *yDesc;
   std::vector<DeviceBuffer> sets[2]; // params, m, v of each set
-  DeviceBuffer x, y, key, step, lr, spikes, loss, workspace;
+  DeviceBuffer x[2], y[2], key, step, lr, spikes, loss, workspace;
   char *pinned = nullptr;
-  size_t xOff = 0, yOff = 0, stepOff = 0, lrOff = 0, keyOff = 0, lossOff = 0,
-         spikesOff = 0, pinnedBytes = 0;
+  size_t xOff[2] = {0, 0}, yOff[2] = {0, 0}, stepOff = 0, lrOff = 0,
+         keyOff = 0, lossOff = 0, spikesOff = 0, pinnedBytes = 0;
+  bool staged[2] = {false, false};
+  CUevent copied[2] = {nullptr, nullptr};
   int cur = 0; // the set that holds the current parameters
   CUgraphExec graph[2] = {nullptr, nullptr};
   int64_t trainCalls = 0;
@@ -44,8 +46,10 @@ struct CudaStep::Impl {
     size_t xBytes = xDesc->numElements() * sizeof(float);
     size_t yBytes = yDesc->numElements() * sizeof(int32_t);
     size_t sBytes = d.steps() * d.batch() * d.classes() * sizeof(float);
-    x = DeviceBuffer(xBytes);
-    y = DeviceBuffer(yBytes);
+    for (int b = 0; b < 2; ++b) {
+      x[b] = DeviceBuffer(xBytes);
+      y[b] = DeviceBuffer(yBytes);
+    }
     key = DeviceBuffer(8);
     step = DeviceBuffer(8);
     lr = DeviceBuffer(8);
@@ -58,8 +62,10 @@ struct CudaStep::Impl {
       pinnedBytes += (bytes + 63) / 64 * 64;
       return off;
     };
-    xOff = place(xBytes);
-    yOff = place(yBytes);
+    for (int b = 0; b < 2; ++b) {
+      xOff[b] = place(xBytes);
+      yOff[b] = place(yBytes);
+    }
     stepOff = place(8);
     lrOff = place(8);
     keyOff = place(8);
@@ -70,6 +76,8 @@ struct CudaStep::Impl {
     pinned = static_cast<char *>(h);
     check(drv.cuEventCreate(&start, 0), "cuEventCreate");
     check(drv.cuEventCreate(&stop, 0), "cuEventCreate");
+    for (CUevent &e : copied)
+      check(drv.cuEventCreate(&e, 0), "cuEventCreate");
   }
 
   ~Impl() {
@@ -78,12 +86,24 @@ struct CudaStep::Impl {
   }
 
   void toDevice(const DeviceBuffer &dst, size_t off, const void *src,
-                size_t bytes) {
+                size_t bytes, CUstream on = nullptr) {
     std::memcpy(pinned + off, src, bytes);
     check(driver().cuMemcpyHtoDAsync(
               reinterpret_cast<CUdeviceptr>(dst.data()), pinned + off, bytes,
-              stream()),
+              on ? on : stream()),
           "cuMemcpyHtoDAsync");
+  }
+
+  /// Batch buffer `b` holds the batch once the main stream reaches this.
+  void batchTo(int b, const float *xs, const int32_t *ys) {
+    if (staged[b]) {
+      check(driver().cuStreamWaitEvent(stream(), copied[b], 0),
+            "cuStreamWaitEvent");
+      staged[b] = false;
+      return;
+    }
+    toDevice(x[b], xOff[b], xs, x[b].bytes());
+    toDevice(y[b], yOff[b], ys, y[b].bytes());
   }
 
   void fromDevice(size_t off, const DeviceBuffer &src) {
@@ -100,12 +120,12 @@ struct CudaStep::Impl {
         a.buffer(sets[s][k * P + i].data(), d.params[i].shape);
   }
 
-  void addInputs(PackedArgs &a) {
+  void addInputs(PackedArgs &a, int b) {
     for (const TensorDesc &in : d.inputs) {
       if (&in == xDesc)
-        a.buffer(x.data(), in.shape);
+        a.buffer(x[b].data(), in.shape);
       else if (&in == yDesc)
-        a.buffer(y.data(), in.shape);
+        a.buffer(y[b].data(), in.shape);
       else
         a.buffer(key.data(), {1});
     }
@@ -134,7 +154,7 @@ struct CudaStep::Impl {
     addSet(a, cur);
     a.buffer(step.data(), {1});
     a.buffer(lr.data(), {1});
-    addInputs(a);
+    addInputs(a, cur);
     addSet(a, 1 - cur);
     addOutputs(a);
     const Driver &drv = driver();
@@ -197,13 +217,12 @@ void CudaStep::download(std::vector<std::vector<float>> &params,
   check(driver().cuStreamSynchronize(stream()), "cuStreamSynchronize");
 }
 
-float CudaStep::train(const float *x, const int32_t *y, int64_t step, float lr,
-                      int64_t key, float *spikes) {
+void CudaStep::launch(const float *x, const int32_t *y, int64_t step,
+                      float lr, int64_t key) {
   Impl &s = *p;
   const Driver &drv = driver();
   check(drv.cuEventRecord(s.start, stream()), "cuEventRecord");
-  s.toDevice(s.x, s.xOff, x, s.x.bytes());
-  s.toDevice(s.y, s.yOff, y, s.y.bytes());
+  s.batchTo(s.cur, x, y);
   s.toDevice(s.step, s.stepOff, &step, sizeof(step));
   s.toDevice(s.lr, s.lrOff, &lr, sizeof(lr));
   s.toDevice(s.key, s.keyOff, &key, sizeof(key));
@@ -211,6 +230,22 @@ float CudaStep::train(const float *x, const int32_t *y, int64_t step, float lr,
   s.fromDevice(s.lossOff, s.loss);
   s.fromDevice(s.spikesOff, s.spikes);
   check(drv.cuEventRecord(s.stop, stream()), "cuEventRecord");
+}
+
+void CudaStep::stage(const float *x, const int32_t *y) {
+  Impl &s = *p;
+  // The next step uses the other set and the other batch buffer, which the
+  // previous step (finished) was the last to read.
+  int b = 1 - s.cur;
+  s.toDevice(s.x[b], s.xOff[b], x, s.x[b].bytes(), copyStream());
+  s.toDevice(s.y[b], s.yOff[b], y, s.y[b].bytes(), copyStream());
+  check(driver().cuEventRecord(s.copied[b], copyStream()), "cuEventRecord");
+  s.staged[b] = true;
+}
+
+float CudaStep::finish(float *spikes) {
+  Impl &s = *p;
+  const Driver &drv = driver();
   check(drv.cuStreamSynchronize(stream()), "cuStreamSynchronize (train step)");
   if (s.trainCalls >= 3) { // after the eager steps and the captures
     float ms = 0;
@@ -228,15 +263,19 @@ float CudaStep::train(const float *x, const int32_t *y, int64_t step, float lr,
 
 float CudaStep::eval(const float *x, const int32_t *y, float *spikes) {
   Impl &s = *p;
-  s.toDevice(s.x, s.xOff, x, s.x.bytes());
-  s.toDevice(s.y, s.yOff, y, s.y.bytes());
+  // The other buffer: a batch staged for the next step stays there.
+  int b = 1 - s.cur;
+  if (s.staged[b])
+    b = s.cur;
+  s.toDevice(s.x[b], s.xOff[b], x, s.x[b].bytes());
+  s.toDevice(s.y[b], s.yOff[b], y, s.y[b].bytes());
   int64_t zero = 0;
   s.toDevice(s.key, s.keyOff, &zero, sizeof(zero));
   PackedArgs a;
   size_t P = s.d.params.size();
   for (size_t i = 0; i < P; ++i)
     a.buffer(s.sets[s.cur][i].data(), s.d.params[i].shape);
-  s.addInputs(a);
+  s.addInputs(a, b);
   s.addOutputs(a);
   s.call(s.evalEntry.fn, a);
   s.fromDevice(s.lossOff, s.loss);

@@ -9,6 +9,8 @@
 #include "ModelDesc.h"
 #include "CudaStep.h"
 #include <memory>
+#include <optional>
+#include <functional>
 #include "PackedArgs.h"
 #include "../cuda/Driver.h"
 #include "Report.h"
@@ -211,7 +213,10 @@ private:
   Batch makeBatch(const Dataset &ds, const std::vector<int64_t> &order,
                   int64_t first, bool train, uint64_t augmentSeed) const;
   /// Returns the loss; fills `spikes`.
-  float step(const Batch &b, float lr);
+  /// One training step; on a GPU `whileOnDevice` runs while the device
+  /// works on it (the trainer stages the next batch there).
+  float step(const Batch &b, float lr,
+             const std::function<void()> &whileOnDevice = {});
   void clipWeights();
   float evaluate(const Batch &b);
   void addInputs(PackedArgs &a, const Batch &b, int64_t key) const;
@@ -378,11 +383,14 @@ void Trainer::addInputs(PackedArgs &a, const Batch &b, int64_t key) const {
   }
 }
 
-float Trainer::step(const Batch &b, float lr) {
+float Trainer::step(const Batch &b, float lr,
+                   const std::function<void()> &whileOnDevice) {
   if (gpu) {
-    float loss = gpu->train(b.x.data(), b.y.data(), s.step + 1, lr,
-                            static_cast<int64_t>(o.seed * 1000003u + s.step),
-                            spikes.data());
+    gpu->launch(b.x.data(), b.y.data(), s.step + 1, lr,
+                static_cast<int64_t>(o.seed * 1000003u + s.step));
+    if (whileOnDevice)
+      whileOnDevice();
+    float loss = gpu->finish(spikes.data());
     ++s.step;
     if (o.weightClip > 0) {
       syncFromDevice();
@@ -589,13 +597,23 @@ int Trainer::run() {
     std::future<Batch> next = std::async(std::launch::async, [&, first] {
       return makeBatch(train, order, first * B, true, augSeed);
     });
+    // On a GPU the next batch, built on another thread meanwhile, is copied
+    // to the device while the step runs (`ready` holds it).
+    std::optional<Batch> ready;
     for (int64_t k = first; k < batches; ++k) {
-      Batch b = next.get();
+      Batch b = ready ? std::move(*ready) : next.get();
+      ready.reset();
       if (k + 1 < batches)
         next = std::async(std::launch::async, [&, k] {
           return makeBatch(train, order, (k + 1) * B, true, augSeed);
         });
-      float loss = step(b, lr);
+      float loss = step(b, lr, [&] {
+        if (k + 1 >= batches || interrupted ||
+            (o.maxSteps > 0 && s.step + 1 >= o.maxSteps))
+          return;
+        ready = next.get();
+        gpu->stage(ready->x.data(), ready->y.data());
+      });
       if (o.logSteps)
       {
         std::printf("step %lld loss %.7g\n", (long long)s.step, loss);
