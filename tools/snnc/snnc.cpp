@@ -2,7 +2,8 @@
 //
 //   snnc model.{onnx,onnxtxt,mlir} [-o trainer] [--emit=STAGE]
 //
-// STAGE: snn | train | selected | fused | loops | llvm | obj | exe (default).
+// STAGE: snn | train | selected | fused | loops | gpu | ptx | llvm | obj | exe
+// (default); --target=cuda shows the CUDA side of selected/fused/loops.
 // Each stage stops the pipeline there and prints (or writes) the result, as
 // the Toy tutorial's `-emit=` action does.
 //
