@@ -202,11 +202,79 @@ void PerturbationKernel::finish() {
     fusedScan.erase();
 }
 
+bool PerturbationKernel::chainsInRegisters() {
+  int64_t most = 32;
+  if (auto m = op->getParentOfType<ModuleOp>())
+    if (auto attr = m->getAttrOfType<IntegerAttr>("snn.max_register_steps"))
+      most = attr.getInt();
+  return steps <= most;
+}
+
 int64_t PerturbationKernel::neuronBlock() {
   if (auto m = op->getParentOfType<ModuleOp>())
     if (auto attr = m->getAttrOfType<IntegerAttr>("snn.neuron_block"))
       return std::max<int64_t>(1, attr.getInt());
   return 256;
+}
+
+void PerturbationKernel::emitRegisterSNS(int64_t window) {
+  forEachNeuron([&](ScalarBuilder &s, Value n) {
+    Value quiet = quietFrom(s, n);
+    Type f32 = s.b.getF32Type(), i1 = s.b.getI1Type();
+    // Per flip p: carried potential, PSC difference, loss change, open.
+    SmallVector<Value> init;
+    Value no = arith::ConstantIntOp::create(s.b, s.loc, i1, 0);
+    for (int64_t p = 0; p < steps; ++p)
+      init.append({zero, zero, zero, no});
+    (void)f32;
+    auto sweep = scf::ForOp::create(
+        s.b, s.loc, c0, cT, c1, init,
+        [&](OpBuilder &fb, Location fl, Value t, ValueRange st) {
+          ScalarBuilder q{fb, fl};
+          Value tNext = q.iadd(t, c1);
+          // The E-tail factor at t + 1 (E[T] = 0), shared by every chain
+          // that ends at this step, and the flip at t, shared by p == t.
+          Value eNext = q.load(bigE, {tNext, n});
+          Flip f = flip(q, n, t, {}, {}, {}, quiet);
+          Value quietNow = q.icmp(arith::CmpIPredicate::uge, tNext, quiet);
+          SmallVector<Value> next;
+          for (int64_t p = 0; p < steps; ++p) {
+            Value r = st[4 * p], diff = st[4 * p + 1], dL = st[4 * p + 2],
+                  open = st[4 * p + 3];
+            // The end of this chain's window: t + 1 == tStop.
+            int64_t tStop = window > 0 ? std::min(steps, p + 1 + window) : steps;
+            Value windowEnds =
+                q.icmp(arith::CmpIPredicate::uge, tNext, q.idx(tStop));
+            // An open chain takes step t (started at p < t).
+            ChainStep c = step(q, n, t, r, diff, dL);
+            Value joined = arith::OrIOp::create(
+                fb, fl, c.joined,
+                arith::AndIOp::create(fb, fl, quietNow, c.below));
+            Value ends = arith::OrIOp::create(fb, fl, joined, windowEnds);
+            Value stepped =
+                q.sel(ends, q.add(c.dL, q.mul(q.mul(c.diff, ds), eNext)), c.dL);
+            // The flip itself when t == p.
+            Value startsHere = q.icmp(arith::CmpIPredicate::eq, t, q.idx(p));
+            Value flipEnds = arith::OrIOp::create(fb, fl, f.joined, windowEnds);
+            Value flipped =
+                q.sel(flipEnds, q.add(f.dL, q.mul(q.mul(f.diff, ds), eNext)), f.dL);
+            Value yes = arith::ConstantIntOp::create(fb, fl, i1, 1);
+            Value notEnds = arith::XOrIOp::create(fb, fl, ends, yes);
+            Value notFlipEnds = arith::XOrIOp::create(fb, fl, flipEnds, yes);
+            next.push_back(q.sel(startsHere, f.r, q.sel(open, c.r, r)));
+            next.push_back(q.sel(startsHere, f.diff, q.sel(open, c.diff, diff)));
+            next.push_back(q.sel(startsHere, flipped, q.sel(open, stepped, dL)));
+            next.push_back(q.sel(startsHere, notFlipEnds,
+                                 arith::AndIOp::create(fb, fl, open, notEnds)));
+          }
+          scf::YieldOp::create(fb, fl, next);
+        });
+    for (int64_t p = 0; p < steps; ++p) {
+      Value cp = s.idx(p);
+      Value eps = s.sub(theta, s.load(u, {cp, n}));
+      s.store(s.mul(sweep.getResult(4 * p + 2), scale(s, eps)), delta, {cp, n});
+    }
+  });
 }
 
 void PerturbationKernel::emitPerNeuronSNS(int64_t window) {

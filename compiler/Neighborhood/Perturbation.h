@@ -74,6 +74,15 @@ public:
   /// registers and each chain stopped as soon as it rejoins (GPU threads).
   void emitPerNeuronSNS(int64_t window);
 
+  /// The same, for small T: all T chains of a neuron advance together in one
+  /// sweep over t, their states in registers (loop-carried values), so each
+  /// step's c, u, e and E are read once instead of once per chain; chains
+  /// that ended are masked. Same arithmetic per chain as emitPerNeuronSNS.
+  void emitRegisterSNS(int64_t window);
+  /// Whether T is small enough for emitRegisterSNS: T <= 32, or the module's
+  /// `snn.max_register_steps`.
+  bool chainsInRegisters();
+
   /// Neurons per parallel iteration: 256 (vectorizes on CPU) unless the
   /// module says `snn.neuron_block` (a GPU pipeline sets 1).
   int64_t neuronBlock();

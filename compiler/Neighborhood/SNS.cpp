@@ -31,7 +31,9 @@ LogicalResult mlir::snn::emitSNSKernel(NABackwardOp op,
   if (failed(kernel))
     return failure();
   PerturbationKernel &k = *kernel;
-  if (k.neuronBlock() == 1)
+  if (k.neuronBlock() == 1 && k.chainsInRegisters())
+    k.emitRegisterSNS(options.window);
+  else if (k.neuronBlock() == 1)
     k.emitPerNeuronSNS(options.window);
   else
     k.emitBlockedSNS(options.window);

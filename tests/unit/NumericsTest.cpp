@@ -97,15 +97,18 @@ void checkNACase(const NACase &k) {
       : k.window ? "snn-neighborhood-sns{window=" + std::to_string(k.window) +
                        " selection=windowed}"
                  : "snn-neighborhood-sns";
-  // SNS runs twice: the CPU's blocked kernel and the GPU pipeline's
-  // per-neuron kernel (module attribute snn.neuron_block = 1).
-  for (bool perNeuron : {false, true}) {
+  // SNS runs through every kernel: the CPU's blocked one and the GPU
+  // pipeline's (module attribute snn.neuron_block = 1): chains in registers
+  // (T <= 32) and one chain at a time (snn.max_register_steps = 0).
+  for (int variant : {0, 1, 2}) {
+    bool perNeuron = variant > 0;
     if (perNeuron && k.pairs)
       continue;
     std::string module = naModule(k.T, k.B, k.N, p, selection);
     if (perNeuron)
-      module = "module attributes {snn.neuron_block = 1 : i64} {\n" + module +
-               "}\n";
+      module = std::string("module attributes {snn.neuron_block = 1 : i64") +
+               (variant == 2 ? ", snn.max_register_steps = 0 : i64" : "") +
+               "} {\n" + module + "}\n";
     auto jit = JitModule::compile(module, false, error, pipeline);
     ASSERT_TRUE(jit) << error;
     int n = k.B * k.N;
@@ -129,7 +132,11 @@ void checkNACase(const NACase &k) {
     // The pairs solve differs in precision (float Thomas vs double
     // elimination).
     std::string name =
-        std::string(k.name) + (perNeuron ? " (per-neuron kernel)" : "");
+        std::string(k.name) +
+        (variant == 1 ? (k.T <= 32 ? " (GPU kernel, chains in registers)"
+                                   : " (GPU kernel, one chain at a time)")
+         : variant == 2 ? " (GPU kernel, one chain at a time)"
+                        : "");
     EXPECT_TRUE(near(delta, want, k.pairs ? 1e-4f : 1e-5f,
                      k.pairs ? 1e-3f : 1e-4f, name.c_str()));
   }
