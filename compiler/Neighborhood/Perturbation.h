@@ -79,8 +79,8 @@ public:
   /// step's c, u, e and E are read once instead of once per chain; chains
   /// that ended are masked. Same arithmetic per chain as emitPerNeuronSNS.
   void emitRegisterSNS(int64_t window);
-  /// Whether T is small enough for emitRegisterSNS: T <= 32, or the module's
-  /// `snn.max_register_steps`.
+  /// Whether T is small enough for emitRegisterSNS: T <= 8 (by measurement),
+  /// or the module's `snn.max_register_steps`.
   bool chainsInRegisters();
 
   /// Neurons per parallel iteration: 256 (vectorizes on CPU) unless the
