@@ -26,11 +26,12 @@ struct ConvGeometry {
 float *base(snnrt_memref4d *m) { return m->aligned + m->offset; }
 
 /// col[(ci*kh + ky)*kw + kx][oy*ow + ox] = img[ci][oy*sh + ky - ph][ox*sw + kx - pw]
-void im2col(const ConvGeometry &g, const float *img, float *col) {
+/// with rows `ld` floats apart (an image's block of a group's col).
+void im2col(const ConvGeometry &g, const float *img, float *col, int64_t ld) {
   for (int64_t ci = 0; ci < g.c; ++ci)
     for (int64_t ky = 0; ky < g.kh; ++ky)
       for (int64_t kx = 0; kx < g.kw; ++kx) {
-        float *row = col + ((ci * g.kh + ky) * g.kw + kx) * g.p();
+        float *row = col + ((ci * g.kh + ky) * g.kw + kx) * ld;
         for (int64_t oy = 0; oy < g.oh; ++oy) {
           int64_t y = oy * g.sh + ky - g.ph;
           for (int64_t ox = 0; ox < g.ow; ++ox) {
@@ -43,12 +44,13 @@ void im2col(const ConvGeometry &g, const float *img, float *col) {
       }
 }
 
-/// The adjoint of im2col: accumulates col into img (zeroed by the caller).
-void col2im(const ConvGeometry &g, const float *col, float *img) {
+/// The adjoint of im2col: accumulates col (rows `ld` apart) into img
+/// (zeroed by the caller).
+void col2im(const ConvGeometry &g, const float *col, int64_t ld, float *img) {
   for (int64_t ci = 0; ci < g.c; ++ci)
     for (int64_t ky = 0; ky < g.kh; ++ky)
       for (int64_t kx = 0; kx < g.kw; ++kx) {
-        const float *row = col + ((ci * g.kh + ky) * g.kw + kx) * g.p();
+        const float *row = col + ((ci * g.kh + ky) * g.kw + kx) * ld;
         for (int64_t oy = 0; oy < g.oh; ++oy) {
           int64_t y = oy * g.sh + ky - g.ph;
           if (y < 0 || y >= g.h)
@@ -91,7 +93,7 @@ void toImageMajor(const float *in, int64_t count, int64_t o, int64_t p,
 /// Per-thread scratch that keeps its memory between calls (no zeroing, no
 /// fresh pages every step).
 float *scratch(int slot, size_t floats) {
-  thread_local std::vector<float> buffers[4];
+  thread_local std::vector<float> buffers[2];
   std::vector<float> &b = buffers[slot];
   if (b.size() < floats)
     b.resize(floats);
@@ -105,15 +107,12 @@ int64_t groupSize(const ConvGeometry &g, int64_t images) {
   return std::max<int64_t>(1, std::min(images, budget / std::max<int64_t>(g.k() * g.p(), 1)));
 }
 
-/// col for images [n0, n0 + count): [K, count * P], image j in columns j*P.
+/// col for images [n0, n0 + count): [K, count * P], image j in columns j*P
+/// (written in place, rows count * P floats apart).
 void im2colGroup(const ConvGeometry &g, const float *images, int64_t stride,
-                 int64_t count, float *col, float *one) {
-  for (int64_t j = 0; j < count; ++j) {
-    im2col(g, images + j * stride, one);
-    for (int64_t r = 0; r < g.k(); ++r)
-      std::memcpy(col + r * count * g.p() + j * g.p(), one + r * g.p(),
-                  g.p() * sizeof(float));
-  }
+                 int64_t count, float *col) {
+  for (int64_t j = 0; j < count; ++j)
+    im2col(g, images + j * stride, col + j * g.p(), count * g.p());
 }
 
 } // namespace
@@ -126,11 +125,9 @@ void _mlir_ciface_snnrt_conv2d_forward(snnrt_memref4d *in, snnrt_memref4d *w,
   ConvGeometry g = geometry(in, w, out, sh, sw, ph, pw);
   int64_t images = in->sizes[0], o = w->sizes[0], G = groupSize(g, images);
   float *col = scratch(0, g.k() * G * g.p()), *tmp = scratch(1, o * G * g.p());
-  float *one = scratch(2, g.k() * g.p());
   for (int64_t n0 = 0; n0 < images; n0 += G) {
     int64_t count = std::min(G, images - n0), cols = count * g.p();
-    im2colGroup(g, base(in) + n0 * in->strides[0], in->strides[0], count, col,
-                one);
+    im2colGroup(g, base(in) + n0 * in->strides[0], in->strides[0], count, col);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, o, cols, g.k(),
                 1.0f, base(w), g.k(), col, cols, 0.0f, tmp, cols);
     toImageMajor(tmp, count, o, g.p(), base(out) + n0 * out->strides[0],
@@ -145,7 +142,6 @@ void _mlir_ciface_snnrt_conv2d_grad_input(snnrt_memref4d *delta,
   ConvGeometry g = geometry(out, w, delta, sh, sw, ph, pw);
   int64_t images = out->sizes[0], o = w->sizes[0], G = groupSize(g, images);
   float *dg = scratch(1, o * G * g.p()), *col = scratch(0, g.k() * G * g.p());
-  float *one = scratch(2, g.k() * g.p());
   for (int64_t n0 = 0; n0 < images; n0 += G) {
     int64_t count = std::min(G, images - n0), cols = count * g.p();
     toChannelMajor(base(delta) + n0 * delta->strides[0], delta->strides[0],
@@ -153,12 +149,9 @@ void _mlir_ciface_snnrt_conv2d_grad_input(snnrt_memref4d *delta,
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, g.k(), cols, o, 1.0f,
                 base(w), g.k(), dg, cols, 0.0f, col, cols);
     for (int64_t j = 0; j < count; ++j) {
-      for (int64_t r = 0; r < g.k(); ++r)
-        std::memcpy(one + r * g.p(), col + r * cols + j * g.p(),
-                    g.p() * sizeof(float));
       float *img = base(out) + (n0 + j) * out->strides[0];
       std::memset(img, 0, sizeof(float) * g.c * g.h * g.w);
-      col2im(g, one, img);
+      col2im(g, col + j * g.p(), cols, img);
     }
   }
 }
@@ -170,11 +163,9 @@ void _mlir_ciface_snnrt_conv2d_grad_weight(snnrt_memref4d *in,
   ConvGeometry g = geometry(in, out, delta, sh, sw, ph, pw);
   int64_t images = in->sizes[0], o = out->sizes[0], G = groupSize(g, images);
   float *col = scratch(0, g.k() * G * g.p()), *dg = scratch(1, o * G * g.p());
-  float *one = scratch(2, g.k() * g.p());
   for (int64_t n0 = 0; n0 < images; n0 += G) {
     int64_t count = std::min(G, images - n0), cols = count * g.p();
-    im2colGroup(g, base(in) + n0 * in->strides[0], in->strides[0], count, col,
-                one);
+    im2colGroup(g, base(in) + n0 * in->strides[0], in->strides[0], count, col);
     toChannelMajor(base(delta) + n0 * delta->strides[0], delta->strides[0],
                    count, o, g.p(), dg);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, o, g.k(), cols, 1.0f,
