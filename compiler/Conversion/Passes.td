@@ -59,8 +59,10 @@ def PrepareGPUPass : Pass<"snn-prepare-gpu", "ModuleOp"> {
     Runs on the loops stage (memrefs, `scf.parallel` over neurons, runtime
     calls). Each public function `f` becomes `f_cuda`: scalar arguments and
     results become `memref<1xT>` device buffers (results appended as
-    out-parameters), every other top-level op that touches memory becomes a
-    one-thread `scf.parallel`, pure scalar arithmetic is recomputed inside
+    out-parameters), a top-level sum loop with independent iterations (the
+    loss) becomes a parallel loop plus an in-order sum of its terms, every
+    other top-level op that touches memory becomes a one-thread
+    `scf.parallel`, pure scalar arithmetic is recomputed inside
     the kernels that use it, multi-dimensional parallel loops are collapsed,
     and every allocation becomes a `memref.view` into one workspace argument
     (`memref<?xi8>`, last) whose size is the i64 global

@@ -113,9 +113,37 @@ private:
   /// loop writing x_i to a buffer, then a sequential sum of the buffer in
   /// the same order (the same float result), instead of one GPU thread
   /// doing all the per-neuron work.
+  /// The allocation or argument a view is a view of.
+  static Value rootOf(Value v) {
+    while (auto view = v.getDefiningOp<ViewLikeOpInterface>())
+      v = view.getViewSource();
+    return v;
+  }
+
+  /// Whether the iterations of `loop` are independent apart from its
+  /// loop-carried values: every store is indexed by the induction variable
+  /// and no buffer that the loop stores to is also read in it.
+  static bool independentIterations(scf::ForOp loop) {
+    llvm::SmallPtrSet<Value, 8> stored, loaded;
+    bool ok = true;
+    loop.getBody()->walk([&](Operation *op) {
+      if (auto store = dyn_cast<memref::StoreOp>(op)) {
+        ok &= llvm::is_contained(store.getIndices(), loop.getInductionVar());
+        stored.insert(rootOf(store.getMemRef()));
+      } else if (auto load = dyn_cast<memref::LoadOp>(op)) {
+        loaded.insert(rootOf(load.getMemRef()));
+      } else if (!isa<scf::ForOp, scf::YieldOp>(op) && !isPure(op)) {
+        ok = false; // calls, copies, ...: not analyzed
+      }
+    });
+    for (Value v : stored)
+      ok &= !loaded.contains(v);
+    return ok;
+  }
+
   void parallelizeSumLoops() {
     for (auto loop : llvm::to_vector(body.getOps<scf::ForOp>())) {
-      if (loop.getNumRegionIterArgs() != 1)
+      if (loop.getNumRegionIterArgs() != 1 || !independentIterations(loop))
         continue;
       auto yield = cast<scf::YieldOp>(loop.getBody()->getTerminator());
       auto add = yield.getOperand(0).getDefiningOp<arith::AddFOp>();

@@ -84,7 +84,34 @@ func.func @index_result(%a: memref<8xf32>) {
   return
 }
 
+// A sum loop whose iterations depend on each other through memory (it
+// reads the buffer it writes) stays sequential: one thread runs it.
+// CHECK-LABEL: func.func @dependent_sum_cuda(
+// CHECK-NOT: memref<7xf32>
+// CHECK: scf.parallel (%{{.*}}) = (%[[Z:.*]]) to (%[[O:.*]]) step
+// CHECK-NEXT: arith.constant
+// CHECK: scf.for
+// CHECK: memref.load %{{.*}}[%{{.*}}] : memref<8xf32>
+// CHECK: memref.store
+func.func @dependent_sum(%a: memref<8xf32>) -> f32 {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c8 = arith.constant 8 : index
+  %zero = arith.constant 0.0 : f32
+  %s = scf.for %i = %c1 to %c8 step %c1 iter_args(%acc = %zero) -> (f32) {
+    %prev = arith.subi %i, %c1 : index
+    %p = memref.load %a[%prev] : memref<8xf32>
+    %v = memref.load %a[%i] : memref<8xf32>
+    %w = arith.addf %p, %v : f32
+    memref.store %w, %a[%i] : memref<8xf32>
+    %next = arith.addf %acc, %w : f32
+    scf.yield %next : f32
+  }
+  return %s : f32
+}
+
 // The workspace sizes, after the functions. @step: three 256-byte aligned
 // slots (y, the loss terms, the loss itself); @index_result: one.
 // CHECK: llvm.mlir.global external constant @snnc_cuda_workspace_step_cuda(768 : i64)
 // CHECK: llvm.mlir.global external constant @snnc_cuda_workspace_index_result_cuda(256 : i64)
+// CHECK: llvm.mlir.global external constant @snnc_cuda_workspace_dependent_sum_cuda(256 : i64)
