@@ -212,8 +212,17 @@ int main(int argc, char **argv) {
   registerPassManagerCLOptions();
   registerMLIRContextCLOptions();
   registerAsmPrinterCLOptions();
+  // --help lists snnc's own options; --help-hidden also the MLIR and LLVM
+  // ones (--mlir-print-ir-after-all, ...), which all still work.
+  static cl::OptionCategory snncOptions("snnc options");
+  auto show = [&](auto &...options) { (options.addCategory(snncOptions), ...); };
+  show(inputFile, outputFile, emit, neighborhood, selection, naClip,
+       maxGradNorm, weightDecay, target, withCUDA, gpuChip, gpuBlock, driver,
+       passPlugins);
+  cl::HideUnrelatedOptions(snncOptions);
   cl::ParseCommandLineOptions(argc, argv,
-                              "snnc: compile a spiking network into a trainer\n");
+                              "snnc: compile a spiking network into a trainer\n"
+                              "(--help-hidden: the MLIR and LLVM options too)\n");
   if (driver != "trainer" && driver != "single-neuron")
     return fail("--driver must be trainer or single-neuron, not '" + driver +
                 "'");
