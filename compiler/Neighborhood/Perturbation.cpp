@@ -93,7 +93,8 @@ PerturbationKernel::Flip PerturbationKernel::flip(ScalarBuilder &s, Value n,
   // The layer's spikes are exactly u >= theta (snn.lif), so they are not
   // loaded: one array less to read per step of every chain.
   Value up = s.load(u, {p, n});
-  Value sp = s.sel(s.ge(up, theta), one, zero);
+  Value origFires = s.ge(up, theta);
+  Value sp = s.sel(origFires, one, zero);
   // The potential at p on the trajectory being flipped.
   Value uHere = rPrev ? s.add(s.mul(dm, rPrev), s.load(c, {p, n})) : up;
   Value fires = s.ge(uHere, theta);
@@ -105,7 +106,7 @@ PerturbationKernel::Flip PerturbationKernel::flip(ScalarBuilder &s, Value n,
   Value dL = s.mul(s.load(eBuf, {p, n}), diff);
   if (dLPrev)
     dL = s.add(dLPrev, dL);
-  Value rOrig = s.sel(s.gt(sp, half), zero, up);
+  Value rOrig = s.sel(origFires, zero, up);
   Value joined = s.eq(r, rOrig);
   if (quiet)
     joined = arith::OrIOp::create(
@@ -223,13 +224,12 @@ int64_t PerturbationKernel::neuronBlock() {
 void PerturbationKernel::emitRegisterSNS(int64_t window) {
   forEachNeuron([&](ScalarBuilder &s, Value n) {
     Value quiet = quietFrom(s, n);
-    Type f32 = s.b.getF32Type(), i1 = s.b.getI1Type();
+    Type i1 = s.b.getI1Type();
     // Per flip p: carried potential, PSC difference, loss change, open.
     SmallVector<Value> init;
     Value no = arith::ConstantIntOp::create(s.b, s.loc, i1, 0);
     for (int64_t p = 0; p < steps; ++p)
       init.append({zero, zero, zero, no});
-    (void)f32;
     auto sweep = scf::ForOp::create(
         s.b, s.loc, c0, cT, c1, init,
         [&](OpBuilder &fb, Location fl, Value t, ValueRange st) {

@@ -23,7 +23,6 @@ struct ConvGeometry {
   int64_t p() const { return oh * ow; }
 };
 
-float *base(snnrt_memref4d *m) { return m->aligned + m->offset; }
 
 /// col[(ci*kh + ky)*kw + kx][oy*ow + ox] = img[ci][oy*sh + ky - ph][ox*sw + kx - pw]
 /// with rows `ld` floats apart (an image's block of a group's col).
@@ -127,10 +126,10 @@ void _mlir_ciface_snnrt_conv2d_forward(snnrt_memref4d *in, snnrt_memref4d *w,
   float *col = scratch(0, g.k() * G * g.p()), *tmp = scratch(1, o * G * g.p());
   for (int64_t n0 = 0; n0 < images; n0 += G) {
     int64_t count = std::min(G, images - n0), cols = count * g.p();
-    im2colGroup(g, base(in) + n0 * in->strides[0], in->strides[0], count, col);
+    im2colGroup(g, snnrt_data4d(in) + n0 * in->strides[0], in->strides[0], count, col);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, o, cols, g.k(),
-                1.0f, base(w), g.k(), col, cols, 0.0f, tmp, cols);
-    toImageMajor(tmp, count, o, g.p(), base(out) + n0 * out->strides[0],
+                1.0f, snnrt_data4d(w), g.k(), col, cols, 0.0f, tmp, cols);
+    toImageMajor(tmp, count, o, g.p(), snnrt_data4d(out) + n0 * out->strides[0],
                  out->strides[0]);
   }
 }
@@ -144,12 +143,12 @@ void _mlir_ciface_snnrt_conv2d_grad_input(snnrt_memref4d *delta,
   float *dg = scratch(1, o * G * g.p()), *col = scratch(0, g.k() * G * g.p());
   for (int64_t n0 = 0; n0 < images; n0 += G) {
     int64_t count = std::min(G, images - n0), cols = count * g.p();
-    toChannelMajor(base(delta) + n0 * delta->strides[0], delta->strides[0],
+    toChannelMajor(snnrt_data4d(delta) + n0 * delta->strides[0], delta->strides[0],
                    count, o, g.p(), dg);
     cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, g.k(), cols, o, 1.0f,
-                base(w), g.k(), dg, cols, 0.0f, col, cols);
+                snnrt_data4d(w), g.k(), dg, cols, 0.0f, col, cols);
     for (int64_t j = 0; j < count; ++j) {
-      float *img = base(out) + (n0 + j) * out->strides[0];
+      float *img = snnrt_data4d(out) + (n0 + j) * out->strides[0];
       std::memset(img, 0, sizeof(float) * g.c * g.h * g.w);
       col2im(g, col + j * g.p(), cols, img);
     }
@@ -165,11 +164,11 @@ void _mlir_ciface_snnrt_conv2d_grad_weight(snnrt_memref4d *in,
   float *col = scratch(0, g.k() * G * g.p()), *dg = scratch(1, o * G * g.p());
   for (int64_t n0 = 0; n0 < images; n0 += G) {
     int64_t count = std::min(G, images - n0), cols = count * g.p();
-    im2colGroup(g, base(in) + n0 * in->strides[0], in->strides[0], count, col);
-    toChannelMajor(base(delta) + n0 * delta->strides[0], delta->strides[0],
+    im2colGroup(g, snnrt_data4d(in) + n0 * in->strides[0], in->strides[0], count, col);
+    toChannelMajor(snnrt_data4d(delta) + n0 * delta->strides[0], delta->strides[0],
                    count, o, g.p(), dg);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, o, g.k(), cols, 1.0f,
-                dg, cols, col, cols, n0 == 0 ? 0.0f : 1.0f, base(out), g.k());
+                dg, cols, col, cols, n0 == 0 ? 0.0f : 1.0f, snnrt_data4d(out), g.k());
   }
 }
 

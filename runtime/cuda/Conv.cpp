@@ -139,7 +139,6 @@ Plan &plan(Kind kind, const snnrt_memref4d *in, const snnrt_memref4d *w,
   return p;
 }
 
-float *base(snnrt_memref4d *m) { return m->aligned + m->offset; }
 
 void run(Kind kind, snnrt_memref4d *in, snnrt_memref4d *w, snnrt_memref4d *out,
          snnrt_memref4d *result, int64_t sh, int64_t sw, int64_t ph,
@@ -152,20 +151,20 @@ void run(Kind kind, snnrt_memref4d *in, snnrt_memref4d *w, snnrt_memref4d *out,
                          const float *, Desc, void *);
     if (kind == Kind::Forward)
       ok(sym<Conv>("cudnnConvolutionForward")(
-             handle(), &one, p.x, base(in), p.w, base(w), p.conv, p.algo,
-             p.workspace.data(), p.workspace.bytes(), &zero, p.y, base(result)),
+             handle(), &one, p.x, snnrt_data4d(in), p.w, snnrt_data4d(w), p.conv, p.algo,
+             p.workspace.data(), p.workspace.bytes(), &zero, p.y, snnrt_data4d(result)),
          "cudnnConvolutionForward");
     else if (kind == Kind::GradInput)
       ok(sym<Conv>("cudnnConvolutionBackwardData")(
-             handle(), &one, p.w, base(w), p.y, base(out), p.conv, p.algo,
+             handle(), &one, p.w, snnrt_data4d(w), p.y, snnrt_data4d(out), p.conv, p.algo,
              p.workspace.data(), p.workspace.bytes(), &zero, p.x,
-             base(result)),
+             snnrt_data4d(result)),
          "cudnnConvolutionBackwardData");
     else
       ok(sym<Conv>("cudnnConvolutionBackwardFilter")(
-             handle(), &one, p.x, base(in), p.y, base(out), p.conv, p.algo,
+             handle(), &one, p.x, snnrt_data4d(in), p.y, snnrt_data4d(out), p.conv, p.algo,
              p.workspace.data(), p.workspace.bytes(), &zero, p.w,
-             base(result)),
+             snnrt_data4d(result)),
          "cudnnConvolutionBackwardFilter");
   } catch (const std::exception &e) {
     setError(e.what());

@@ -8,7 +8,6 @@
 namespace snnrt::cuda {
 namespace {
 
-constexpr int kAttrMultiprocessors = 16;
 constexpr int kAttrMemoryClockKHz = 36;
 constexpr int kAttrBusWidthBits = 37;
 
@@ -206,7 +205,6 @@ double peakBandwidthGBs() {
   int clockKHz = 0, busBits = 0;
   d.cuDeviceGetAttribute(&clockKHz, kAttrMemoryClockKHz, state().dev);
   d.cuDeviceGetAttribute(&busBits, kAttrBusWidthBits, state().dev);
-  (void)kAttrMultiprocessors;
   // Double data rate: two transfers a clock.
   return 2.0 * clockKHz * 1e3 * (busBits / 8.0) / 1e9;
 }

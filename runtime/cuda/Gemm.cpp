@@ -19,8 +19,6 @@ bool contiguous(const snnrt_memref2d *m) {
   return m->strides[1] == 1 && m->strides[0] == m->sizes[1];
 }
 
-const float *base(const snnrt_memref2d *m) { return m->aligned + m->offset; }
-float *base(snnrt_memref2d *m) { return m->aligned + m->offset; }
 
 /// Column-major sgemm C[m,n] = op(X)[m,k] op(Y)[k,n] with C's ld = m.
 void sgemm(const char *what, int opX, int opY, int64_t m, int64_t n,
@@ -49,22 +47,22 @@ extern "C" {
 void _mlir_ciface_snnrt_cuda_matmul_nt(snnrt_memref2d *a, snnrt_memref2d *b,
                                        snnrt_memref2d *c) {
   int64_t M = a->sizes[0], K = a->sizes[1], N = b->sizes[0];
-  sgemm("snnrt_cuda_matmul_nt", kTrans, kNoTrans, N, M, K, base(b), K,
-        base(a), K, base(c), a, b, c);
+  sgemm("snnrt_cuda_matmul_nt", kTrans, kNoTrans, N, M, K, snnrt_data2d(b), K,
+        snnrt_data2d(a), K, snnrt_data2d(c), a, b, c);
 }
 
 void _mlir_ciface_snnrt_cuda_matmul_nn(snnrt_memref2d *a, snnrt_memref2d *b,
                                        snnrt_memref2d *c) {
   int64_t M = a->sizes[0], K = a->sizes[1], N = b->sizes[1];
-  sgemm("snnrt_cuda_matmul_nn", kNoTrans, kNoTrans, N, M, K, base(b), N,
-        base(a), K, base(c), a, b, c);
+  sgemm("snnrt_cuda_matmul_nn", kNoTrans, kNoTrans, N, M, K, snnrt_data2d(b), N,
+        snnrt_data2d(a), K, snnrt_data2d(c), a, b, c);
 }
 
 void _mlir_ciface_snnrt_cuda_matmul_tn(snnrt_memref2d *a, snnrt_memref2d *b,
                                        snnrt_memref2d *c) {
   int64_t K = a->sizes[0], M = a->sizes[1], N = b->sizes[1];
-  sgemm("snnrt_cuda_matmul_tn", kNoTrans, kTrans, N, M, K, base(b), N,
-        base(a), M, base(c), a, b, c);
+  sgemm("snnrt_cuda_matmul_tn", kNoTrans, kTrans, N, M, K, snnrt_data2d(b), N,
+        snnrt_data2d(a), M, snnrt_data2d(c), a, b, c);
 }
 
 } // extern "C"

@@ -31,6 +31,13 @@ typedef struct {
   int64_t strides[4];
 } snnrt_memref4d;
 
+/* The first element a descriptor points at. */
+static inline float *snnrt_data2d(const snnrt_memref2d *m) {
+  return m->aligned + m->offset;
+}
+static inline float *snnrt_data4d(const snnrt_memref4d *m) {
+  return m->aligned + m->offset;
+}
 /* C[M,N] = A[M,K] * B[N,K]^T   (dense forward: c = a W^T) */
 void _mlir_ciface_snnrt_matmul_nt(snnrt_memref2d *a, snnrt_memref2d *b,
                                   snnrt_memref2d *c);
