@@ -5,7 +5,10 @@
 // the forward convolution of the runtime (runtime/cpu/Conv.cpp: grouped
 // im2col + one OpenBLAS GEMM per group) against a direct convolution (the
 // loops over output channels, kernel taps and rows, vectorized along the
-// output row), checks that both agree, and prints the ratio.
+// output row), checks that both agree, and prints the ratio. It then times
+// the three runtime calls a train step makes per convolution (forward,
+// gradient to the input, gradient to the weights), the numbers to watch
+// when the runtime's convolutions change.
 //
 //   snnc-bench-conv [repetitions]
 //
@@ -119,5 +122,35 @@ int main(int argc, char **argv) {
   }
   std::printf("(best of %d; ratio = direct / im2col; both on all %u cores)\n",
               reps, std::thread::hardware_concurrency());
+
+  std::printf("\n%-28s %12s %12s %12s\n", "runtime calls (ms)", "forward",
+              "grad input", "grad weight");
+  for (const Shape &s : shapes) {
+    int64_t oh = s.h - s.k + 1, ow = s.w - s.k + 1;
+    std::vector<float> in(s.n * s.c * s.h * s.w), w(s.o * s.c * s.k * s.k),
+        out(s.n * s.o * oh * ow), dw(w.size());
+    for (float &x : in)
+      x = u(rng);
+    for (float &x : w)
+      x = u(rng);
+    for (float &x : out)
+      x = u(rng);
+    snnrt_memref4d vin = view(in, s.n, s.c, s.h, s.w),
+                   vw = view(w, s.o, s.c, s.k, s.k),
+                   vdw = view(dw, s.o, s.c, s.k, s.k),
+                   vout = view(out, s.n, s.o, oh, ow);
+    std::vector<float> fwd(out.size());
+    snnrt_memref4d vfwd = view(fwd, s.n, s.o, oh, ow);
+    double f = bestMs(reps, [&] {
+      _mlir_ciface_snnrt_conv2d_forward(&vin, &vw, &vfwd, 1, 1, 0, 0);
+    });
+    double gi = bestMs(reps, [&] {
+      _mlir_ciface_snnrt_conv2d_grad_input(&vout, &vw, &vin, 1, 1, 0, 0);
+    });
+    double gw = bestMs(reps, [&] {
+      _mlir_ciface_snnrt_conv2d_grad_weight(&vin, &vout, &vdw, 1, 1, 0, 0);
+    });
+    std::printf("%-28s %12.2f %12.2f %12.2f\n", s.name, f, gi, gw);
+  }
   return bad ? 1 : 0;
 }

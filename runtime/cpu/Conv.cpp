@@ -9,7 +9,7 @@
 //===----------------------------------------------------------------------===//
 #include "snnrt/snnrt.h"
 
-#include <cblas.h>
+#include "Threads.h"
 
 #include <algorithm>
 #include <cstring>
@@ -71,66 +71,45 @@ ConvGeometry geometry(const snnrt_memref4d *img, const snnrt_memref4d *w,
           sw,            ph,            pw};
 }
 
-/// Image-major [count][O][P] <-> channel-major [O][count * P] for the images
-/// [n0, n0 + count) of a batch whose images are `stride` floats apart.
-void toChannelMajor(const float *images, int64_t stride, int64_t count,
-                    int64_t o, int64_t p, float *out) {
-  for (int64_t j = 0; j < count; ++j)
-    for (int64_t oc = 0; oc < o; ++oc)
-      std::memcpy(out + oc * count * p + j * p, images + j * stride + oc * p,
-                  p * sizeof(float));
-}
-
-void toImageMajor(const float *in, int64_t count, int64_t o, int64_t p,
-                  float *images, int64_t stride) {
-  for (int64_t j = 0; j < count; ++j)
-    for (int64_t oc = 0; oc < o; ++oc)
-      std::memcpy(images + j * stride + oc * p, in + oc * count * p + j * p,
-                  p * sizeof(float));
-}
-
 /// Per-thread scratch that keeps its memory between calls (no zeroing, no
 /// fresh pages every step).
-float *scratch(int slot, size_t floats) {
-  thread_local std::vector<float> buffers[2];
-  std::vector<float> &b = buffers[slot];
-  if (b.size() < floats)
-    b.resize(floats);
-  return b.data();
+float *scratch(size_t floats) {
+  thread_local std::vector<float> buffer;
+  if (buffer.size() < floats)
+    buffer.resize(floats);
+  return buffer.data();
 }
 
-/// Images are processed in groups so that one GEMM covers G*P columns
-/// (large GEMMs keep the BLAS efficient) while col stays bounded.
-int64_t groupSize(const ConvGeometry &g, int64_t images) {
-  int64_t budget = int64_t(1) << 22; // floats of col per group (16 MiB)
-  return std::max<int64_t>(1, std::min(images, budget / std::max<int64_t>(g.k() * g.p(), 1)));
-}
-
-/// col for images [n0, n0 + count): [K, count * P], image j in columns j*P
-/// (written in place, rows count * P floats apart).
-void im2colGroup(const ConvGeometry &g, const float *images, int64_t stride,
-                 int64_t count, float *col) {
-  for (int64_t j = 0; j < count; ++j)
-    im2col(g, images + j * stride, col + j * g.p(), count * g.p());
+/// Image n of a batch (its channels are contiguous, rows P floats apart).
+float *image(const snnrt_memref4d *m, int64_t n) {
+  return snnrt_data4d(m) + n * m->strides[0];
 }
 
 } // namespace
 
+using snnrt::cpu::useOneBlasThread;
+
 extern "C" {
+
+// Every entry point splits the images over the OpenMP threads; each thread
+// runs single-threaded GEMMs on its images (runtime/cpu/Threads.h).
 
 void _mlir_ciface_snnrt_conv2d_forward(snnrt_memref4d *in, snnrt_memref4d *w,
                                        snnrt_memref4d *out, int64_t sh,
                                        int64_t sw, int64_t ph, int64_t pw) {
+  useOneBlasThread();
   ConvGeometry g = geometry(in, w, out, sh, sw, ph, pw);
-  int64_t images = in->sizes[0], o = w->sizes[0], G = groupSize(g, images);
-  float *col = scratch(0, g.k() * G * g.p()), *tmp = scratch(1, o * G * g.p());
-  for (int64_t n0 = 0; n0 < images; n0 += G) {
-    int64_t count = std::min(G, images - n0), cols = count * g.p();
-    im2colGroup(g, snnrt_data4d(in) + n0 * in->strides[0], in->strides[0], count, col);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, o, cols, g.k(),
-                1.0f, snnrt_data4d(w), g.k(), col, cols, 0.0f, tmp, cols);
-    toImageMajor(tmp, count, o, g.p(), snnrt_data4d(out) + n0 * out->strides[0],
-                 out->strides[0]);
+  int64_t images = in->sizes[0], o = w->sizes[0];
+#pragma omp parallel
+  {
+    float *col = scratch(g.k() * g.p());
+#pragma omp for schedule(static)
+    for (int64_t n = 0; n < images; ++n) {
+      im2col(g, image(in, n), col, g.p());
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, o, g.p(), g.k(),
+                  1.0f, snnrt_data4d(w), g.k(), col, g.p(), 0.0f, image(out, n),
+                  g.p());
+    }
   }
 }
 
@@ -138,19 +117,20 @@ void _mlir_ciface_snnrt_conv2d_grad_input(snnrt_memref4d *delta,
                                           snnrt_memref4d *w,
                                           snnrt_memref4d *out, int64_t sh,
                                           int64_t sw, int64_t ph, int64_t pw) {
+  useOneBlasThread();
   ConvGeometry g = geometry(out, w, delta, sh, sw, ph, pw);
-  int64_t images = out->sizes[0], o = w->sizes[0], G = groupSize(g, images);
-  float *dg = scratch(1, o * G * g.p()), *col = scratch(0, g.k() * G * g.p());
-  for (int64_t n0 = 0; n0 < images; n0 += G) {
-    int64_t count = std::min(G, images - n0), cols = count * g.p();
-    toChannelMajor(snnrt_data4d(delta) + n0 * delta->strides[0], delta->strides[0],
-                   count, o, g.p(), dg);
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, g.k(), cols, o, 1.0f,
-                snnrt_data4d(w), g.k(), dg, cols, 0.0f, col, cols);
-    for (int64_t j = 0; j < count; ++j) {
-      float *img = snnrt_data4d(out) + (n0 + j) * out->strides[0];
+  int64_t images = out->sizes[0], o = w->sizes[0];
+#pragma omp parallel
+  {
+    float *col = scratch(g.k() * g.p());
+#pragma omp for schedule(static)
+    for (int64_t n = 0; n < images; ++n) {
+      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, g.k(), g.p(), o,
+                  1.0f, snnrt_data4d(w), g.k(), image(delta, n), g.p(), 0.0f,
+                  col, g.p());
+      float *img = image(out, n);
       std::memset(img, 0, sizeof(float) * g.c * g.h * g.w);
-      col2im(g, col + j * g.p(), cols, img);
+      col2im(g, col, g.p(), img);
     }
   }
 }
@@ -159,17 +139,31 @@ void _mlir_ciface_snnrt_conv2d_grad_weight(snnrt_memref4d *in,
                                            snnrt_memref4d *delta,
                                            snnrt_memref4d *out, int64_t sh,
                                            int64_t sw, int64_t ph, int64_t pw) {
+  useOneBlasThread();
   ConvGeometry g = geometry(in, out, delta, sh, sw, ph, pw);
-  int64_t images = in->sizes[0], o = out->sizes[0], G = groupSize(g, images);
-  float *col = scratch(0, g.k() * G * g.p()), *dg = scratch(1, o * G * g.p());
-  for (int64_t n0 = 0; n0 < images; n0 += G) {
-    int64_t count = std::min(G, images - n0), cols = count * g.p();
-    im2colGroup(g, snnrt_data4d(in) + n0 * in->strides[0], in->strides[0], count, col);
-    toChannelMajor(snnrt_data4d(delta) + n0 * delta->strides[0], delta->strides[0],
-                   count, o, g.p(), dg);
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, o, g.k(), cols, 1.0f,
-                dg, cols, col, cols, n0 == 0 ? 0.0f : 1.0f, snnrt_data4d(out), g.k());
+  int64_t images = in->sizes[0], o = out->sizes[0], size = o * g.k();
+  // Each thread sums its images' gradients; the partial sums are added in
+  // thread order (the same result for the same thread count).
+  std::vector<float> partial(size * omp_get_max_threads(), 0.0f);
+  int threads = 1;
+#pragma omp parallel
+  {
+#pragma omp single
+    threads = omp_get_num_threads();
+    float *col = scratch(g.k() * g.p());
+    float *dw = partial.data() + size * omp_get_thread_num();
+#pragma omp for schedule(static)
+    for (int64_t n = 0; n < images; ++n) {
+      im2col(g, image(in, n), col, g.p());
+      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, o, g.k(), g.p(),
+                  1.0f, image(delta, n), g.p(), col, g.p(), 1.0f, dw, g.k());
+    }
   }
+  float *dw = snnrt_data4d(out);
+  std::copy(partial.begin(), partial.begin() + size, dw);
+  for (int t = 1; t < threads; ++t)
+    for (int64_t i = 0; i < size; ++i)
+      dw[i] += partial[size * t + i];
 }
 
 } // extern "C"

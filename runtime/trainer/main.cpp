@@ -89,7 +89,7 @@ const char *kUsage =
     "  --weight-clip X       clamp every weight to [-X, X] after each step\n"
     "  --seed N              seed of initialization, shuffling, dropout\n"
     "  --backward na|stbp    NA (default) or the STBP surrogate gradient\n"
-    "  --threads N           BLAS threads (default: all cores)\n"
+    "  --threads N           CPU threads (default: all cores)\n"
     "  --device cpu|cuda|auto  where the step runs (auto: a GPU when the\n"
     "                        trainer has CUDA code and one is found)\n"
     "  --no-cuda-graphs      launch the step's kernels one by one\n"
@@ -696,10 +696,6 @@ int main(int argc, char **argv) {
   // them in the heap instead of fresh mmap'ed (page-faulting) memory.
   mallopt(M_MMAP_THRESHOLD, 32 << 20); // the largest value glibc accepts
   mallopt(M_TRIM_THRESHOLD, 1 << 30);
-  // OpenMP threads of the neuron loops spin 1 ms, not 200, after a loop:
-  // the BLAS threads need the cores in between (measured: MNIST CNN step
-  // 97 -> 88 ms on 2 cores). The user's own setting wins.
-  setenv("KMP_BLOCKTIME", "1", /*overwrite=*/0);
   Options opts = parseArgs(argc, argv);
   try {
     Trainer trainer(parseModelDesc(snnc_model_info), opts);
