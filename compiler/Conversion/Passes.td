@@ -40,7 +40,8 @@ def SNNToRuntimeCallsPass : Pass<"snn-to-runtime-calls", "ModuleOp"> {
 def SNNToLoopsPass : Pass<"snn-to-loops", "ModuleOp"> {
   let summary = "Lower the remaining snn ops (pooling, flatten, dropout, targets, losses, optimizer) to loops";
   let description = [{
-    Pooling and its backward, dropout and its backward, target spike trains,
+    Pooling and its backward, dropout and its backward, the backward of the
+    input encoding (`snn.encode_current_grad`), target spike trains,
     the Van Rossum and spike-count losses with their gradients, gradient-norm
     clipping and AdamW become scf loops over memrefs; flatten becomes
     `tensor.collapse_shape`. Fails on any snn op that is left, naming it.

@@ -181,6 +181,31 @@ void lowerDropoutGrad(DropoutGradOp op) {
   op.erase();
 }
 
+/// r[n] = sum_t k[t] g[t, n] with k[t] = ds k[t-1] + 1/tau_s, the
+/// recurrence that snn.encode_current steps through.
+void lowerEncodeCurrentGrad(EncodeCurrentGradOp op) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  int64_t steps = op.getGrad().getType().getDimSize(0);
+  float tauS = op.getTauS().convertToFloat();
+  Value g = flat(b, loc, op.getGrad(), 1);
+  Value out = allocFor(b, loc, op.getType());
+  Value outFlat = collapseTail(b, loc, out, 0);
+  parallelFor(b, loc, {numElements(op.getType())}, [&](ScalarBuilder &s,
+                                                       ValueRange iv) {
+    auto r = sumFor(s.b, s.loc, steps, {s.f(0.0f), s.f(0.0f)},
+                    [&](ScalarBuilder &t, Value i, ValueRange acc) {
+                      Value k = t.add(t.mul(t.f(1.0f - 1.0f / tauS), acc[0]),
+                                      t.f(1.0f / tauS));
+                      Value sum = t.add(acc[1], t.mul(k, t.load(g, {i, iv[0]})));
+                      return SmallVector<Value>{k, sum};
+                    });
+    s.store(r[1], outFlat, iv);
+  });
+  op.getResult().replaceAllUsesWith(tensorOf(b, loc, op.getType(), out));
+  op.erase();
+}
+
 void lowerTargetSpikes(TargetSpikesOp op) {
   OpBuilder b(op);
   Location loc = op.getLoc();
@@ -354,6 +379,8 @@ struct SNNToLoopsPass : mlir::snn::impl::SNNToLoopsPassBase<SNNToLoopsPass> {
         lowerDropoutGrad(o);
       else if (auto o = dyn_cast<TargetSpikesOp>(op))
         lowerTargetSpikes(o);
+      else if (auto o = dyn_cast<EncodeCurrentGradOp>(op))
+        lowerEncodeCurrentGrad(o);
       else if (auto o = dyn_cast<VanRossumLossOp>(op))
         lowerVanRossum(o);
       else if (auto o = dyn_cast<SpikeCountLossOp>(op))

@@ -59,6 +59,7 @@ LogicalResult mlir::snn::buildSelectedStage(OpPassManager &pm,
 }
 
 void mlir::snn::buildFusedStage(OpPassManager &pm) {
+  pm.addNestedPass<func::FuncOp>(createFactorInputEncodingPass());
   pm.addNestedPass<func::FuncOp>(createFuseTimeLoopPass());
 }
 

@@ -4,6 +4,25 @@
 
 include "mlir/Pass/PassBase.td"
 
+def FactorInputEncodingPass : Pass<"snn-factor-input-encoding", "func::FuncOp"> {
+  let summary = "Apply the first synaptic layer once per sample, not once per step";
+  let description = [{
+    A current-encoded input is the same `x` at every step through the PSC
+    kernel: `a[t] = k[t] x` with a scalar `k[t]` (see
+    `snn.encode_current_grad`). Dense and conv2d layers are linear, so
+
+        dense/conv2d(encode_current(x))   = encode_current(dense/conv2d(x))
+        dense/conv2d_grad_weight(encode_current(x), delta)
+                                          = ..._grad_weight(x, encode_current_grad(delta))
+
+    with `x` and the reduced `delta` as one-step (`T = 1`) tensors. The
+    first layer's GEMMs (forward and weight gradient) shrink by a factor T;
+    the encoding then runs on the layer's output. The results equal the
+    unfactored ones up to float rounding.
+  }];
+  let dependentDialects = ["::mlir::tensor::TensorDialect"];
+}
+
 def FuseTimeLoopPass : Pass<"snn-fuse-time-loop", "func::FuncOp"> {
   let summary = "Fuse LIF + PSC (and every other time recurrence) into snn.time_loop";
   let description = [{

@@ -189,6 +189,14 @@ LogicalResult EncodeCurrentOp::verify() {
   return checkShape(*this, "result", out, expected);
 }
 
+LogicalResult EncodeCurrentGradOp::verify() {
+  if (failed(checkTau(*this, "tau_s", getTauS().convertToFloat())) ||
+      failed(checkTimeMajor(*this, "grad", getGrad().getType())))
+    return failure();
+  return checkShape(*this, "result", getType(),
+                    getGrad().getType().getShape().drop_front());
+}
+
 LogicalResult EncodeEventsOp::verify() {
   if (failed(checkTau(*this, "tau_s", getTauS().convertToFloat())))
     return failure();

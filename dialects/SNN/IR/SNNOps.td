@@ -484,6 +484,30 @@ def SNN_PoolGradOp : SNN_Op<"pool_grad", [Pure]> {
   let hasVerifier = 1;
 }
 
+def SNN_EncodeCurrentGradOp : SNN_Op<"encode_current_grad", [Pure]> {
+  let summary = "backward of snn.encode_current: the kernel-weighted sum over T";
+  let description = [{
+    The adjoint of `snn.encode_current` (NA_SPEC section 1): a current `x`
+    held since `t = 0` reaches `a[t] = k[t] x` with
+    `k[t] = (1 - 1/tau_s) k[t-1] + 1/tau_s`, `k[-1] = 0`
+    (`k[t] = 1 - (1 - 1/tau_s)^(t+1)`), so the gradient is
+    `r = sum_t k[t] g[t]`. The result drops `g`'s leading time axis.
+    snn-factor-input-encoding uses it to take weight gradients of the first
+    synaptic layer once per sample instead of once per step.
+
+    Example:
+    ```mlir
+    %r = snn.encode_current_grad %g {tau_s = 2.0 : f32}
+        : tensor<5x64x15x24x24xf32> -> tensor<64x15x24x24xf32>
+    ```
+  }];
+  let arguments = (ins SNN_TimeTensor:$grad, SNN_TauS:$tau_s);
+  let results = (outs SNN_F32Tensor:$result);
+  let assemblyFormat =
+      "$grad attr-dict `:` type($grad) `->` type($result)";
+  let hasVerifier = 1;
+}
+
 def SNN_DropoutGradOp : SNN_Op<"dropout_grad", [Pure,
                                                AllTypesMatch<["grad", "result"]>]> {
   let summary = "backward of snn.dropout: multiply by the same mask";

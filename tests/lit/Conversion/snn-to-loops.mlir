@@ -30,6 +30,23 @@ func.func @pooling(%a: tensor<5x2x4x8x8xf32>) -> tensor<5x2x64xf32> {
 
 // -----
 
+// CHECK-LABEL: func.func @encode_current_grad
+// Per element, k[t] = 0.5 k[t-1] + 0.5 and r += k[t] g[t].
+// CHECK: scf.parallel (%[[N:.*]]) =
+// CHECK: scf.for %[[T:.*]] = {{.*}} iter_args(%[[K:.*]] = %{{.*}}, %[[R:.*]] = %{{.*}}) -> (f32, f32)
+// CHECK: %[[KD:.*]] = arith.mulf %{{.*}}, %[[K]] : f32
+// CHECK: %[[K1:.*]] = arith.addf %[[KD]], %{{.*}} : f32
+// CHECK: %[[G:.*]] = memref.load %{{.*}}[%[[T]], %[[N]]] : memref<5x6xf32>
+// CHECK: %[[KG:.*]] = arith.mulf %[[K1]], %[[G]] : f32
+// CHECK: %[[R1:.*]] = arith.addf %[[R]], %[[KG]] : f32
+// CHECK: scf.yield %[[K1]], %[[R1]]
+func.func @encode_current_grad(%g: tensor<5x2x3xf32>) -> tensor<2x3xf32> {
+  %r = snn.encode_current_grad %g : tensor<5x2x3xf32> -> tensor<2x3xf32>
+  return %r : tensor<2x3xf32>
+}
+
+// -----
+
 func.func @not_lowered(%c: tensor<5x2x3xf32>) -> tensor<5x2x3xf32> {
   // expected-error @+1 {{is not lowered by snn-to-loops}}
   %u, %s = snn.lif %c : tensor<5x2x3xf32>

@@ -607,3 +607,11 @@ func.func @yield_parent() {
   // expected-error @+1 {{expects parent op 'snn.time_loop'}}
   snn.yield
 }
+
+// -----
+
+func.func @encode_grad_shape(%g: tensor<5x2x4xf32>) {
+  // expected-error @+1 {{'result' has shape tensor<2x3xf32> but the op implies [2, 4]}}
+  %r = snn.encode_current_grad %g : tensor<5x2x4xf32> -> tensor<2x3xf32>
+  return
+}

@@ -64,6 +64,8 @@ func.func @backward(%g: tensor<5x2x10xf32>, %u: tensor<5x2x10xf32>, %s: tensor<5
   %gd = snn.dropout_grad %gi, %mask : tensor<5x2x36xf32>, tensor<2x36xf32>
   // CHECK: snn.pool_grad sum %{{.*}} {kernel = array<i64: 2, 2>, scale = 1.100000e+00 : f32} : tensor<5x2x4x4x4xf32> -> tensor<5x2x4x8x8xf32>
   %gpool = snn.pool_grad sum %gp {kernel = array<i64: 2, 2>, scale = 1.1 : f32} : tensor<5x2x4x4x4xf32> -> tensor<5x2x4x8x8xf32>
+  // CHECK: snn.encode_current_grad %{{.*}} {tau_s = 3.000000e+00 : f32} : tensor<5x2x4x8x8xf32> -> tensor<2x4x8x8xf32>
+  %genc = snn.encode_current_grad %gpool {tau_s = 3.0 : f32} : tensor<5x2x4x8x8xf32> -> tensor<2x4x8x8xf32>
   // CHECK: snn.conv2d_grad_input %{{.*}}, %{{.*}} {padding = array<i64: 1, 1>} : tensor<5x2x4x8x8xf32>, tensor<4x1x3x3xf32> -> tensor<5x2x1x8x8xf32>
   %gci = snn.conv2d_grad_input %dc, %wc {padding = array<i64: 1, 1>} : tensor<5x2x4x8x8xf32>, tensor<4x1x3x3xf32> -> tensor<5x2x1x8x8xf32>
   // CHECK: snn.conv2d_grad_weight %{{.*}}, %{{.*}} {padding = array<i64: 1, 1>} : tensor<5x2x1x8x8xf32>, tensor<5x2x4x8x8xf32> -> tensor<4x1x3x3xf32>
