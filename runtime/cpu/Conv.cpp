@@ -24,21 +24,40 @@ struct ConvGeometry {
 };
 
 
+/// The output columns ox whose input column ox*sw + kx - pw lies inside the
+/// image: [lo, hi).
+void validColumns(const ConvGeometry &g, int64_t kx, int64_t &lo,
+                  int64_t &hi) {
+  auto ceilDiv = [](int64_t a, int64_t b) { return a <= 0 ? 0 : (a + b - 1) / b; };
+  lo = std::min(g.ow, ceilDiv(g.pw - kx, g.sw));
+  hi = std::max(lo, std::min(g.ow, ceilDiv(g.w + g.pw - kx, g.sw)));
+}
+
 /// col[(ci*kh + ky)*kw + kx][oy*ow + ox] = img[ci][oy*sh + ky - ph][ox*sw + kx - pw]
-/// with rows `ld` floats apart (an image's block of a group's col).
+/// (0 outside the image), rows `ld` floats apart. Each output row is a zero
+/// head, a copied (strided when sw > 1) middle and a zero tail.
 void im2col(const ConvGeometry &g, const float *img, float *col, int64_t ld) {
   for (int64_t ci = 0; ci < g.c; ++ci)
     for (int64_t ky = 0; ky < g.kh; ++ky)
       for (int64_t kx = 0; kx < g.kw; ++kx) {
         float *row = col + ((ci * g.kh + ky) * g.kw + kx) * ld;
+        int64_t lo, hi;
+        validColumns(g, kx, lo, hi);
         for (int64_t oy = 0; oy < g.oh; ++oy) {
+          float *out = row + oy * g.ow;
           int64_t y = oy * g.sh + ky - g.ph;
-          for (int64_t ox = 0; ox < g.ow; ++ox) {
-            int64_t x = ox * g.sw + kx - g.pw;
-            row[oy * g.ow + ox] = (y >= 0 && y < g.h && x >= 0 && x < g.w)
-                                      ? img[(ci * g.h + y) * g.w + x]
-                                      : 0.0f;
+          if (y < 0 || y >= g.h) {
+            std::fill(out, out + g.ow, 0.0f);
+            continue;
           }
+          const float *in = img + (ci * g.h + y) * g.w + kx - g.pw;
+          std::fill(out, out + lo, 0.0f);
+          if (g.sw == 1)
+            std::copy(in + lo, in + hi, out + lo);
+          else
+            for (int64_t ox = lo; ox < hi; ++ox)
+              out[ox] = in[ox * g.sw];
+          std::fill(out + hi, out + g.ow, 0.0f);
         }
       }
 }
@@ -50,15 +69,16 @@ void col2im(const ConvGeometry &g, const float *col, int64_t ld, float *img) {
     for (int64_t ky = 0; ky < g.kh; ++ky)
       for (int64_t kx = 0; kx < g.kw; ++kx) {
         const float *row = col + ((ci * g.kh + ky) * g.kw + kx) * ld;
+        int64_t lo, hi;
+        validColumns(g, kx, lo, hi);
         for (int64_t oy = 0; oy < g.oh; ++oy) {
           int64_t y = oy * g.sh + ky - g.ph;
           if (y < 0 || y >= g.h)
             continue;
-          for (int64_t ox = 0; ox < g.ow; ++ox) {
-            int64_t x = ox * g.sw + kx - g.pw;
-            if (x >= 0 && x < g.w)
-              img[(ci * g.h + y) * g.w + x] += row[oy * g.ow + ox];
-          }
+          const float *in = row + oy * g.ow;
+          float *out = img + (ci * g.h + y) * g.w + kx - g.pw;
+          for (int64_t ox = lo; ox < hi; ++ox)
+            out[ox * g.sw] += in[ox];
         }
       }
 }
