@@ -22,6 +22,26 @@ def LowerTimeLoopPass : Pass<"snn-lower-time-loop", "func::FuncOp"> {
                            "::mlir::arith::ArithDialect"];
 }
 
+def CoarsenParallelLoopsPass : Pass<"snn-coarsen-parallel-loops", "func::FuncOp"> {
+  let summary = "CPU: run the inner dimensions of multi-dimensional scf.parallel loops sequentially";
+  let description = [{
+    A multi-dimensional `scf.parallel` without reductions keeps its shortest
+    leading dimensions whose iterations number at least `min-iterations`
+    (enough to spread over the cores); the remaining dimensions become
+    `scf.for` loops inside. On the CPU the OpenMP loop that
+    convert-scf-to-openmp makes of all dimensions collapses them and
+    recovers every index with divisions on every element; after this pass
+    that happens once per row and the innermost loop is a plain counted loop
+    that LLVM can vectorize (pooling and its backward on `[T, B, C, H, W]`).
+    Loops whose leading dimensions are all needed stay as they are. The GPU
+    path does not run it: there each element is one thread.
+  }];
+  let options = [Option<"minIterations", "min-iterations", "int64_t",
+                        /*default=*/"1024",
+                        "parallel iterations to keep at least">];
+  let dependentDialects = ["::mlir::scf::SCFDialect"];
+}
+
 def SNNToRuntimeCallsPass : Pass<"snn-to-runtime-calls", "ModuleOp"> {
   let summary = "Lower dense and conv ops (forward and backward) to snnrt GEMM/convolution calls";
   let description = [{

@@ -97,6 +97,7 @@ void mlir::snn::buildLLVMStage(OpPassManager &pm) {
   // Loops over neurons run on all cores (OpenMP, libomp at run time). The
   // memref lowering comes before the loops become branches, so that the
   // alloca scopes of the parallel bodies still hold one block.
+  pm.addNestedPass<func::FuncOp>(createCoarsenParallelLoopsPass());
   pm.addPass(createConvertSCFToOpenMPPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
   pm.addPass(createLowerAffinePass());

@@ -1,0 +1,89 @@
+//===- CoarsenParallelLoops.cpp - inner parallel dimensions -> scf.for -----===//
+//
+// CPU only. scf.parallel (d0, ..., dn) with constant bounds and no
+// reductions becomes scf.parallel (d0, ..., dk) { scf.for dk+1 { ... } },
+// k the first dimension at which the leading trip counts reach
+// min-iterations.
+//
+//===----------------------------------------------------------------------===//
+#include "compiler/Conversion/Passes.h"
+
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
+#include "mlir/IR/IRMapping.h"
+
+namespace mlir::snn {
+#define GEN_PASS_DEF_COARSENPARALLELLOOPSPASS
+#include "compiler/Conversion/Passes.h.inc"
+} // namespace mlir::snn
+
+using namespace mlir;
+using namespace mlir::snn;
+
+namespace {
+
+/// How many leading dimensions of `op` stay parallel (all of them when the
+/// loop does not qualify).
+size_t parallelPrefix(scf::ParallelOp op, int64_t minIterations) {
+  size_t dims = op.getNumLoops();
+  if (dims < 2 || op.getNumReductions() != 0)
+    return dims;
+  int64_t iterations = 1;
+  for (size_t d = 0; d < dims; ++d) {
+    auto lb = getConstantIntValue(op.getLowerBound()[d]);
+    auto ub = getConstantIntValue(op.getUpperBound()[d]);
+    auto step = getConstantIntValue(op.getStep()[d]);
+    if (!lb || !ub || !step || *step <= 0)
+      return dims;
+    if (iterations >= minIterations)
+      return d;
+    iterations *= std::max<int64_t>(0, (*ub - *lb + *step - 1) / *step);
+  }
+  return dims;
+}
+
+/// scf.for loops over dimensions [d, end) of `op` around a clone of its body.
+void emitInner(OpBuilder &b, Location loc, scf::ParallelOp op, size_t d,
+               IRMapping &map) {
+  Block *body = op.getBody();
+  if (d == op.getNumLoops()) {
+    for (Operation &inner : body->without_terminator())
+      b.clone(inner, map);
+    return;
+  }
+  scf::ForOp::create(b, loc, op.getLowerBound()[d], op.getUpperBound()[d],
+                     op.getStep()[d], ValueRange{},
+                     [&](OpBuilder &fb, Location fl, Value iv, ValueRange) {
+                       map.map(body->getArgument(d), iv);
+                       emitInner(fb, fl, op, d + 1, map);
+                       scf::YieldOp::create(fb, fl);
+                     });
+}
+
+struct CoarsenParallelLoopsPass
+    : mlir::snn::impl::CoarsenParallelLoopsPassBase<CoarsenParallelLoopsPass> {
+  using Base::Base;
+  void runOnOperation() override {
+    SmallVector<scf::ParallelOp> loops;
+    getOperation().walk([&](scf::ParallelOp op) { loops.push_back(op); });
+    for (scf::ParallelOp op : loops) {
+      size_t keep = parallelPrefix(op, minIterations);
+      if (keep == op.getNumLoops())
+        continue;
+      OpBuilder b(op);
+      Location loc = op.getLoc();
+      auto outer = scf::ParallelOp::create(
+          b, loc, op.getLowerBound().take_front(keep),
+          op.getUpperBound().take_front(keep), op.getStep().take_front(keep),
+          [&](OpBuilder &pb, Location pl, ValueRange ivs) {
+            IRMapping map;
+            for (size_t d = 0; d < keep; ++d)
+              map.map(op.getBody()->getArgument(d), ivs[d]);
+            emitInner(pb, pl, op, keep, map);
+          });
+      outer->setDiscardableAttrs(op->getDiscardableAttrDictionary());
+      op.erase();
+    }
+  }
+};
+
+} // namespace

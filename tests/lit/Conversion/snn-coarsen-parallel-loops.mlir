@@ -1,0 +1,60 @@
+// RUN: snn-opt %s --snn-coarsen-parallel-loops=min-iterations=16 | FileCheck %s
+
+// CHECK-LABEL: func.func @pool
+// 5 * 4 = 20 >= 16 parallel iterations: (t, b) stay parallel, (c, y, x)
+// become sequential loops around the original body; attributes are kept.
+// CHECK: scf.parallel (%[[T:.*]], %[[B:.*]]) = (%c0, %c0) to (%c5, %c4) step (%c1, %c1) {
+// CHECK-NEXT: scf.for %[[C:.*]] = %c0 to %c3 step %c1 {
+// CHECK-NEXT: scf.for %[[Y:.*]] = %c0 to %c4 step %c1 {
+// CHECK-NEXT: scf.for %[[X:.*]] = %c0 to %c4 step %c1 {
+// CHECK-NEXT: %[[Y2:.*]] = arith.muli %[[Y]], %c2
+// CHECK-NEXT: %[[X2:.*]] = arith.muli %[[X]], %c2
+// CHECK-NEXT: %[[V:.*]] = memref.load %arg0[%[[T]], %[[B]], %[[C]], %[[Y2]], %[[X2]]]
+// CHECK-NEXT: memref.store %[[V]], %arg1[%[[T]], %[[B]], %[[C]], %[[Y]], %[[X]]]
+// CHECK: } {snn.kernel = "pool"}
+func.func @pool(%in: memref<5x4x3x8x8xf32>, %out: memref<5x4x3x4x4xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %c3 = arith.constant 3 : index
+  %c4 = arith.constant 4 : index
+  %c5 = arith.constant 5 : index
+  scf.parallel (%t, %b, %c, %y, %x) = (%c0, %c0, %c0, %c0, %c0) to (%c5, %c4, %c3, %c4, %c4) step (%c1, %c1, %c1, %c1, %c1) {
+    %y2 = arith.muli %y, %c2 : index
+    %x2 = arith.muli %x, %c2 : index
+    %v = memref.load %in[%t, %b, %c, %y2, %x2] : memref<5x4x3x8x8xf32>
+    memref.store %v, %out[%t, %b, %c, %y, %x] : memref<5x4x3x4x4xf32>
+  } {snn.kernel = "pool"}
+  return
+}
+
+// CHECK-LABEL: func.func @unchanged
+// Every dimension is needed (3 * 4 = 12 < 16), one-dimensional loops, and
+// loops with reductions stay as they are.
+// CHECK: scf.parallel (%{{.*}}, %{{.*}}) = (%c0, %c0) to (%c3, %c4)
+// CHECK: scf.parallel (%{{.*}}) = (%c0) to (%c100)
+// CHECK: scf.parallel (%{{.*}}, %{{.*}}) = (%c0, %c0) to (%c100, %c4) step (%c1, %c1) init
+// CHECK-NOT: scf.for
+func.func @unchanged(%m: memref<3x4xf32>, %v: memref<100xf32>, %w: memref<100x4xf32>) -> f32 {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c3 = arith.constant 3 : index
+  %c4 = arith.constant 4 : index
+  %c100 = arith.constant 100 : index
+  %zero = arith.constant 0.0 : f32
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c3, %c4) step (%c1, %c1) {
+    memref.store %zero, %m[%i, %j] : memref<3x4xf32>
+  }
+  scf.parallel (%i) = (%c0) to (%c100) step (%c1) {
+    memref.store %zero, %v[%i] : memref<100xf32>
+  }
+  %sum = scf.parallel (%i, %j) = (%c0, %c0) to (%c100, %c4) step (%c1, %c1) init (%zero) -> f32 {
+    %x = memref.load %w[%i, %j] : memref<100x4xf32>
+    scf.reduce(%x : f32) {
+    ^bb0(%a: f32, %b: f32):
+      %s = arith.addf %a, %b : f32
+      scf.reduce.return %s : f32
+    }
+  }
+  return %sum : f32
+}
