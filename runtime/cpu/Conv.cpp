@@ -75,10 +75,14 @@ void col2im(const ConvGeometry &g, const float *col, int64_t ld, float *img) {
           int64_t y = oy * g.sh + ky - g.ph;
           if (y < 0 || y >= g.h)
             continue;
-          const float *in = row + oy * g.ow;
-          float *out = img + (ci * g.h + y) * g.w + kx - g.pw;
-          for (int64_t ox = lo; ox < hi; ++ox)
-            out[ox * g.sw] += in[ox];
+          const float *__restrict in = row + oy * g.ow;
+          float *__restrict out = img + (ci * g.h + y) * g.w + kx - g.pw;
+          if (g.sw == 1) // the common case, as a loop that vectorizes
+            for (int64_t ox = lo; ox < hi; ++ox)
+              out[ox] += in[ox];
+          else
+            for (int64_t ox = lo; ox < hi; ++ox)
+              out[ox * g.sw] += in[ox];
         }
       }
 }
