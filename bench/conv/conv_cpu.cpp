@@ -94,17 +94,20 @@ int main(int argc, char **argv) {
                           {"conv2 15->40, 12x12, 5x5", 320, 15, 12, 12, 40, 5}};
   std::mt19937 rng(1);
   std::uniform_real_distribution<float> u(-1.0f, 1.0f);
+  auto random = [&](size_t n) {
+    std::vector<float> v(n);
+    for (float &x : v)
+      x = u(rng);
+    return v;
+  };
   std::printf("%-28s %12s %12s %8s %12s\n", "forward convolution", "im2col ms",
               "direct ms", "ratio", "max |diff|");
   int bad = 0;
   for (const Shape &s : shapes) {
     int64_t oh = s.h - s.k + 1, ow = s.w - s.k + 1;
-    std::vector<float> in(s.n * s.c * s.h * s.w), w(s.o * s.c * s.k * s.k),
-        a(s.n * s.o * oh * ow), b(a.size());
-    for (float &x : in)
-      x = u(rng);
-    for (float &x : w)
-      x = u(rng);
+    std::vector<float> in = random(s.n * s.c * s.h * s.w),
+                       w = random(s.o * s.c * s.k * s.k),
+                       a(s.n * s.o * oh * ow), b(a.size());
     snnrt_memref4d vin = view(in, s.n, s.c, s.h, s.w),
                    vw = view(w, s.o, s.c, s.k, s.k),
                    va = view(a, s.n, s.o, oh, ow);
@@ -127,14 +130,9 @@ int main(int argc, char **argv) {
               "grad input", "grad weight");
   for (const Shape &s : shapes) {
     int64_t oh = s.h - s.k + 1, ow = s.w - s.k + 1;
-    std::vector<float> in(s.n * s.c * s.h * s.w), w(s.o * s.c * s.k * s.k),
-        out(s.n * s.o * oh * ow), dw(w.size());
-    for (float &x : in)
-      x = u(rng);
-    for (float &x : w)
-      x = u(rng);
-    for (float &x : out)
-      x = u(rng);
+    std::vector<float> in = random(s.n * s.c * s.h * s.w),
+                       w = random(s.o * s.c * s.k * s.k),
+                       out = random(s.n * s.o * oh * ow), dw(w.size());
     snnrt_memref4d vin = view(in, s.n, s.c, s.h, s.w),
                    vw = view(w, s.o, s.c, s.k, s.k),
                    vdw = view(dw, s.o, s.c, s.k, s.k),

@@ -7,45 +7,42 @@
 #include "Threads.h"
 #include "snnrt/snnrt.h"
 
-using snnrt::cpu::forEachShare;
-using snnrt::cpu::useOneBlasThread;
+namespace {
+
+/// C[M,N] = op(A) op(B), C's rows split over the threads; row i of op(A)
+/// starts `aRow` floats after row 0.
+void gemmByRows(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n,
+                int64_t k, const snnrt_memref2d *a, int64_t aRow,
+                const snnrt_memref2d *b, snnrt_memref2d *c) {
+  snnrt::cpu::useOneBlasThread();
+  snnrt::cpu::forEachShare(m, [&](int64_t r, int64_t rows) {
+    cblas_sgemm(CblasRowMajor, ta, tb, rows, n, k, 1.0f,
+                snnrt_data2d(a) + r * aRow, a->strides[0], snnrt_data2d(b),
+                b->strides[0], 0.0f, snnrt_data2d(c) + r * c->strides[0],
+                c->strides[0]);
+  });
+}
+
+} // namespace
 
 extern "C" {
 
 void _mlir_ciface_snnrt_matmul_nt(snnrt_memref2d *a, snnrt_memref2d *b,
                                   snnrt_memref2d *c) {
-  useOneBlasThread();
-  int64_t m = a->sizes[0], k = a->sizes[1], n = b->sizes[0];
-  forEachShare(m, [&](int64_t r, int64_t rows) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, rows, n, k, 1.0f,
-                snnrt_data2d(a) + r * a->strides[0], a->strides[0],
-                snnrt_data2d(b), b->strides[0], 0.0f,
-                snnrt_data2d(c) + r * c->strides[0], c->strides[0]);
-  });
+  gemmByRows(CblasNoTrans, CblasTrans, a->sizes[0], b->sizes[0], a->sizes[1],
+             a, a->strides[0], b, c);
 }
 
 void _mlir_ciface_snnrt_matmul_nn(snnrt_memref2d *a, snnrt_memref2d *b,
                                   snnrt_memref2d *c) {
-  useOneBlasThread();
-  int64_t m = a->sizes[0], k = a->sizes[1], n = b->sizes[1];
-  forEachShare(m, [&](int64_t r, int64_t rows) {
-    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, n, k, 1.0f,
-                snnrt_data2d(a) + r * a->strides[0], a->strides[0],
-                snnrt_data2d(b), b->strides[0], 0.0f,
-                snnrt_data2d(c) + r * c->strides[0], c->strides[0]);
-  });
+  gemmByRows(CblasNoTrans, CblasNoTrans, a->sizes[0], b->sizes[1], a->sizes[1],
+             a, a->strides[0], b, c);
 }
 
 void _mlir_ciface_snnrt_matmul_tn(snnrt_memref2d *a, snnrt_memref2d *b,
                                   snnrt_memref2d *c) {
-  useOneBlasThread();
-  int64_t k = a->sizes[0], m = a->sizes[1], n = b->sizes[1];
-  forEachShare(m, [&](int64_t r, int64_t rows) {
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, rows, n, k, 1.0f,
-                snnrt_data2d(a) + r, a->strides[0], snnrt_data2d(b),
-                b->strides[0], 0.0f, snnrt_data2d(c) + r * c->strides[0],
-                c->strides[0]);
-  });
+  gemmByRows(CblasTrans, CblasNoTrans, a->sizes[1], b->sizes[1], a->sizes[0],
+             a, 1, b, c);
 }
 
 void snnrt_set_num_threads(int threads) {
