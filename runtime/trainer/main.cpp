@@ -22,6 +22,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cerrno>
 #include <cmath>
 #include <csignal>
 #include <cstdio>
@@ -136,6 +137,19 @@ Options parseArgs(int argc, char **argv) {
         usageError("option '" + a + "' needs a number, got '" + s + "'");
       return v;
     };
+    // A whole number in [lo, hi] (counts, sizes, the seed).
+    auto whole = [&](const std::string &s, uint64_t lo, uint64_t hi) {
+      char *end = nullptr;
+      errno = 0;
+      unsigned long long v = std::strtoull(s.c_str(), &end, 10);
+      if (s.empty() || *end || s[0] == '-' || errno == ERANGE || v < lo ||
+          v > hi)
+        usageError("option '" + a + "' needs a whole number from " +
+                   std::to_string(lo) + " to " + std::to_string(hi) +
+                   ", got '" + s + "'");
+      return static_cast<uint64_t>(v);
+    };
+    constexpr uint64_t kMany = uint64_t(1) << 40;
     if (a == "--help" || a == "-h") {
       std::fputs(kUsage, stdout);
       std::exit(0);
@@ -144,13 +158,13 @@ Options parseArgs(int argc, char **argv) {
       std::exit(0);
     } else if (a == "--data") o.data = next();
     else if (a == "--dataset") o.dataset = next();
-    else if (a == "--epochs") o.epochs = static_cast<int64_t>(num(next()));
-    else if (a == "--batch") o.batch = static_cast<int64_t>(num(next()));
+    else if (a == "--epochs") o.epochs = static_cast<int64_t>(whole(next(), 1, kMany));
+    else if (a == "--batch") o.batch = static_cast<int64_t>(whole(next(), 1, kMany));
     else if (a == "--lr") o.lr = num(next());
     else if (a == "--lr-decay") o.lrDecay = num(next());
     else if (a == "--weight-clip") o.weightClip = num(next());
-    else if (a == "--seed") o.seed = static_cast<uint64_t>(num(next()));
-    else if (a == "--threads") o.threads = static_cast<int64_t>(num(next()));
+    else if (a == "--seed") o.seed = whole(next(), 0, UINT64_MAX);
+    else if (a == "--threads") o.threads = static_cast<int64_t>(whole(next(), 1, 1024));
     else if (a == "--device") o.device = next();
     else if (a == "--backward") o.backward = next();
     else if (a == "--augment") o.augment = next();
@@ -164,7 +178,7 @@ Options parseArgs(int argc, char **argv) {
     else if (a == "--export") o.exportPath = next();
     else if (a == "--metrics") o.metrics = next();
     else if (a == "--plot") o.plot = next();
-    else if (a == "--max-steps") o.maxSteps = static_cast<int64_t>(num(next()));
+    else if (a == "--max-steps") o.maxSteps = static_cast<int64_t>(whole(next(), 1, kMany));
     else
       usageError("unknown option '" + a + "'");
   }
