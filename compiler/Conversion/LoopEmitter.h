@@ -14,8 +14,19 @@
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/BuiltinOps.h"
 
 namespace mlir::snn {
+
+/// Neurons per parallel iteration of the per-neuron kernels: 256 (the inner
+/// loop over a block's neurons vectorizes on the CPU) unless the module says
+/// `snn.neuron_block` (the GPU pipeline sets 1: one neuron per thread).
+inline int64_t neuronBlock(Operation *op) {
+  if (auto m = op->getParentOfType<ModuleOp>())
+    if (auto attr = m->getAttrOfType<IntegerAttr>("snn.neuron_block"))
+      return std::max<int64_t>(1, attr.getInt());
+  return 256;
+}
 
 /// Scalar f32/index arithmetic and memory access at one insertion point.
 struct ScalarBuilder {

@@ -73,24 +73,23 @@ Attribute splatValue(Value v) {
   return nullptr;
 }
 
-/// One scalar loop nest: parallel over the N neurons of a step, sequential
-/// over time inside, the state in registers (scf.for iteration arguments).
-void lowerToNeuronLoops(TimeLoopOp loop, RankedTensorType step) {
-  OpBuilder b(loop);
-  Location loc = loop.getLoc();
-  int64_t steps = loop.getNumTimeSteps();
-  int64_t neurons = step.getNumElements();
-  ScalarBuilder s{b, loc};
+/// The buffers of a time loop lowered to scalar code on `[T, N]` views.
+struct NeuronLoopBuffers {
+  SmallVector<Value> inputs, outputs, outputBufs, initBufs;
+  DenseMap<Value, Value> captured; // captured tensor -> [N] view
+};
+
+NeuronLoopBuffers prepareBuffers(OpBuilder &b, Location loc, TimeLoopOp loop) {
+  NeuronLoopBuffers bufs;
   auto flatIn = [&](Value tensor, int64_t from) {
     return collapseTail(b, loc, bufferOf(b, loc, tensor), from);
   };
-  SmallVector<Value> inputs, outputs, outputBufs;
   for (Value in : loop.getInputs())
-    inputs.push_back(flatIn(in, 1));
+    bufs.inputs.push_back(flatIn(in, 1));
   for (Type t : loop.getResultTypes()) {
     Value buf = allocFor(b, loc, t);
-    outputBufs.push_back(buf);
-    outputs.push_back(collapseTail(b, loc, buf, 1));
+    bufs.outputBufs.push_back(buf);
+    bufs.outputs.push_back(collapseTail(b, loc, buf, 1));
   }
   // Captured tensors (current inputs) and non-splat inits as [N] buffers.
   Block &body = loop.getBody().front();
@@ -100,73 +99,166 @@ void lowerToNeuronLoops(TimeLoopOp loop, RankedTensorType step) {
       if (v.getParentBlock() != &body && isa<RankedTensorType>(v.getType()) &&
           !splatValue(v))
         outside.insert(v);
-  DenseMap<Value, Value> captured;
   for (Value v : outside)
-    captured[v] = flatIn(v, 0);
-  SmallVector<Value> initBufs;
+    bufs.captured[v] = flatIn(v, 0);
   for (Value init : loop.getInits())
-    initBufs.push_back(splatValue(init) ? Value() : flatIn(init, 0));
+    bufs.initBufs.push_back(splatValue(init) ? Value() : flatIn(init, 0));
+  return bufs;
+}
 
-  Value c0 = s.idx(0), c1 = s.idx(1), cT = s.idx(steps), cLast = s.idx(steps - 1);
-  size_t nOut = outputs.size(), nIn = inputs.size();
-  auto par = scf::ParallelOp::create(
+/// The initial state of neuron n, as scalars.
+SmallVector<Value> initialState(ScalarBuilder &p, TimeLoopOp loop,
+                                const NeuronLoopBuffers &bufs, Value n) {
+  SmallVector<Value> init;
+  for (auto [k, v] : llvm::enumerate(loop.getInits())) {
+    if (Attribute a = splatValue(v))
+      init.push_back(arith::ConstantOp::create(p.b, p.loc, cast<TypedAttr>(a)));
+    else
+      init.push_back(p.load(bufs.initBufs[k], n));
+  }
+  return init;
+}
+
+/// Step index t of iteration i (reversed for a reverse loop).
+Value stepIndex(ScalarBuilder &f, TimeLoopOp loop, Value i) {
+  if (!loop.getReverse())
+    return i;
+  return arith::SubIOp::create(f.b, f.loc, f.idx(loop.getNumTimeSteps() - 1),
+                               i);
+}
+
+/// The loop body for neuron n at step t as scalar ops: stores the outputs
+/// at [t, n] and returns the next state.
+SmallVector<Value> emitStep(ScalarBuilder &f, TimeLoopOp loop,
+                            const NeuronLoopBuffers &bufs, Value t, Value n,
+                            ValueRange state) {
+  Block &body = loop.getBody().front();
+  size_t nIn = bufs.inputs.size(), nOut = bufs.outputs.size();
+  IRMapping map;
+  map.map(body.getArgument(0), t);
+  for (size_t k = 0; k < nIn; ++k)
+    map.map(body.getArgument(1 + k), f.load(bufs.inputs[k], {t, n}));
+  for (size_t k = 0; k < state.size(); ++k)
+    map.map(body.getArgument(1 + nIn + k), state[k]);
+  auto scalar = [&](Value v) -> Value {
+    if (Value m = map.lookupOrNull(v))
+      return m;
+    if (Attribute a = splatValue(v))
+      return arith::ConstantOp::create(f.b, f.loc, cast<TypedAttr>(a));
+    return f.load(bufs.captured.lookup(v), n);
+  };
+  for (Operation &op : body.without_terminator()) {
+    if (isa<arith::ConstantOp>(op))
+      continue; // splats become scalar constants on use
+    SmallVector<Value> operands;
+    for (Value v : op.getOperands())
+      operands.push_back(scalar(v));
+    SmallVector<Type> types;
+    for (Value r : op.getResults())
+      types.push_back(cast<ShapedType>(r.getType()).getElementType());
+    OperationState st(f.loc, op.getName(), operands, types, op.getAttrs());
+    Operation *c = f.b.create(st);
+    map.map(op.getResults(), c->getResults());
+  }
+  auto yield = cast<YieldOp>(body.getTerminator());
+  for (size_t k = 0; k < nOut; ++k)
+    f.store(scalar(yield.getValues()[k]), bufs.outputs[k], {t, n});
+  SmallVector<Value> next;
+  for (Value v : yield.getValues().drop_front(nOut))
+    next.push_back(scalar(v));
+  return next;
+}
+
+/// scf.for over [lo, hi) without iteration arguments.
+void forRange(ScalarBuilder &s, Value lo, Value hi,
+              function_ref<void(ScalarBuilder &, Value)> f) {
+  scf::ForOp::create(s.b, s.loc, lo, hi, s.idx(1), ValueRange{},
+                     [&](OpBuilder &fb, Location fl, Value i, ValueRange) {
+                       ScalarBuilder q{fb, fl};
+                       f(q, i);
+                       scf::YieldOp::create(fb, fl);
+                     });
+}
+
+/// One neuron per parallel iteration (the GPU form, `snn.neuron_block = 1`),
+/// sequential over time inside, the state in registers (scf.for iteration
+/// arguments).
+scf::ParallelOp emitPerNeuron(OpBuilder &b, Location loc, TimeLoopOp loop,
+                              const NeuronLoopBuffers &bufs, int64_t neurons) {
+  ScalarBuilder s{b, loc};
+  Value c0 = s.idx(0), c1 = s.idx(1);
+  return scf::ParallelOp::create(
       b, loc, ValueRange{c0}, ValueRange{s.idx(neurons)}, ValueRange{c1},
       [&](OpBuilder &pb, Location pl, ValueRange ivs) {
         Value n = ivs[0];
         ScalarBuilder p{pb, pl};
-        SmallVector<Value> init;
-        for (auto [k, v] : llvm::enumerate(loop.getInits())) {
-          if (Attribute a = splatValue(v))
-            init.push_back(arith::ConstantOp::create(pb, pl, cast<TypedAttr>(a)));
-          else
-            init.push_back(p.load(initBufs[k], n));
-        }
         scf::ForOp::create(
-            pb, pl, c0, cT, c1, init,
+            pb, pl, c0, s.idx(loop.getNumTimeSteps()), c1,
+            initialState(p, loop, bufs, n),
             [&](OpBuilder &fb, Location fl, Value i, ValueRange state) {
               ScalarBuilder f{fb, fl};
-              Value t = loop.getReverse()
-                            ? arith::SubIOp::create(fb, fl, cLast, i)
-                            : i;
-              IRMapping map;
-              map.map(body.getArgument(0), t);
-              for (size_t k = 0; k < nIn; ++k)
-                map.map(body.getArgument(1 + k), f.load(inputs[k], {t, n}));
-              for (size_t k = 0; k < state.size(); ++k)
-                map.map(body.getArgument(1 + nIn + k), state[k]);
-              auto scalar = [&](Value v) -> Value {
-                if (Value m = map.lookupOrNull(v))
-                  return m;
-                if (Attribute a = splatValue(v))
-                  return arith::ConstantOp::create(fb, fl, cast<TypedAttr>(a));
-                return f.load(captured.lookup(v), n);
-              };
-              for (Operation &op : body.without_terminator()) {
-                if (isa<arith::ConstantOp>(op))
-                  continue; // splats become scalar constants on use
-                SmallVector<Value> operands;
-                for (Value v : op.getOperands())
-                  operands.push_back(scalar(v));
-                SmallVector<Type> types;
-                for (Value r : op.getResults())
-                  types.push_back(cast<ShapedType>(r.getType()).getElementType());
-                OperationState st(fl, op.getName(), operands, types,
-                                  op.getAttrs());
-                Operation *c = fb.create(st);
-                map.map(op.getResults(), c->getResults());
-              }
-              auto yield = cast<YieldOp>(body.getTerminator());
-              for (size_t k = 0; k < nOut; ++k)
-                f.store(scalar(yield.getValues()[k]), outputs[k], {t, n});
-              SmallVector<Value> next;
-              for (Value v : yield.getValues().drop_front(nOut))
-                next.push_back(scalar(v));
-              scf::YieldOp::create(fb, fl, next);
+              scf::YieldOp::create(
+                  fb, fl,
+                  emitStep(f, loop, bufs, stepIndex(f, loop, i), n, state));
             });
       });
+}
+
+/// Blocks of `block` neurons per parallel iteration (the CPU form): for
+/// each step, a loop over the block's neurons, innermost so that it
+/// vectorizes, with the state in [N] scratch buffers between steps.
+scf::ParallelOp emitBlocked(OpBuilder &b, Location loc, TimeLoopOp loop,
+                            const NeuronLoopBuffers &bufs, int64_t neurons,
+                            int64_t block) {
+  ScalarBuilder s{b, loc};
+  SmallVector<Value> stateBufs;
+  for (Value init : loop.getInits())
+    stateBufs.push_back(memref::AllocOp::create(
+        b, loc,
+        MemRefType::get({neurons},
+                        cast<ShapedType>(init.getType()).getElementType())));
+  Value c0 = s.idx(0), c1 = s.idx(1), cN = s.idx(neurons);
+  Value cBlock = s.idx(block);
+  auto par = scf::ParallelOp::create(
+      b, loc, ValueRange{c0}, ValueRange{s.idx((neurons + block - 1) / block)},
+      ValueRange{c1}, [&](OpBuilder &pb, Location pl, ValueRange ivs) {
+        ScalarBuilder p{pb, pl};
+        Value n0 = p.imul(ivs[0], cBlock);
+        Value n1 = arith::MinUIOp::create(pb, pl, p.iadd(n0, cBlock), cN);
+        forRange(p, n0, n1, [&](ScalarBuilder &q, Value n) {
+          for (auto [buf, v] : llvm::zip(stateBufs, initialState(q, loop, bufs, n)))
+            q.store(v, buf, n);
+        });
+        forRange(p, c0, p.idx(loop.getNumTimeSteps()),
+                 [&](ScalarBuilder &q, Value i) {
+                   Value t = stepIndex(q, loop, i);
+                   forRange(q, n0, n1, [&](ScalarBuilder &w, Value n) {
+                     SmallVector<Value> state;
+                     for (Value buf : stateBufs)
+                       state.push_back(w.load(buf, n));
+                     for (auto [buf, v] : llvm::zip(
+                              stateBufs, emitStep(w, loop, bufs, t, n, state)))
+                       w.store(v, buf, n);
+                   });
+                 });
+      });
+  return par; // buffer deallocation frees stateBufs
+}
+
+/// One scalar loop nest: parallel over the N neurons of a step (one per
+/// iteration, or in blocks; see snn.neuron_block), sequential over time.
+void lowerToNeuronLoops(TimeLoopOp loop, RankedTensorType step) {
+  OpBuilder b(loop);
+  Location loc = loop.getLoc();
+  int64_t neurons = step.getNumElements();
+  NeuronLoopBuffers bufs = prepareBuffers(b, loc, loop);
+  int64_t block = neuronBlock(loop);
+  scf::ParallelOp par =
+      block > 1 ? emitBlocked(b, loc, loop, bufs, neurons, block)
+                : emitPerNeuron(b, loc, loop, bufs, neurons);
   par->setAttr("snn.kernel", b.getStringAttr(loop.getReverse() ? "stbp_backward" : "time_loop"));
   for (auto [k, r] : llvm::enumerate(loop.getResults()))
-    r.replaceAllUsesWith(tensorOf(b, loc, r.getType(), outputBufs[k]));
+    r.replaceAllUsesWith(tensorOf(b, loc, r.getType(), bufs.outputBufs[k]));
   loop.erase();
 }
 

@@ -214,12 +214,7 @@ bool PerturbationKernel::chainsInRegisters() {
   return steps <= most;
 }
 
-int64_t PerturbationKernel::neuronBlock() {
-  if (auto m = op->getParentOfType<ModuleOp>())
-    if (auto attr = m->getAttrOfType<IntegerAttr>("snn.neuron_block"))
-      return std::max<int64_t>(1, attr.getInt());
-  return 256;
-}
+int64_t PerturbationKernel::neuronBlock() { return snn::neuronBlock(op); }
 
 void PerturbationKernel::emitRegisterSNS(int64_t window) {
   forEachNeuron([&](ScalarBuilder &s, Value n) {

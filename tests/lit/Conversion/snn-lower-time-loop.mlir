@@ -1,8 +1,44 @@
-// RUN: snn-opt %s --snn-fuse-time-loop --snn-lower-time-loop | FileCheck %s
+// RUN: snn-opt %s --split-input-file --snn-fuse-time-loop --snn-lower-time-loop | FileCheck %s
 
 // CHECK-LABEL: func.func @lif_psc
-// One scalar loop nest: parallel over the 6 neurons, time inside, the
-// state (r, a) as f32 iteration arguments.
+// CPU form (the default, 256 neurons a block): parallel over blocks; per
+// step, a loop over the block's neurons (innermost, so that it vectorizes)
+// with the state (r, a) in [N] scratch buffers between steps.
+// CHECK: %[[C:.*]] = memref.collapse_shape %{{.*}} {{\[\[}}0], [1, 2]] : memref<5x2x3xf32> into memref<5x6xf32>
+// CHECK: %[[RB:.*]] = memref.alloc() : memref<6xf32>
+// CHECK: %[[AB:.*]] = memref.alloc() : memref<6xf32>
+// CHECK: %[[B256:.*]] = arith.constant 256 : index
+// CHECK: scf.parallel (%[[BLK:.*]]) = (%{{.*}}) to (%{{.*}}) step
+// CHECK: %[[N0:.*]] = arith.muli %[[BLK]], %[[B256]]
+// CHECK: %[[N1:.*]] = arith.minui
+// Initial state.
+// CHECK: scf.for %[[N:[a-z0-9]+]] = %[[N0]] to %[[N1]]
+// CHECK: memref.store %{{.*}}, %[[RB]][%[[N]]]
+// Time, then neurons.
+// CHECK: scf.for %[[T:[a-z0-9]+]] = %{{.*}} to %{{.*}} step
+// CHECK-NEXT: arith.constant 1 : index
+// CHECK-NEXT: scf.for %[[M:[a-z0-9]+]] = %[[N0]] to %[[N1]]
+// CHECK: %[[R:.*]] = memref.load %[[RB]][%[[M]]]
+// CHECK: %[[CT:.*]] = memref.load %[[C]][%[[T]], %[[M]]] : memref<5x6xf32>
+// CHECK: %[[MR:.*]] = arith.mulf %{{.*}}, %[[R]] : f32
+// CHECK: %[[U:.*]] = arith.addf %[[MR]], %[[CT]] : f32
+// CHECK: %[[F:.*]] = arith.cmpf oge, %[[U]]
+// CHECK: %[[RN:.*]] = arith.select %[[F]], %{{.*}}, %[[U]]
+// CHECK: memref.store %[[U]], %{{.*}}[%[[T]], %[[M]]]
+// CHECK: memref.store %[[RN]], %[[RB]][%[[M]]]
+// CHECK: } {snn.kernel = "time_loop"}
+// CHECK-NOT: snn.time_loop
+func.func @lif_psc(%c: tensor<5x2x3xf32>) -> tensor<5x2x3xf32> {
+  %u, %s = snn.lif %c : tensor<5x2x3xf32>
+  %a = snn.psc %s : tensor<5x2x3xf32>
+  return %a : tensor<5x2x3xf32>
+}
+
+// -----
+
+// CHECK-LABEL: func.func @lif_psc_gpu
+// GPU form (snn.neuron_block = 1): one neuron per parallel iteration, time
+// inside, the state (r, a) as f32 iteration arguments.
 // CHECK: %[[C:.*]] = memref.collapse_shape %{{.*}} {{\[\[}}0], [1, 2]] : memref<5x2x3xf32> into memref<5x6xf32>
 // CHECK: scf.parallel (%[[N:.*]]) = (%{{.*}}) to (%{{.*}}) step
 // CHECK: scf.for %[[T:[a-z0-9]+]] = %{{.*}} to %{{.*}} step %{{.*}} iter_args(%[[R:.*]] = %{{.*}}, %[[A:.*]] = %{{.*}}) -> (f32, f32)
@@ -13,11 +49,15 @@
 // CHECK: memref.store %[[U]], %{{.*}}[%[[T]], %[[N]]]
 // CHECK: scf.yield
 // CHECK-NOT: snn.time_loop
-func.func @lif_psc(%c: tensor<5x2x3xf32>) -> tensor<5x2x3xf32> {
-  %u, %s = snn.lif %c : tensor<5x2x3xf32>
-  %a = snn.psc %s : tensor<5x2x3xf32>
-  return %a : tensor<5x2x3xf32>
+module attributes {snn.neuron_block = 1 : i64} {
+  func.func @lif_psc_gpu(%c: tensor<5x2x3xf32>) -> tensor<5x2x3xf32> {
+    %u, %s = snn.lif %c : tensor<5x2x3xf32>
+    %a = snn.psc %s : tensor<5x2x3xf32>
+    return %a : tensor<5x2x3xf32>
+  }
 }
+
+// -----
 
 // CHECK-LABEL: func.func @reverse
 // t = T - 1 - i
@@ -28,6 +68,8 @@ func.func @reverse(%g: tensor<5x2x3xf32>) -> tensor<5x2x3xf32> {
   %e = snn.psc_error_scan %g : tensor<5x2x3xf32>
   return %e : tensor<5x2x3xf32>
 }
+
+// -----
 
 // CHECK-LABEL: func.func @captured_input
 // A current input is read at [n] every step.
