@@ -34,7 +34,7 @@ size_t parallelPrefix(scf::ParallelOp op, int64_t minIterations) {
     auto step = getConstantIntValue(op.getStep()[d]);
     if (!lb || !ub || !step || *step <= 0)
       return dims;
-    if (iterations >= minIterations)
+    if (d > 0 && iterations >= minIterations) // at least one stays parallel
       return d;
     iterations *= std::max<int64_t>(0, (*ub - *lb + *step - 1) / *step);
   }

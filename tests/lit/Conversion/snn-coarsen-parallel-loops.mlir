@@ -1,4 +1,5 @@
 // RUN: snn-opt %s --snn-coarsen-parallel-loops=min-iterations=16 | FileCheck %s
+// RUN: snn-opt %s --snn-coarsen-parallel-loops=min-iterations=0 | FileCheck %s --check-prefix=ONE
 
 // CHECK-LABEL: func.func @pool
 // 5 * 4 = 20 >= 16 parallel iterations: (t, b) stay parallel, (c, y, x)
@@ -12,6 +13,10 @@
 // CHECK-NEXT: %[[V:.*]] = memref.load %arg0[%[[T]], %[[B]], %[[C]], %[[Y2]], %[[X2]]]
 // CHECK-NEXT: memref.store %[[V]], %arg1[%[[T]], %[[B]], %[[C]], %[[Y]], %[[X]]]
 // CHECK: } {snn.kernel = "pool"}
+// Whatever the threshold, one dimension stays parallel.
+// ONE-LABEL: func.func @pool
+// ONE: scf.parallel (%{{.*}}) = (%c0) to (%c5) step (%c1) {
+// ONE-COUNT-4: scf.for
 func.func @pool(%in: memref<5x4x3x8x8xf32>, %out: memref<5x4x3x4x4xf32>) {
   %c0 = arith.constant 0 : index
   %c1 = arith.constant 1 : index
