@@ -83,12 +83,34 @@ public:
   /// or the module's `snn.max_register_steps`.
   bool chainsInRegisters();
 
+  /// Between the two, for larger T: the flips in groups of `group`; each
+  /// group's chains advance together in registers in one sweep from its
+  /// first flip, which stops once all of them have rejoined (so each step's
+  /// c, u, e and E are read once a group instead of once a chain).
+  void emitGroupedSNS(int64_t window, int64_t group);
+  /// The module's `snn.chain_group` (snnc --gpu-chain-group), else 1: off.
+  int64_t chainGroup();
+
   /// Neurons per parallel iteration: 256 (vectorizes on CPU) unless the
   /// module says `snn.neuron_block` (a GPU pipeline sets 1).
   int64_t neuronBlock();
 
   /// Replaces the op by `delta` (and drops a fused scan).
   void finish();
+
+  /// One step t of a sweep for the chains of flips [pBegin, pEnd), whose
+  /// states `st` are (carried potential, PSC difference, loss change, open)
+  /// per chain: the chain of p starts with the flip at t == p; open chains
+  /// step; a chain that rejoins or leaves its window gets its E-tail and
+  /// closes. Returns the next states.
+  SmallVector<Value> advanceChains(ScalarBuilder &q, Value n, Value t,
+                                   ValueRange st, int64_t pBegin, int64_t pEnd,
+                                   int64_t window, Value quiet);
+  /// `count` chain states before their flips (zero and closed).
+  SmallVector<Value> closedChains(ScalarBuilder &s, int64_t count);
+  /// delta[p] = dL_p * clip(1 / eps_p^3) for the chains' final states.
+  void storeChainResults(ScalarBuilder &s, Value n, ValueRange results,
+                         int64_t pBegin, int64_t pEnd);
 
   int64_t steps, neurons;
   Value delta;            // [T, N] output view

@@ -33,6 +33,8 @@ LogicalResult mlir::snn::emitSNSKernel(NABackwardOp op,
   PerturbationKernel &k = *kernel;
   if (k.neuronBlock() == 1 && k.chainsInRegisters())
     k.emitRegisterSNS(options.window);
+  else if (k.neuronBlock() == 1 && k.chainGroup() > 1)
+    k.emitGroupedSNS(options.window, k.chainGroup());
   else if (k.neuronBlock() == 1)
     k.emitPerNeuronSNS(options.window);
   else

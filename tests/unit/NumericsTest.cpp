@@ -99,18 +99,21 @@ void checkNACase(const NACase &k) {
                  : "snn-neighborhood-sns";
   // SNS runs through every kernel: the CPU's blocked one and the GPU
   // pipeline's (module attribute snn.neuron_block = 1): one chain at a time
-  // (snn.max_register_steps = 0) and all chains in registers (= 32; T = 100
-  // falls back to one chain at a time).
-  for (int variant : {0, 1, 2}) {
+  // (snn.max_register_steps = 0), all chains in registers (= 32; T = 100
+  // falls back to one chain at a time), and the chains in groups of 4
+  // (snn.chain_group = 4; T = 5 and 30 end with a partial group).
+  for (int variant : {0, 1, 2, 3}) {
     bool perNeuron = variant > 0;
     if (perNeuron && k.pairs)
       continue;
     std::string module = naModule(k.T, k.B, k.N, p, selection);
+    const char *attrs[] = {"", ", snn.max_register_steps = 0 : i64",
+                           ", snn.max_register_steps = 32 : i64",
+                           ", snn.max_register_steps = 0 : i64, "
+                           "snn.chain_group = 4 : i64"};
     if (perNeuron)
       module = std::string("module attributes {snn.neuron_block = 1 : i64") +
-               (variant == 1 ? ", snn.max_register_steps = 0 : i64"
-                             : ", snn.max_register_steps = 32 : i64") +
-               "} {\n" + module + "}\n";
+               attrs[variant] + "} {\n" + module + "}\n";
     auto jit = JitModule::compile(module, false, error, pipeline);
     ASSERT_TRUE(jit) << error;
     int n = k.B * k.N;
@@ -138,6 +141,7 @@ void checkNACase(const NACase &k) {
         (variant == 1 ? " (GPU kernel, one chain at a time)"
          : variant == 2 ? (k.T <= 32 ? " (GPU kernel, chains in registers)"
                                      : " (GPU kernel, one chain at a time)")
+         : variant == 3 ? " (GPU kernel, chains in groups of 4)"
                         : "");
     EXPECT_TRUE(near(delta, want, k.pairs ? 1e-4f : 1e-5f,
                      k.pairs ? 1e-3f : 1e-4f, name.c_str()));

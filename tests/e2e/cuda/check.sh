@@ -3,7 +3,8 @@
 # losses of 20 steps, and the evaluation of one checkpoint, on both devices.
 #   check.sh TRAINER_DIR DATA_DIR
 # TRAINER_DIR holds fashion_mlp and mnist_cnn trainers compiled by snnc, and
-# optionally `pairs` and `windowed` (the Fashion MLP with those strategies).
+# optionally `pairs` and `windowed` (the Fashion MLP with those strategies)
+# and `mnist_cnn_t30_g4` (bench/gpu.sh prepare builds it).
 # Exits 0 with "SKIP: ..." when no GPU can be used; 1 on any mismatch.
 set -euo pipefail
 dir=$1 data=$2
@@ -32,9 +33,10 @@ gradients fashion_mlp 1 --backward stbp
 gradients mnist_cnn 1
 gradients fashion_mlp 3 --no-cuda-graphs
 gradients fashion_mlp 3
-# The other built-in strategies, when the folder has them (issue 7).
-for strategy in pairs windowed; do
-  [ -x "$dir/$strategy" ] && gradients "$strategy" 1
+# The other built-in strategies, when the folder has them (issue 7), and
+# the T = 30 CNN with the grouped NA kernel (snnc --gpu-chain-group).
+for extra in pairs windowed mnist_cnn_t30_g4; do
+  [ -x "$dir/$extra" ] && gradients "$extra" 1
 done
 # compare NAME ARGS...: the first 5 losses within 1e-3 relative, the rest
 # (20 steps in all: trajectories drift apart once a neuron near threshold

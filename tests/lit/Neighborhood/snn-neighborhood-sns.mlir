@@ -70,3 +70,29 @@ func.func @windowed(%e: tensor<5x2x3xf32>) -> tensor<5x2x3xf32> {
   %d = snn.na_backward %e, %e, %e, %e {selection = "windowed"} : tensor<5x2x3xf32>
   return %d : tensor<5x2x3xf32>
 }
+
+// -----
+
+// GPU form with the chains in groups (snn.chain_group = 2, T = 3): per
+// neuron, one sweep for the flips {0, 1} carrying two chain states
+// (r, diff, dL, open), which runs while t < T and a flip is still to come
+// (t < 2) or a chain is open; then one sweep for flip 2 from t = 2.
+// CHECK-LABEL: func.func @grouped
+// CHECK: scf.parallel (%[[N:.*]]) = (%c0) to (%c6) step (%c1) {
+// CHECK: %{{.*}}:9 = scf.while (%[[T:.*]] = %c0{{.*}}, %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}, %[[O0:.*]] = %false, %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}, %[[O1:.*]] = %false) : (index, f32, f32, f32, i1, f32, f32, f32, i1)
+// CHECK: %[[TODO:.*]] = arith.cmpi ult, %[[T]], %c2
+// CHECK: %[[B0:.*]] = arith.ori %[[TODO]], %[[O0]] : i1
+// CHECK: %[[B1:.*]] = arith.ori %[[B0]], %[[O1]] : i1
+// CHECK: %[[IN:.*]] = arith.cmpi ult, %[[T]], %c3
+// CHECK: %[[GO:.*]] = arith.andi %[[IN]], %[[B1]] : i1
+// CHECK: scf.condition(%[[GO]])
+// CHECK: memref.store %{{.*}}, %{{.*}}[%c0{{.*}}, %[[N]]] : memref<3x6xf32>
+// CHECK: memref.store %{{.*}}, %{{.*}}[%c1{{.*}}, %[[N]]] : memref<3x6xf32>
+// CHECK: %{{.*}}:5 = scf.while (%{{.*}} = %c2{{.*}}
+// CHECK: memref.store %{{.*}}, %{{.*}}[%c2{{.*}}, %[[N]]] : memref<3x6xf32>
+module attributes {snn.neuron_block = 1 : i64, snn.max_register_steps = 0 : i64, snn.chain_group = 2 : i64} {
+  func.func @grouped(%e: tensor<3x2x3xf32>, %c: tensor<3x2x3xf32>, %u: tensor<3x2x3xf32>, %s: tensor<3x2x3xf32>) -> tensor<3x2x3xf32> {
+    %d = snn.na_backward %e, %c, %u, %s : tensor<3x2x3xf32>
+    return %d : tensor<3x2x3xf32>
+  }
+}
