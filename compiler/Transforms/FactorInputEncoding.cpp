@@ -57,16 +57,27 @@ RankedTensorType withOneStep(Type type) {
   return RankedTensorType::get(shape, t.getElementType());
 }
 
-/// layer(encode_current(x)) -> encode_current(layer(x)), for the forward
-/// layers (input first, weight second).
-template <typename LayerOp>
-struct FactorForward : OpRewritePattern<LayerOp> {
-  using OpRewritePattern<LayerOp>::OpRewritePattern;
-  LogicalResult matchAndRewrite(LayerOp op,
-                                PatternRewriter &rw) const override {
+/// A pattern on `Op` whose input (operand 0) is an snn.encode_current.
+template <typename Op>
+struct OnEncodedInput : OpRewritePattern<Op> {
+  using OpRewritePattern<Op>::OpRewritePattern;
+  virtual void factor(Op op, EncodeCurrentOp enc, PatternRewriter &rw) const = 0;
+  LogicalResult matchAndRewrite(Op op, PatternRewriter &rw) const final {
     auto enc = op.getInput().template getDefiningOp<EncodeCurrentOp>();
     if (!enc)
       return failure();
+    factor(op, enc, rw);
+    return success();
+  }
+};
+
+/// layer(encode_current(x)) -> encode_current(layer(x)), for the forward
+/// layers (input first, weight second).
+template <typename LayerOp>
+struct FactorForward : OnEncodedInput<LayerOp> {
+  using OnEncodedInput<LayerOp>::OnEncodedInput;
+  void factor(LayerOp op, EncodeCurrentOp enc,
+              PatternRewriter &rw) const override {
     Location loc = op.getLoc();
     Value x = oneStep(rw, loc, enc.getInput());
     auto once = cast<LayerOp>(rw.clone(*op));
@@ -75,20 +86,16 @@ struct FactorForward : OpRewritePattern<LayerOp> {
     Value y = dropStep(rw, loc, once.getResult());
     rw.replaceOpWithNewOp<EncodeCurrentOp>(op, op.getType(), y,
                                            enc.getTauSAttr());
-    return success();
   }
 };
 
 /// layer_grad_weight(encode_current(x), d)
 ///   -> layer_grad_weight(x, encode_current_grad(d)), one step each.
 template <typename GradOp>
-struct FactorGradWeight : OpRewritePattern<GradOp> {
-  using OpRewritePattern<GradOp>::OpRewritePattern;
-  LogicalResult matchAndRewrite(GradOp op,
-                                PatternRewriter &rw) const override {
-    auto enc = op.getInput().template getDefiningOp<EncodeCurrentOp>();
-    if (!enc)
-      return failure();
+struct FactorGradWeight : OnEncodedInput<GradOp> {
+  using OnEncodedInput<GradOp>::OnEncodedInput;
+  void factor(GradOp op, EncodeCurrentOp enc,
+              PatternRewriter &rw) const override {
     Location loc = op.getLoc();
     auto deltaType = cast<RankedTensorType>(op.getDelta().getType());
     auto reducedType = RankedTensorType::get(
@@ -100,7 +107,6 @@ struct FactorGradWeight : OpRewritePattern<GradOp> {
       op->setOperand(0, oneStep(rw, loc, enc.getInput()));
       op->setOperand(1, oneStep(rw, loc, reduced));
     });
-    return success();
   }
 };
 
