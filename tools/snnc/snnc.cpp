@@ -62,7 +62,7 @@ cl::opt<Stage> emit(
         clEnumValN(Stage::Train, "train", "train_step / eval_step with NA"),
         clEnumValN(Stage::Selected, "selected",
                    "after the neighborhood-selection slot"),
-        clEnumValN(Stage::Fused, "fused", "after time-loop fusion"),
+        clEnumValN(Stage::Fused, "fused", "after input-encoding factoring and time-loop fusion"),
         clEnumValN(Stage::Loops, "loops", "loops on memrefs"),
         clEnumValN(Stage::GPU, "gpu",
                    "CUDA side: host code launching outlined gpu.func kernels"),
