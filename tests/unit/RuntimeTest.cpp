@@ -1,11 +1,14 @@
-//===- RuntimeConvTest.cpp - the CPU runtime's convolutions vs tests/reference -===//
+//===- RuntimeTest.cpp - the CPU runtime's GEMMs and convolutions -----------===//
 //
 // snnrt_conv2d_{forward,grad_input,grad_weight} (runtime/cpu/Conv.cpp:
 // im2col/col2im + OpenBLAS, images split over the OpenMP threads) against
 // the plain loops of tests/reference, for strides, paddings, non-square
-// kernels and image counts that do not divide evenly among the threads.
-// Tolerance (float32 GEMM against double accumulation in the reference):
-// |x - r| <= 1e-5 + 1e-5 * sum |terms|, bounded here by 1e-4 + 1e-4 |r|.
+// kernels and image counts that do not divide evenly among the threads;
+// snnrt_matmul_{nt,nn,tn} (runtime/cpu/Gemm.cpp: C's rows split over the
+// threads) against plain loops, for row counts below, at and above the
+// thread count and padded leading dimensions.
+// Tolerance (float32 GEMM against double accumulation):
+// |x - r| <= 1e-4 + 1e-4 |r|.
 //
 //===----------------------------------------------------------------------===//
 #include "snnrt/snnrt.h"
@@ -93,6 +96,57 @@ TEST(RuntimeConv, MatchesReferenceTwoThreads) {
 
 TEST(RuntimeConv, MoreThreadsThanImages) {
   check(kGeometries[2], 2, 4);
+}
+
+/// A rows x cols matrix with `ld` >= cols floats per row.
+struct Matrix {
+  int64_t rows, cols, ld;
+  Vec data;
+  Matrix(int64_t r, int64_t c, std::mt19937 &rng, int64_t pad = 3)
+      : rows(r), cols(c), ld(c + pad), data(random(size_t(r) * (c + pad), rng)) {}
+  float at(int64_t i, int64_t j) const { return data[i * ld + j]; }
+  snnrt_memref2d view() {
+    return {data.data(), data.data(), 0, {rows, cols}, {ld, 1}};
+  }
+};
+
+/// C = op(A) op(B) in double; fails on any element off by the tolerance.
+void checkGemm(const char *name, int64_t m, int64_t n, int64_t k, int threads,
+               bool transA, bool transB) {
+  SCOPED_TRACE(std::string(name) + " m" + std::to_string(m) + " n" +
+               std::to_string(n) + " k" + std::to_string(k) + ", " +
+               std::to_string(threads) + " threads");
+  omp_set_num_threads(threads);
+  std::mt19937 rng(m * 7 + n * 3 + k);
+  Matrix a = transA ? Matrix(k, m, rng) : Matrix(m, k, rng);
+  Matrix b = transB ? Matrix(n, k, rng) : Matrix(k, n, rng);
+  Matrix c(m, n, rng);
+  snnrt_memref2d va = a.view(), vb = b.view(), vc = c.view();
+  if (!transA && transB)
+    _mlir_ciface_snnrt_matmul_nt(&va, &vb, &vc);
+  else if (!transA)
+    _mlir_ciface_snnrt_matmul_nn(&va, &vb, &vc);
+  else
+    _mlir_ciface_snnrt_matmul_tn(&va, &vb, &vc);
+  int bad = 0;
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      double want = 0.0;
+      for (int64_t l = 0; l < k; ++l)
+        want += double(transA ? a.at(l, i) : a.at(i, l)) *
+                (transB ? b.at(j, l) : b.at(l, j));
+      bad += !(std::fabs(c.at(i, j) - want) <= 1e-4 + 1e-4 * std::fabs(want));
+    }
+  EXPECT_EQ(bad, 0);
+}
+
+TEST(RuntimeGemm, MatchesPlainLoops) {
+  for (int threads : {1, 2, 4})
+    for (int64_t m : {1, 3, 7, 64}) {
+      checkGemm("nt", m, 9, 17, threads, false, true);
+      checkGemm("nn", m, 9, 17, threads, false, false);
+      checkGemm("tn", m, 9, 17, threads, true, false);
+    }
 }
 
 } // namespace
