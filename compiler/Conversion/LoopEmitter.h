@@ -13,6 +13,7 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
 
@@ -62,6 +63,18 @@ struct ScalarBuilder {
     memref::StoreOp::create(b, loc, v, m, i);
   }
 };
+
+/// scf.for over [lo, hi) step 1 without iteration arguments; `f` emits the
+/// body for index i.
+inline void forRange(ScalarBuilder &s, Value lo, Value hi,
+                     function_ref<void(ScalarBuilder &, Value)> f) {
+  scf::ForOp::create(s.b, s.loc, lo, hi, s.idx(1), ValueRange{},
+                     [&](OpBuilder &fb, Location fl, Value i, ValueRange) {
+                       ScalarBuilder q{fb, fl};
+                       f(q, i);
+                       scf::YieldOp::create(fb, fl);
+                     });
+}
 
 /// A buffer viewed with dimensions [from, rank) collapsed into one:
 /// `[d0, ..., d(from-1), N]`.

@@ -169,17 +169,6 @@ SmallVector<Value> emitStep(ScalarBuilder &f, TimeLoopOp loop,
   return next;
 }
 
-/// scf.for over [lo, hi) without iteration arguments.
-void forRange(ScalarBuilder &s, Value lo, Value hi,
-              function_ref<void(ScalarBuilder &, Value)> f) {
-  scf::ForOp::create(s.b, s.loc, lo, hi, s.idx(1), ValueRange{},
-                     [&](OpBuilder &fb, Location fl, Value i, ValueRange) {
-                       ScalarBuilder q{fb, fl};
-                       f(q, i);
-                       scf::YieldOp::create(fb, fl);
-                     });
-}
-
 /// One neuron per parallel iteration (the GPU form, `snn.neuron_block = 1`),
 /// sequential over time inside, the state in registers (scf.for iteration
 /// arguments).

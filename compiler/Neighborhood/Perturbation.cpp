@@ -379,16 +379,6 @@ void PerturbationKernel::emitBlockedSNS(int64_t window) {
         ScalarBuilder s{pb, pl};
         Value n0 = s.imul(ivs[0], cBlock);
         Value n1 = arith::MinUIOp::create(pb, pl, s.iadd(n0, cBlock), cN);
-        auto forRange = [&](ScalarBuilder &o, Value lo, Value hi,
-                            function_ref<void(ScalarBuilder &, Value)> f) {
-          scf::ForOp::create(o.b, o.loc, lo, hi, c1, ValueRange{},
-                             [&](OpBuilder &fb, Location fl, Value i,
-                                 ValueRange) {
-                               ScalarBuilder q{fb, fl};
-                               f(q, i);
-                               scf::YieldOp::create(fb, fl);
-                             });
-        };
         // A loop over the block's neurons (the one that vectorizes).
         auto forNeurons = [&](ScalarBuilder &o,
                               function_ref<void(ScalarBuilder &, Value)> f) {
