@@ -24,12 +24,15 @@ configs=(
   "mnist_cnn_t30 mnist_cnn s/T = 5/T = 30/g;s/float\[320, 10\] spikes/float[1920, 10] spikes/"
   "mnist_cnn_b256 mnist_cnn s/float\[64,/float[256,/;s/int32\[64\]/int32[256]/;s/float\[320, 10\] spikes/float[1280, 10] spikes/"
   "cifar10_alexnet cifar10_alexnet s/x/x/"
+  "mnist_cnn_t30_g1 mnist_cnn s/T = 5/T = 30/g;s/float\[320, 10\] spikes/float[1920, 10] spikes/"
   "mnist_cnn_t30_g4 mnist_cnn s/T = 5/T = 30/g;s/float\[320, 10\] spikes/float[1920, 10] spikes/"
   "mnist_cnn_t30_g8 mnist_cnn s/T = 5/T = 30/g;s/float\[320, 10\] spikes/float[1920, 10] spikes/"
 )
-# Extra snnc flags per config: the NA kernel with its chains in groups
-# (snnc --gpu-chain-group), against one chain at a time in mnist_cnn_t30.
+# Extra snnc flags per config: the T = 30 NA kernel with one chain at a time
+# and with the chains in groups of 4 and 8, against the default groups of 6
+# (snnc --gpu-chain-group) in mnist_cnn_t30.
 declare -A snnc_flags=(
+  [mnist_cnn_t30_g1]="--gpu-chain-group=1"
   [mnist_cnn_t30_g4]="--gpu-chain-group=4"
   [mnist_cnn_t30_g8]="--gpu-chain-group=8"
 )

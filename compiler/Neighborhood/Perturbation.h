@@ -74,21 +74,19 @@ public:
   /// registers and each chain stopped as soon as it rejoins (GPU threads).
   void emitPerNeuronSNS(int64_t window);
 
-  /// The same, for small T: all T chains of a neuron advance together in one
-  /// sweep over t, their states in registers (loop-carried values), so each
-  /// step's c, u, e and E are read once instead of once per chain; chains
-  /// that ended are masked. Same arithmetic per chain as emitPerNeuronSNS.
-  void emitRegisterSNS(int64_t window);
-  /// Whether T is small enough for emitRegisterSNS: T <= 8 (by measurement),
-  /// or the module's `snn.max_register_steps`.
-  bool chainsInRegisters();
-
-  /// Between the two, for larger T: the flips in groups of `group`; each
-  /// group's chains advance together in registers in one sweep from its
-  /// first flip, which stops once all of them have rejoined (so each step's
-  /// c, u, e and E are read once a group instead of once a chain).
+  /// The same with the chains of `group` consecutive flips in registers
+  /// (GPU threads): steps p0 .. p0+group-1 unrolled, in which the chains
+  /// started before t take step t and the flip at t starts its chain; then
+  /// one sweep in which all of them advance (ended ones masked) until all
+  /// have rejoined. Each step's c, u, e and E are read once per group
+  /// instead of once per chain. With group = T (small T) this is every chain
+  /// of the neuron in one sweep.
   void emitGroupedSNS(int64_t window, int64_t group);
-  /// The module's `snn.chain_group` (snnc --gpu-chain-group), else 1: off.
+  /// Whether T is small enough for one group of all T chains: T <= 8 (by
+  /// measurement), or the module's `snn.max_register_steps`.
+  bool chainsInRegisters();
+  /// The module's `snn.chain_group` (snnc --gpu-chain-group), else 6 (by
+  /// measurement, T = 30 on an H100); 1: one chain at a time.
   int64_t chainGroup();
 
   /// Neurons per parallel iteration: 256 (vectorizes on CPU) unless the
@@ -98,16 +96,26 @@ public:
   /// Replaces the op by `delta` (and drops a fused scan).
   void finish();
 
-  /// One step t of a sweep for the chains of flips [pBegin, pEnd), whose
-  /// states `st` are (carried potential, PSC difference, loss change, open)
-  /// per chain: the chain of p starts with the flip at t == p; open chains
-  /// step; a chain that rejoins or leaves its window gets its E-tail and
-  /// closes. Returns the next states.
-  SmallVector<Value> advanceChains(ScalarBuilder &q, Value n, Value t,
-                                   ValueRange st, int64_t pBegin, int64_t pEnd,
-                                   int64_t window, Value quiet);
-  /// `count` chain states before their flips (zero and closed).
-  SmallVector<Value> closedChains(ScalarBuilder &s, int64_t count);
+  /// What the chains that take step t share: t + 1, E[t + 1] (the E-tail
+  /// factor of a chain that ends at t) and whether the original neuron is
+  /// silent from t + 1 on.
+  struct SweepStep {
+    Value tNext, eNext, quietNow;
+  };
+  SweepStep sweepStep(ScalarBuilder &q, Value n, Value t, Value quiet);
+  /// Whether the chain of flip p leaves its window after this step.
+  Value windowEnds(ScalarBuilder &q, const SweepStep &at, int64_t p,
+                   int64_t window);
+  /// Chain p's state `st` (carried potential, PSC difference, loss change,
+  /// open) after step t: an open chain steps, and one that rejoins or
+  /// leaves its window gets its E-tail and closes.
+  SmallVector<Value> continueChain(ScalarBuilder &q, Value n, Value t,
+                                   const SweepStep &at, ValueRange st,
+                                   int64_t p, int64_t window);
+  /// The state of the chain of flip p == t after its flip.
+  SmallVector<Value> startChain(ScalarBuilder &q, Value n, Value t,
+                                const SweepStep &at, int64_t p,
+                                int64_t window, Value quiet);
   /// delta[p] = dL_p * clip(1 / eps_p^3) for the chains' final states.
   void storeChainResults(ScalarBuilder &s, Value n, ValueRange results,
                          int64_t pBegin, int64_t pEnd);

@@ -31,14 +31,13 @@ LogicalResult mlir::snn::emitSNSKernel(NABackwardOp op,
   if (failed(kernel))
     return failure();
   PerturbationKernel &k = *kernel;
-  if (k.neuronBlock() == 1 && k.chainsInRegisters())
-    k.emitRegisterSNS(options.window);
-  else if (k.neuronBlock() == 1 && k.chainGroup() > 1)
-    k.emitGroupedSNS(options.window, k.chainGroup());
-  else if (k.neuronBlock() == 1)
-    k.emitPerNeuronSNS(options.window);
-  else
+  int64_t group = k.chainsInRegisters() ? k.steps : k.chainGroup();
+  if (k.neuronBlock() != 1)
     k.emitBlockedSNS(options.window);
+  else if (group > 1)
+    k.emitGroupedSNS(options.window, group);
+  else
+    k.emitPerNeuronSNS(options.window);
   k.finish();
   return success();
 }

@@ -99,18 +99,20 @@ void checkNACase(const NACase &k) {
                  : "snn-neighborhood-sns";
   // SNS runs through every kernel: the CPU's blocked one and the GPU
   // pipeline's (module attribute snn.neuron_block = 1): one chain at a time
-  // (snn.max_register_steps = 0), all chains in registers (= 32; T = 100
-  // falls back to one chain at a time), and the chains in groups of 4
-  // (snn.chain_group = 4; T = 5 and 30 end with a partial group).
+  // (snn.max_register_steps = 0, snn.chain_group = 1), all chains in one
+  // group (= 32; T = 100 falls back to one chain at a time), and the chains
+  // in groups of 6 (the default; T = 5 and 100 end with a partial group).
   for (int variant : {0, 1, 2, 3}) {
     bool perNeuron = variant > 0;
     if (perNeuron && k.pairs)
       continue;
     std::string module = naModule(k.T, k.B, k.N, p, selection);
-    const char *attrs[] = {"", ", snn.max_register_steps = 0 : i64",
-                           ", snn.max_register_steps = 32 : i64",
+    const char *attrs[] = {"",
                            ", snn.max_register_steps = 0 : i64, "
-                           "snn.chain_group = 4 : i64"};
+                           "snn.chain_group = 1 : i64",
+                           ", snn.max_register_steps = 32 : i64, "
+                           "snn.chain_group = 1 : i64",
+                           ", snn.max_register_steps = 0 : i64"};
     if (perNeuron)
       module = std::string("module attributes {snn.neuron_block = 1 : i64") +
                attrs[variant] + "} {\n" + module + "}\n";

@@ -105,9 +105,9 @@ cl::opt<int> gpuBlock("gpu-block", cl::desc("Threads per block of the neuron loo
 cl::opt<int> gpuChainGroup(
     "gpu-chain-group",
     cl::desc("NA kernel for T > 8 on the GPU: advance the SNS chains in "
-             "groups of N in registers (0: one chain at a time, the default; "
-             "not yet measured on a GPU)"),
-    cl::init(0));
+             "groups of N in registers (default 6, by measurement; 1: one "
+             "chain at a time)"),
+    cl::init(6));
 cl::opt<std::string> driver(
     "driver",
     cl::desc("The main program --emit=exe links: trainer (default) or "
@@ -232,8 +232,8 @@ int main(int argc, char **argv) {
   if (gpuBlock < 1 || gpuBlock > 1024)
     return fail("--gpu-block must be from 1 to 1024 threads, not " +
                 std::to_string(gpuBlock));
-  if (gpuChainGroup < 0 || gpuChainGroup > 32)
-    return fail("--gpu-chain-group must be from 0 to 32, not " +
+  if (gpuChainGroup < 1 || gpuChainGroup > 32)
+    return fail("--gpu-chain-group must be from 1 to 32, not " +
                 std::to_string(gpuChainGroup));
   if (driver != "trainer" && driver != "single-neuron")
     return fail("--driver must be trainer or single-neuron, not '" + driver +
@@ -332,9 +332,8 @@ int main(int argc, char **argv) {
     cuda = module->clone();
     (*cuda)->setAttr("snn.neuron_block",
                      IntegerAttr::get(IntegerType::get(&ctx, 64), 1));
-    if (gpuChainGroup > 1)
-      (*cuda)->setAttr("snn.chain_group",
-                       IntegerAttr::get(IntegerType::get(&ctx, 64), gpuChainGroup));
+    (*cuda)->setAttr("snn.chain_group",
+                     IntegerAttr::get(IntegerType::get(&ctx, 64), gpuChainGroup));
   }
   // Runs one stage on both sides; prints the chosen side if it is `last`.
   auto both = [&](Stage last, auto build) -> std::optional<int> {
