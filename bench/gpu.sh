@@ -27,14 +27,22 @@ configs=(
   "mnist_cnn_t30_g1 mnist_cnn s/T = 5/T = 30/g;s/float\[320, 10\] spikes/float[1920, 10] spikes/"
   "mnist_cnn_t30_g4 mnist_cnn s/T = 5/T = 30/g;s/float\[320, 10\] spikes/float[1920, 10] spikes/"
   "mnist_cnn_t30_g8 mnist_cnn s/T = 5/T = 30/g;s/float\[320, 10\] spikes/float[1920, 10] spikes/"
+  "mnist_cnn_gemm mnist_cnn s/x/x/"
+  "mnist_cnn_t30_gemm mnist_cnn s/T = 5/T = 30/g;s/float\[320, 10\] spikes/float[1920, 10] spikes/"
+  "cifar10_alexnet_gemm cifar10_alexnet s/x/x/"
 )
 # Extra snnc flags per config: the T = 30 NA kernel with one chain at a time
 # and with the chains in groups of 4 and 8, against the default groups of 6
-# (snnc --gpu-chain-group) in mnist_cnn_t30.
+# (snnc --gpu-chain-group) in mnist_cnn_t30; the gradient through a
+# convolution by GEMM + col2im against the default cuDNN
+# (snnc --gpu-conv-grad-input).
 declare -A snnc_flags=(
   [mnist_cnn_t30_g1]="--gpu-chain-group=1"
   [mnist_cnn_t30_g4]="--gpu-chain-group=4"
   [mnist_cnn_t30_g8]="--gpu-chain-group=8"
+  [mnist_cnn_gemm]="--gpu-conv-grad-input=gemm"
+  [mnist_cnn_t30_gemm]="--gpu-conv-grad-input=gemm"
+  [cifar10_alexnet_gemm]="--gpu-conv-grad-input=gemm"
 )
 
 prepare() {
@@ -109,7 +117,7 @@ run() {
     wall=$(sed -n "s/^stopped after [0-9]* steps: \([0-9.]*\) ms.*/\1/p" <<<"$line")
     dev=$(sed -n 's/.*device: \([0-9.]*\) ms\/step.*/\1/p' <<<"$line")
     torch_ms=- ratio=-
-    if [ $torch = yes ] && [[ $model == mnist_cnn || $model == fashion_mlp ]]; then
+    if [ $torch = yes ] && [[ $model == mnist_cnn || $model == fashion_mlp ]] && [ -z "${snnc_flags[$name]:-}" ]; then
       torch_ms=$(python3 "$dir/baselines/na_pytorch.py" --model "$model" --device cuda \
                  --T "$T" --batch "$batch" --steps 20 | sed -n 's/.* \([0-9.]*\) ms\/step/\1/p')
       ratio=$(awk -v p="$torch_ms" -v s="$dev" 'BEGIN { printf "%.1fx", p / s }')

@@ -50,8 +50,15 @@ def SNNToRuntimeCallsPass : Pass<"snn-to-runtime-calls", "ModuleOp"> {
     `[T*B, features]` views, every `snn.conv2d*` one call of
     `snnrt_conv2d_{forward,grad_input,grad_weight}` on `[T*B, C, H, W]`
     views. The callees are declared with `llvm.emit_c_interface`.
+
+    With the module attribute `snn.conv_grad_input = "gemm"` (snnc
+    --gpu-conv-grad-input=gemm sets it on the CUDA side) a
+    `snn.conv2d_grad_input` becomes one GEMM per image into the gradient of
+    the im2col matrix (`snnrt_conv2d_grad_cols`) and a col2im gather loop
+    nest tagged `snn.kernel = "conv_grad_input"`.
   }];
   let dependentDialects = ["::mlir::func::FuncDialect",
+                           "::mlir::scf::SCFDialect",
                            "::mlir::memref::MemRefDialect",
                            "::mlir::bufferization::BufferizationDialect",
                            "::mlir::arith::ArithDialect"];

@@ -4,7 +4,13 @@
 //   forward      c[TB,O]  = a[TB,I] * W[O,I]^T        snnrt_matmul_nt
 //   grad input   g[TB,I]  = delta[TB,O] * W[O,I]       snnrt_matmul_nn
 //   grad weight  dW[O,I]  = delta[TB,O]^T * a[TB,I]    snnrt_matmul_tn
-// Convolutions run per [T*B] image in snnrt_conv2d_*.
+// Convolutions run per [T*B] image in snnrt_conv2d_*. With the module
+// attribute `snn.conv_grad_input = "gemm"` (snnc --gpu-conv-grad-input=gemm
+// sets it on the CUDA side) the gradient through a convolution is instead
+//   cols[n] = W[O, C*KH*KW]^T delta[n][O, OH*OW]      snnrt_conv2d_grad_cols
+//   g[n, c, h, w] = sum over (kh, kw) of the cols entry that the forward
+//                   im2col took from (c, h, w)        a generated loop nest
+// (col2im as a gather: each element sums its own KH*KW entries, no atomics).
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Conversion/LoopEmitter.h"
@@ -84,6 +90,105 @@ void replaceWithCall(Operation *op, StringRef callee, ValueRange tensors,
   op->erase();
 }
 
+/// `m` with the groups of dimensions `groups` merged, cast to dynamic sizes.
+Value mergedView(OpBuilder &b, Location loc, Value m,
+                 ArrayRef<ReassociationIndices> groups) {
+  Value v = memref::CollapseShapeOp::create(b, loc, m, groups);
+  auto t = cast<MemRefType>(v.getType());
+  return memref::CastOp::create(
+      b, loc,
+      MemRefType::get(SmallVector<int64_t>(t.getRank(), ShapedType::kDynamic),
+                      t.getElementType()),
+      v);
+}
+
+/// snn.conv2d_grad_input as one GEMM per image into the im2col matrix's
+/// gradient and a col2im gather (see the file header).
+void lowerConvGradInputByGemm(Conv2dGradInputOp op) {
+  ModuleOp module = op->getParentOfType<ModuleOp>();
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  ScalarBuilder s{b, loc};
+  auto dt = cast<RankedTensorType>(op.getDelta().getType());
+  auto wt = cast<RankedTensorType>(op.getWeight().getType());
+  auto rt = cast<RankedTensorType>(op.getType());
+  int64_t images = dt.getDimSize(0) * dt.getDimSize(1);
+  int64_t kh = wt.getDimSize(2), kw = wt.getDimSize(3);
+  int64_t taps = wt.getDimSize(1) * kh * kw;
+  int64_t oh = dt.getDimSize(3), ow = dt.getDimSize(4);
+  int64_t sh = op.getStrides()[0], sw = op.getStrides()[1];
+  int64_t ph = op.getPadding()[0], pw = op.getPadding()[1];
+  Value cols = memref::AllocOp::create(
+      b, loc, MemRefType::get({images * taps, oh * ow}, b.getF32Type()));
+  Value colsView = memref::CastOp::create(
+      b, loc,
+      MemRefType::get({ShapedType::kDynamic, ShapedType::kDynamic},
+                      b.getF32Type()),
+      cols);
+  func::FuncOp f = declareRuntime(module, "snnrt_conv2d_grad_cols", {2, 2, 2}, 0);
+  func::CallOp::create(
+      b, loc, f,
+      ValueRange{mergedView(b, loc, bufferOf(b, loc, op.getDelta()),
+                            {{0, 1, 2}, {3, 4}}),
+                 mergedView(b, loc, bufferOf(b, loc, op.getWeight()),
+                            {{0}, {1, 2, 3}}),
+                 colsView});
+  Value out = allocFor(b, loc, rt);
+  Value grad = memref::CollapseShapeOp::create(
+      b, loc, out, ArrayRef<ReassociationIndices>{{0, 1}, {2}, {3}, {4}});
+  SmallVector<Value> lower(4, s.idx(0)), steps(4, s.idx(1));
+  SmallVector<Value> upper{s.idx(images), s.idx(rt.getDimSize(2)),
+                           s.idx(rt.getDimSize(3)), s.idx(rt.getDimSize(4))};
+  auto loop = scf::ParallelOp::create(
+      b, loc, lower, upper, steps,
+      [&](OpBuilder &pb, Location pl, ValueRange iv) {
+        ScalarBuilder q{pb, pl};
+        Value n = iv[0], c = iv[1], h = iv[2], w = iv[3];
+        Value zero = q.idx(0);
+        // Output position y (of `count` along a stride-`st` axis) whose
+        // window covers x at tap k: x + p - k == y * st; `valid` if any.
+        auto source = [&](ScalarBuilder &r, Value x, Value k, int64_t p,
+                          int64_t st, int64_t count) -> std::pair<Value, Value> {
+          Value y = arith::SubIOp::create(r.b, r.loc, r.iadd(x, r.idx(p)), k);
+          Value valid = arith::AndIOp::create(
+              r.b, r.loc, r.icmp(arith::CmpIPredicate::sge, y, zero),
+              r.icmp(arith::CmpIPredicate::slt, y, r.idx(count * st)));
+          if (st > 1) {
+            Value rem = arith::RemSIOp::create(r.b, r.loc, y, r.idx(st));
+            valid = arith::AndIOp::create(
+                r.b, r.loc, valid, r.icmp(arith::CmpIPredicate::eq, rem, zero));
+            y = arith::DivSIOp::create(r.b, r.loc, y, r.idx(st));
+          }
+          return {r.sel(valid, y, zero), valid};
+        };
+        Value row0 = q.imul(q.iadd(q.imul(n, q.idx(wt.getDimSize(1))), c),
+                            q.idx(kh * kw));
+        auto sum = scf::ForOp::create(
+            pb, pl, zero, q.idx(kh), q.idx(1), ValueRange{q.f(0.0f)},
+            [&](OpBuilder &fb, Location fl, Value i, ValueRange acc) {
+              ScalarBuilder r{fb, fl};
+              auto [y, validY] = source(r, h, i, ph, sh, oh);
+              auto inner = scf::ForOp::create(
+                  fb, fl, zero, r.idx(kw), r.idx(1), acc,
+                  [&](OpBuilder &gb, Location gl, Value j, ValueRange acc2) {
+                    ScalarBuilder t{gb, gl};
+                    auto [x, validX] = source(t, w, j, pw, sw, ow);
+                    Value row = t.iadd(t.iadd(row0, t.imul(i, t.idx(kw))), j);
+                    Value col = t.iadd(t.imul(y, t.idx(ow)), x);
+                    Value v = t.load(cols, {row, col});
+                    Value valid = arith::AndIOp::create(gb, gl, validY, validX);
+                    scf::YieldOp::create(
+                        gb, gl, t.add(acc2[0], t.sel(valid, v, t.f(0.0f))));
+                  });
+              scf::YieldOp::create(fb, fl, inner.getResults());
+            });
+        q.store(sum.getResult(0), grad, {n, c, h, w});
+      });
+  loop->setAttr("snn.kernel", b.getStringAttr("conv_grad_input"));
+  op.getResult().replaceAllUsesWith(tensorOf(b, loc, rt, out));
+  op.erase();
+}
+
 SmallVector<int64_t> convInts(ArrayRef<int64_t> strides,
                               ArrayRef<int64_t> padding) {
   return {strides[0], strides[1], padding[0], padding[1]};
@@ -98,8 +203,19 @@ struct SNNToRuntimeCallsPass
               Conv2dGradInputOp, Conv2dGradWeightOp>(op))
         ops.push_back(op);
     });
+    Attribute mode = getOperation()->getAttr("snn.conv_grad_input");
+    auto name = dyn_cast_or_null<StringAttr>(mode);
+    if (mode && (!name || (name.getValue() != "gemm" &&
+                           name.getValue() != "library"))) {
+      getOperation().emitError(
+          "snn.conv_grad_input must be \"gemm\" or \"library\"");
+      return signalPassFailure();
+    }
+    bool gemmGradInput = name && name.getValue() == "gemm";
     for (Operation *op : ops) {
-      if (auto d = dyn_cast<DenseOp>(op))
+      if (auto c = dyn_cast<Conv2dGradInputOp>(op); c && gemmGradInput)
+        lowerConvGradInputByGemm(c);
+      else if (auto d = dyn_cast<DenseOp>(op))
         replaceWithCall(op, "snnrt_matmul_nt", {d.getInput(), d.getWeight()},
                         {2, 1, 2}, {});
       else if (auto d = dyn_cast<DenseGradInputOp>(op))

@@ -190,4 +190,19 @@ void _mlir_ciface_snnrt_conv2d_grad_weight(snnrt_memref4d *in,
       dw[i] += partial[size * t + i];
 }
 
+void _mlir_ciface_snnrt_conv2d_grad_cols(snnrt_memref2d *delta,
+                                         snnrt_memref2d *w,
+                                         snnrt_memref2d *cols) {
+  useOneBlasThread();
+  int64_t o = w->sizes[0], k = w->sizes[1], p = delta->sizes[1];
+  int64_t images = delta->sizes[0] / o;
+#pragma omp parallel for schedule(static)
+  for (int64_t n = 0; n < images; ++n)
+    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, p, o, 1.0f,
+                snnrt_data2d(w), w->strides[0],
+                snnrt_data2d(delta) + n * o * delta->strides[0],
+                delta->strides[0], 0.0f,
+                snnrt_data2d(cols) + n * k * cols->strides[0], cols->strides[0]);
+}
+
 } // extern "C"

@@ -159,6 +159,8 @@ void *cublas() {
       !bind(lib, d.cublasSetStream, "cublasSetStream_v2", why) ||
       !bind(lib, d.cublasSetWorkspace, "cublasSetWorkspace_v2", why) ||
       !bind(lib, d.cublasSgemm, "cublasSgemm_v2", why) ||
+      !bind(lib, d.cublasSgemmStridedBatched, "cublasSgemmStridedBatched",
+            why) ||
       !bind(lib, d.cublasSetMathMode, "cublasSetMathMode", why))
     throw CudaError("cuBLAS: " + why);
   void *h = nullptr;

@@ -76,6 +76,11 @@ struct Driver {
   int (*cublasSgemm)(void *, int, int, int, int, int, const float *,
                      const float *, int, const float *, int, const float *,
                      float *, int);
+  int (*cublasSgemmStridedBatched)(void *, int, int, int, int, int,
+                                   const float *, const float *, int,
+                                   long long, const float *, int, long long,
+                                   const float *, float *, int, long long,
+                                   int);
 };
 
 /// The loaded driver with a current context on device 0 and one stream;

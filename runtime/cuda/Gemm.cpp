@@ -44,6 +44,30 @@ void sgemm(const char *what, int opX, int opY, int64_t m, int64_t n,
 
 extern "C" {
 
+// cols_n[K, P] = W[O, K]^T delta_n[O, P] for every image n: column-major,
+// cols_n^T[P, K] = delta_n^T[P, O] W[O, K] (delta_n^T is delta_n as stored,
+// W is W^T as stored, hence op T), one strided batched GEMM.
+void _mlir_ciface_snnrt_cuda_conv2d_grad_cols(snnrt_memref2d *delta,
+                                              snnrt_memref2d *w,
+                                              snnrt_memref2d *cols) {
+  try {
+    if (!contiguous(delta) || !contiguous(w) || !contiguous(cols))
+      throw CudaError("snnrt_cuda_conv2d_grad_cols: non-contiguous operand");
+    int64_t o = w->sizes[0], k = w->sizes[1], p = delta->sizes[1];
+    int64_t images = delta->sizes[0] / o;
+    const float one = 1.0f, zero = 0.0f;
+    void *handle = cublas();
+    int r = driver().cublasSgemmStridedBatched(
+        handle, kNoTrans, kTrans, p, k, o, &one, snnrt_data2d(delta), p, o * p,
+        snnrt_data2d(w), k, 0, &zero, snnrt_data2d(cols), p, k * p, images);
+    if (r != 0)
+      throw CudaError("snnrt_cuda_conv2d_grad_cols: cublasSgemmStridedBatched "
+                      "failed with status " + std::to_string(r));
+  } catch (const std::exception &e) {
+    setError(e.what());
+  }
+}
+
 void _mlir_ciface_snnrt_cuda_matmul_nt(snnrt_memref2d *a, snnrt_memref2d *b,
                                        snnrt_memref2d *c) {
   int64_t M = a->sizes[0], K = a->sizes[1], N = b->sizes[0];

@@ -86,6 +86,8 @@ std::unique_ptr<JitModule> JitModule::compile(const std::string &source,
         &_mlir_ciface_snnrt_conv2d_grad_input);
     add("_mlir_ciface_snnrt_conv2d_grad_weight",
         &_mlir_ciface_snnrt_conv2d_grad_weight);
+    add("_mlir_ciface_snnrt_conv2d_grad_cols",
+        &_mlir_ciface_snnrt_conv2d_grad_cols);
     return map;
   });
   return jit;

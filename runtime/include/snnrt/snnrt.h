@@ -61,6 +61,13 @@ void _mlir_ciface_snnrt_conv2d_grad_weight(snnrt_memref4d *in,
                                            snnrt_memref4d *out, int64_t sh,
                                            int64_t sw, int64_t ph, int64_t pw);
 
+/* The gradient of the im2col matrix of every image, for a convolution's
+   gradient input: cols[n*K + k, p] = sum_o W[o, k] delta[n*O + o, p] with
+   W [O, K = C*KH*KW], delta [N*O, P = OH*OW], cols [N*K, P]. */
+void _mlir_ciface_snnrt_conv2d_grad_cols(snnrt_memref2d *delta,
+                                         snnrt_memref2d *w,
+                                         snnrt_memref2d *cols);
+
 /* Threads used by the BLAS and the runtime's own loops (0: all cores). */
 void snnrt_set_num_threads(int threads);
 

@@ -3,7 +3,8 @@
 # losses of 20 steps, and the evaluation of one checkpoint, on both devices.
 #   check.sh TRAINER_DIR DATA_DIR
 # TRAINER_DIR holds fashion_mlp and mnist_cnn trainers compiled by snnc, and
-# optionally `pairs` and `windowed` (the Fashion MLP with those strategies)
+# optionally `pairs` and `windowed` (the Fashion MLP with those strategies),
+# `mnist_cnn_gemm` (snnc --gpu-conv-grad-input=gemm)
 # and `mnist_cnn_t30` and `mnist_cnn_t30_g1` (the CNN at T = 30, with the
 # default NA kernel and with one chain at a time; bench/gpu.sh prepare
 # builds them).
@@ -35,8 +36,10 @@ gradients fashion_mlp 1 --backward stbp
 gradients mnist_cnn 1
 gradients fashion_mlp 3 --no-cuda-graphs
 gradients fashion_mlp 3
-# The other built-in strategies, when the folder has them (issue 7).
-for extra in pairs windowed; do
+# The other built-in strategies, when the folder has them (issue 7), and
+# the CNN with its gradient through conv2 by GEMM + col2im
+# (snnc --gpu-conv-grad-input=gemm).
+for extra in pairs windowed mnist_cnn_gemm; do
   [ -x "$dir/$extra" ] && gradients "$extra" 1
 done
 # At T = 30 the CPU and the GPU sum the convolutions in different orders,
