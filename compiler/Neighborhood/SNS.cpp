@@ -3,8 +3,9 @@
 // Lowers snn.na_backward {selection = "sns"} to one loop nest, parallel
 // over blocks of neurons, with the neurons of a block innermost so that the
 // per-step work vectorizes (PerturbationKernel::emitBlockedSNS); with
-// `snn.neuron_block = 1` (GPU) one neuron per iteration, chains in
-// registers and stopped on rejoining (emitPerNeuronSNS):
+// `snn.neuron_block = 1` (GPU) one neuron per iteration, the chains of a
+// group of flips in registers and stopped on rejoining (emitGroupedSNS;
+// one chain at a time with emitPerNeuronSNS when the group is 1):
 //
 //   e[t] = g[t] + ds e[t+1]           (fused eq. (7) scan, when possible)
 //   E[t] = e[t] + ds E[t+1], E[T] = 0 (the tail of the exact shortcut)
