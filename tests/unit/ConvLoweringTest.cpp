@@ -6,17 +6,16 @@
 // (snn-to-runtime-calls with `snn.conv_grad_input = "gemm"`). The same
 // lowering runs here on the CPU (OpenBLAS for the GEMM, the loop nest
 // JIT-compiled) against the plain loops of tests/reference, for strides,
-// paddings, non-square kernels and 1x1 kernels.
-// Tolerance (float32 GEMM against double accumulation):
-// |x - r| <= 1e-4 + 1e-4 |r|.
+// paddings, non-square kernels and 1x1 kernels (tests/unit/ConvCases.h,
+// with the tolerance).
 //
 //===----------------------------------------------------------------------===//
 #include "tests/reference/NAReference.h"
+#include "tests/unit/ConvCases.h"
 #include "tests/unit/JitHarness.h"
 
 #include <gtest/gtest.h>
 
-#include <cmath>
 #include <random>
 #include <sstream>
 
@@ -37,11 +36,7 @@ std::string tensor(std::initializer_list<int> dims) {
 }
 
 void check(const Conv &g, int T, int B, const char *mode) {
-  SCOPED_TRACE(std::string(mode) + ": c" + std::to_string(g.c) + " " +
-               std::to_string(g.h) + "x" + std::to_string(g.w) + " o" +
-               std::to_string(g.o) + " k" + std::to_string(g.kh) + "x" +
-               std::to_string(g.kw) + " s" + std::to_string(g.stride) + " p" +
-               std::to_string(g.pad));
+  SCOPED_TRACE(std::string(mode) + ": " + snnc::test::describe(g));
   std::string d = tensor({T, B, g.o, g.oh(), g.ow()});
   std::string w = tensor({g.o, g.c, g.kh, g.kw});
   std::string r = tensor({T, B, g.c, g.h, g.w});
@@ -70,27 +65,17 @@ void check(const Conv &g, int T, int B, const char *mode) {
              Arg::buffer(got.data(), {T, B, g.c, g.h, g.w})},
             false);
   Vec want = snnref::conv2dGradInput(g, images, delta, wv);
-  int bad = 0;
-  for (size_t i = 0; i < want.size(); ++i)
-    bad += !(std::fabs(got[i] - want[i]) <= 1e-4f + 1e-4f * std::fabs(want[i]));
-  EXPECT_EQ(bad, 0) << "of " << want.size();
+  EXPECT_EQ(snnc::test::convMismatches(got, want), 0) << "of " << want.size();
 }
 
-//             c   h   w   o  kh kw stride pad
-const Conv kGeometries[] = {{15, 12, 12, 40, 5, 5, 1, 0}, // MNIST CNN conv2
-                            {2, 9, 9, 3, 3, 3, 2, 1},
-                            {3, 7, 10, 4, 3, 2, 1, 2},
-                            {2, 11, 8, 3, 5, 5, 3, 2},
-                            {4, 5, 5, 2, 1, 1, 2, 0}};
-
 TEST(ConvGradInputByGemm, MatchesReference) {
-  for (const Conv &g : kGeometries)
+  for (const Conv &g : snnc::test::kConvGeometries)
     check(g, 3, 2, "gemm");
 }
 
 // The default lowering (one snnrt_conv2d_grad_input call) on the same cases.
 TEST(ConvGradInputByGemm, LibraryCallMatchesReference) {
-  for (const Conv &g : kGeometries)
+  for (const Conv &g : snnc::test::kConvGeometries)
     check(g, 3, 2, "library");
 }
 
