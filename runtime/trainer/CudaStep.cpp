@@ -13,6 +13,13 @@ using namespace cuda;
 
 namespace {
 constexpr int kCaptureThreadLocal = 1;
+
+/// A device buffer and its slot in the pinned host area that every copy
+/// between them goes through (asynchronous copies need pinned memory).
+struct Staged {
+  DeviceBuffer dev;
+  size_t off = 0;
+};
 } // namespace
 
 struct CudaStep::Impl {
@@ -21,10 +28,10 @@ struct CudaStep::Impl {
   bool graphs;
   const TensorDesc *xDesc, *yDesc;
   std::vector<DeviceBuffer> sets[2]; // params, m, v of each set
-  DeviceBuffer x[2], y[2], key, step, lr, spikes, loss, workspace;
+  Staged x[2], y[2], key, step, lr, spikes, loss;
+  DeviceBuffer workspace;
   char *pinned = nullptr;
-  size_t xOff[2] = {0, 0}, yOff[2] = {0, 0}, stepOff = 0, lrOff = 0,
-         keyOff = 0, lossOff = 0, spikesOff = 0, pinnedBytes = 0;
+  size_t pinnedBytes = 0;
   bool staged[2] = {false, false};
   CUevent copied[2] = {nullptr, nullptr};
   int cur = 0; // the set that holds the current parameters
@@ -43,34 +50,20 @@ struct CudaStep::Impl {
       for (int k = 0; k < 3; ++k)
         for (size_t i = 0; i < P; ++i)
           set.emplace_back(d.params[i].numElements() * sizeof(float));
-    size_t xBytes = xDesc->numElements() * sizeof(float);
-    size_t yBytes = yDesc->numElements() * sizeof(int32_t);
-    size_t sBytes = d.steps() * d.batch() * d.classes() * sizeof(float);
-    for (int b = 0; b < 2; ++b) {
-      x[b] = DeviceBuffer(xBytes);
-      y[b] = DeviceBuffer(yBytes);
-    }
-    key = DeviceBuffer(8);
-    step = DeviceBuffer(8);
-    lr = DeviceBuffer(8);
-    loss = DeviceBuffer(8);
-    spikes = DeviceBuffer(sBytes);
-    workspace = DeviceBuffer(std::max<int64_t>(
-        1, std::max(t.workspaceBytes, e.workspaceBytes)));
-    auto place = [&](size_t bytes) {
-      size_t off = pinnedBytes;
+    auto place = [&](Staged &s, size_t bytes) {
+      s.dev = DeviceBuffer(bytes);
+      s.off = pinnedBytes;
       pinnedBytes += (bytes + 63) / 64 * 64;
-      return off;
     };
     for (int b = 0; b < 2; ++b) {
-      xOff[b] = place(xBytes);
-      yOff[b] = place(yBytes);
+      place(x[b], xDesc->numElements() * sizeof(float));
+      place(y[b], yDesc->numElements() * sizeof(int32_t));
     }
-    stepOff = place(8);
-    lrOff = place(8);
-    keyOff = place(8);
-    lossOff = place(8);
-    spikesOff = place(sBytes);
+    for (Staged *scalar : {&key, &step, &lr, &loss})
+      place(*scalar, 8);
+    place(spikes, d.steps() * d.batch() * d.classes() * sizeof(float));
+    workspace = DeviceBuffer(std::max<int64_t>(
+        1, std::max(t.workspaceBytes, e.workspaceBytes)));
     void *h = nullptr;
     check(drv.cuMemAllocHost(&h, pinnedBytes), "cuMemAllocHost");
     pinned = static_cast<char *>(h);
@@ -85,12 +78,15 @@ struct CudaStep::Impl {
       driver().cuMemFreeHost(pinned);
   }
 
-  void toDevice(const DeviceBuffer &dst, size_t off, const void *src,
-                size_t bytes, CUstream on = nullptr) {
-    std::memcpy(pinned + off, src, bytes);
+  /// The first `bytes` of `dst` (all of it when 0) from `src`.
+  void toDevice(const Staged &dst, const void *src, size_t bytes = 0,
+                CUstream on = nullptr) {
+    if (!bytes)
+      bytes = dst.dev.bytes();
+    std::memcpy(pinned + dst.off, src, bytes);
     check(driver().cuMemcpyHtoDAsync(
-              reinterpret_cast<CUdeviceptr>(dst.data()), pinned + off, bytes,
-              on ? on : stream()),
+              reinterpret_cast<CUdeviceptr>(dst.dev.data()), pinned + dst.off,
+              bytes, on ? on : stream()),
           "cuMemcpyHtoDAsync");
   }
 
@@ -102,15 +98,27 @@ struct CudaStep::Impl {
       staged[b] = false;
       return;
     }
-    toDevice(x[b], xOff[b], xs, x[b].bytes());
-    toDevice(y[b], yOff[b], ys, y[b].bytes());
+    toDevice(x[b], xs);
+    toDevice(y[b], ys);
   }
 
-  void fromDevice(size_t off, const DeviceBuffer &src) {
-    check(driver().cuMemcpyDtoHAsync(
-              pinned + off, reinterpret_cast<CUdeviceptr>(src.data()),
-              src.bytes(), stream()),
-          "cuMemcpyDtoHAsync");
+  /// The loss and the output spikes into their pinned slots.
+  void resultsFromDevice() {
+    for (const Staged *src : {&loss, &spikes})
+      check(driver().cuMemcpyDtoHAsync(
+                pinned + src->off,
+                reinterpret_cast<CUdeviceptr>(src->dev.data()),
+                src->dev.bytes(), stream()),
+            "cuMemcpyDtoHAsync");
+  }
+
+  /// After the stream has reached resultsFromDevice(): the output spikes
+  /// into `out`; returns the loss.
+  float results(float *out) const {
+    std::memcpy(out, pinned + spikes.off, spikes.dev.bytes());
+    float l = 0;
+    std::memcpy(&l, pinned + loss.off, sizeof(l));
+    return l;
   }
 
   void addSet(PackedArgs &a, int s) {
@@ -123,17 +131,17 @@ struct CudaStep::Impl {
   void addInputs(PackedArgs &a, int b) {
     for (const TensorDesc &in : d.inputs) {
       if (&in == xDesc)
-        a.buffer(x[b].data(), in.shape);
+        a.buffer(x[b].dev.data(), in.shape);
       else if (&in == yDesc)
-        a.buffer(y[b].data(), in.shape);
+        a.buffer(y[b].dev.data(), in.shape);
       else
-        a.buffer(key.data(), {1});
+        a.buffer(key.dev.data(), {1});
     }
   }
 
   void addOutputs(PackedArgs &a) {
-    a.buffer(spikes.data(), d.outputSpikes);
-    a.buffer(loss.data(), {1});
+    a.buffer(spikes.dev.data(), d.outputSpikes);
+    a.buffer(loss.dev.data(), {1});
     a.buffer(workspace.data(), {static_cast<int64_t>(workspace.bytes())});
   }
 
@@ -152,8 +160,8 @@ struct CudaStep::Impl {
   void trainOnDevice() {
     PackedArgs a;
     addSet(a, cur);
-    a.buffer(step.data(), {1});
-    a.buffer(lr.data(), {1});
+    a.buffer(step.dev.data(), {1});
+    a.buffer(lr.dev.data(), {1});
     addInputs(a, cur);
     addSet(a, 1 - cur);
     addOutputs(a);
@@ -223,12 +231,11 @@ void CudaStep::launch(const float *x, const int32_t *y, int64_t step,
   const Driver &drv = driver();
   check(drv.cuEventRecord(s.start, stream()), "cuEventRecord");
   s.batchTo(s.cur, x, y);
-  s.toDevice(s.step, s.stepOff, &step, sizeof(step));
-  s.toDevice(s.lr, s.lrOff, &lr, sizeof(lr));
-  s.toDevice(s.key, s.keyOff, &key, sizeof(key));
+  s.toDevice(s.step, &step, sizeof(step));
+  s.toDevice(s.lr, &lr, sizeof(lr));
+  s.toDevice(s.key, &key, sizeof(key));
   s.trainOnDevice();
-  s.fromDevice(s.lossOff, s.loss);
-  s.fromDevice(s.spikesOff, s.spikes);
+  s.resultsFromDevice();
   check(drv.cuEventRecord(s.stop, stream()), "cuEventRecord");
 }
 
@@ -237,8 +244,8 @@ void CudaStep::stage(const float *x, const int32_t *y) {
   // The next step uses the other set and the other batch buffer, which the
   // previous step (finished) was the last to read.
   int b = 1 - s.cur;
-  s.toDevice(s.x[b], s.xOff[b], x, s.x[b].bytes(), copyStream());
-  s.toDevice(s.y[b], s.yOff[b], y, s.y[b].bytes(), copyStream());
+  s.toDevice(s.x[b], x, 0, copyStream());
+  s.toDevice(s.y[b], y, 0, copyStream());
   check(driver().cuEventRecord(s.copied[b], copyStream()), "cuEventRecord");
   s.staged[b] = true;
 }
@@ -255,10 +262,7 @@ float CudaStep::finish(float *spikes) {
   }
   ++s.trainCalls;
   s.cur = 1 - s.cur;
-  std::memcpy(spikes, s.pinned + s.spikesOff, s.spikes.bytes());
-  float l = 0;
-  std::memcpy(&l, s.pinned + s.lossOff, sizeof(l));
-  return l;
+  return s.results(spikes);
 }
 
 float CudaStep::eval(const float *x, const int32_t *y, float *spikes) {
@@ -267,10 +271,10 @@ float CudaStep::eval(const float *x, const int32_t *y, float *spikes) {
   int b = 1 - s.cur;
   if (s.staged[b])
     b = s.cur;
-  s.toDevice(s.x[b], s.xOff[b], x, s.x[b].bytes());
-  s.toDevice(s.y[b], s.yOff[b], y, s.y[b].bytes());
+  s.toDevice(s.x[b], x);
+  s.toDevice(s.y[b], y);
   int64_t zero = 0;
-  s.toDevice(s.key, s.keyOff, &zero, sizeof(zero));
+  s.toDevice(s.key, &zero, sizeof(zero));
   PackedArgs a;
   size_t P = s.d.params.size();
   for (size_t i = 0; i < P; ++i)
@@ -278,13 +282,9 @@ float CudaStep::eval(const float *x, const int32_t *y, float *spikes) {
   s.addInputs(a, b);
   s.addOutputs(a);
   s.call(s.evalEntry.fn, a);
-  s.fromDevice(s.lossOff, s.loss);
-  s.fromDevice(s.spikesOff, s.spikes);
+  s.resultsFromDevice();
   check(driver().cuStreamSynchronize(stream()), "cuStreamSynchronize (eval step)");
-  std::memcpy(spikes, s.pinned + s.spikesOff, s.spikes.bytes());
-  float l = 0;
-  std::memcpy(&l, s.pinned + s.lossOff, sizeof(l));
-  return l;
+  return s.results(spikes);
 }
 
 double CudaStep::meanStepMs() const {
