@@ -141,9 +141,9 @@ void checkNACase(const NACase &k) {
     std::string name =
         std::string(k.name) +
         (variant == 1 ? " (GPU kernel, one chain at a time)"
-         : variant == 2 ? (k.T <= 32 ? " (GPU kernel, chains in registers)"
+         : variant == 2 ? (k.T <= 32 ? " (GPU kernel, all chains in one group)"
                                      : " (GPU kernel, one chain at a time)")
-         : variant == 3 ? " (GPU kernel, chains in groups of 4)"
+         : variant == 3 ? " (GPU kernel, chains in groups of 6)"
                         : "");
     EXPECT_TRUE(near(delta, want, k.pairs ? 1e-4f : 1e-5f,
                      k.pairs ? 1e-3f : 1e-4f, name.c_str()));
