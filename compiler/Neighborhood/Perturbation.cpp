@@ -256,8 +256,11 @@ SmallVector<Value> PerturbationKernel::continueChain(ScalarBuilder &q, Value n,
       q.sel(ends, q.add(c.dL, q.mul(q.mul(c.diff, ds), at.eNext)), c.dL);
   Value yes = arith::ConstantIntOp::create(fb, fl, fb.getI1Type(), 1);
   Value notEnds = arith::XOrIOp::create(fb, fl, ends, yes);
-  return {q.sel(open, c.r, r), q.sel(open, c.diff, diff),
-          q.sel(open, stepped, dL), arith::AndIOp::create(fb, fl, open, notEnds)};
+  // A chain that has ended keeps stepping on its stale state (the LIF
+  // recurrence stays finite), but only its loss change is read and that is
+  // frozen: masking r and diff as well would cost two selects a step.
+  return {c.r, c.diff, q.sel(open, stepped, dL),
+          arith::AndIOp::create(fb, fl, open, notEnds)};
 }
 
 SmallVector<Value> PerturbationKernel::startChain(ScalarBuilder &q, Value n,
