@@ -31,7 +31,7 @@ FailureOr<PerturbationKernel> PerturbationKernel::create(NABackwardOp op) {
   k.delta = collapseTail(b, loc, k.out, 1);
   k.eBuf = memref::AllocOp::create(
       b, loc, MemRefType::get({k.steps, k.neurons}, b.getF32Type()));
-  k.bigE = memref::AllocOp::create(
+  k.tailE = memref::AllocOp::create(
       b, loc, MemRefType::get({k.steps + 1, k.neurons}, b.getF32Type()));
   float tauM = op.getTauM().convertToFloat();
   float tauS = op.getTauS().convertToFloat();
@@ -66,8 +66,8 @@ void PerturbationKernel::forEachNeuron(
       ValueRange{c1}, [&](OpBuilder &nb, Location l, ValueRange ivs) {
         ScalarBuilder s{nb, l};
         Value n = ivs[0];
-        // Reverse scans: e (eq. 7, or the given error) and E, E[T] = 0.
-        s.store(zero, bigE, {cT, n});
+        // Reverse scans: e (eq. 7, or the given error) and ds E, E[T] = 0.
+        s.store(zero, tailE, {cT, n});
         scf::ForOp::create(
             nb, l, c0, cT, c1, ValueRange{zero, zero},
             [&](OpBuilder &fb, Location fl, Value i, ValueRange acc) {
@@ -75,10 +75,10 @@ void PerturbationKernel::forEachNeuron(
               Value t = arith::SubIOp::create(fb, fl, cLast, i);
               Value gt = f.load(grad, {t, n});
               Value et = fuse ? f.add(gt, f.mul(ds, acc[0])) : gt;
-              Value bigEt = f.add(et, f.mul(ds, acc[1]));
+              Value tailEt = f.mul(ds, f.add(et, acc[1]));
               f.store(et, eBuf, {t, n});
-              f.store(bigEt, bigE, {t, n});
-              scf::YieldOp::create(fb, fl, ValueRange{et, bigEt});
+              f.store(tailEt, tailE, {t, n});
+              scf::YieldOp::create(fb, fl, ValueRange{et, tailEt});
             });
         body(s, n);
       });
@@ -94,14 +94,14 @@ PerturbationKernel::Flip PerturbationKernel::flip(ScalarBuilder &s, Value n,
   // loaded: one array less to read per step of every chain.
   Value up = s.load(u, {p, n});
   Value origFires = s.ge(up, theta);
-  Value sp = s.sel(origFires, one, zero);
   // The potential at p on the trajectory being flipped.
   Value uHere = rPrev ? s.add(s.mul(dm, rPrev), s.load(c, {p, n})) : up;
   Value fires = s.ge(uHere, theta);
   // Least perturbation: fire (carry 0) or stay just below (carry theta).
   Value r = s.sel(fires, theta, zero);
-  Value sNew = s.sel(fires, zero, one);
-  Value dsp = s.mul(s.sub(sNew, sp), invTauS);
+  // (s' - s) / tau_s with s' = !fires, as a difference of selects: the same
+  // value as the product, one multiplication less.
+  Value dsp = s.sub(s.sel(fires, zero, invTauS), s.sel(origFires, invTauS, zero));
   Value diff = diffPrev ? s.add(s.mul(ds, diffPrev), dsp) : dsp;
   Value dL = s.mul(s.load(eBuf, {p, n}), diff);
   if (dLPrev)
@@ -126,8 +126,8 @@ PerturbationKernel::step(ScalarBuilder &w, Value n, Value t, Value r,
   Value rNext = w.sel(fire, zero, uPert);
   Value ut = w.load(u, {t, n});
   Value origFires = w.ge(ut, theta);
-  Value dsp = w.sub(w.sel(fire, one, zero), w.sel(origFires, one, zero));
-  Value dNext = w.add(w.mul(ds, diff), w.mul(dsp, invTauS));
+  Value dsp = w.sub(w.sel(fire, invTauS, zero), w.sel(origFires, invTauS, zero));
+  Value dNext = w.add(w.mul(ds, diff), dsp);
   Value lNext = w.add(dL, w.mul(w.load(eBuf, {t, n}), dNext));
   Value rOrig = w.sel(origFires, zero, ut);
   return {rNext, dNext, lNext, w.eq(rNext, rOrig), w.le(rNext, rOrig)};
@@ -172,8 +172,7 @@ Value PerturbationKernel::chain(ScalarBuilder &s, Value n, Value t,
   // a' - a = diff * ds^(t - tEnd + 1) and the rest of eq. (13) is
   // diff * ds * E[tEnd]. Ran to T without rejoining: E[T] = 0.
   Value tEnd = loop.getResult(0);
-  Value tail =
-      s.mul(s.mul(loop.getResult(2), ds), s.load(bigE, {tEnd, n}));
+  Value tail = s.mul(loop.getResult(2), s.load(tailE, {tEnd, n}));
   return s.add(loop.getResult(3), tail);
 }
 
@@ -230,7 +229,7 @@ PerturbationKernel::SweepStep
 PerturbationKernel::sweepStep(ScalarBuilder &q, Value n, Value t,
                               Value quiet) {
   Value tNext = q.iadd(t, c1);
-  return {tNext, q.load(bigE, {tNext, n}),
+  return {tNext, q.load(tailE, {tNext, n}),
           q.icmp(arith::CmpIPredicate::uge, tNext, quiet)};
 }
 
@@ -253,7 +252,7 @@ SmallVector<Value> PerturbationKernel::continueChain(ScalarBuilder &q, Value n,
       fb, fl, c.joined, arith::AndIOp::create(fb, fl, at.quietNow, c.below));
   Value ends = arith::OrIOp::create(fb, fl, joined, windowEnds(q, at, p, window));
   Value stepped =
-      q.sel(ends, q.add(c.dL, q.mul(q.mul(c.diff, ds), at.eNext)), c.dL);
+      q.sel(ends, q.add(c.dL, q.mul(c.diff, at.tailE)), c.dL);
   Value yes = arith::ConstantIntOp::create(fb, fl, fb.getI1Type(), 1);
   Value notEnds = arith::XOrIOp::create(fb, fl, ends, yes);
   // A chain that has ended keeps stepping on its stale state (the LIF
@@ -270,7 +269,7 @@ SmallVector<Value> PerturbationKernel::startChain(ScalarBuilder &q, Value n,
   Flip f = flip(q, n, t, {}, {}, {}, quiet);
   Value ends = arith::OrIOp::create(q.b, q.loc, f.joined,
                                     windowEnds(q, at, p, window));
-  Value dL = q.sel(ends, q.add(f.dL, q.mul(q.mul(f.diff, ds), at.eNext)), f.dL);
+  Value dL = q.sel(ends, q.add(f.dL, q.mul(f.diff, at.tailE)), f.dL);
   Value yes = arith::ConstantIntOp::create(q.b, q.loc, q.b.getI1Type(), 1);
   return {f.r, f.diff, dL, arith::XOrIOp::create(q.b, q.loc, ends, yes)};
 }
@@ -390,7 +389,7 @@ void PerturbationKernel::emitBlockedSNS(int64_t window) {
           forRange(o, n0, n1, f);
         };
         // Reverse scans e and E, neurons innermost.
-        forNeurons(s, [&](ScalarBuilder &q, Value n) { q.store(zero, bigE, {cT, n}); });
+        forNeurons(s, [&](ScalarBuilder &q, Value n) { q.store(zero, tailE, {cT, n}); });
         forRange(s, c0, cT, [&](ScalarBuilder &q, Value i) {
           Value t = arith::SubIOp::create(q.b, q.loc, cLast, i);
           Value last = arith::CmpIOp::create(q.b, q.loc, arith::CmpIPredicate::eq,
@@ -402,7 +401,7 @@ void PerturbationKernel::emitBlockedSNS(int64_t window) {
             Value eNext = w.sel(last, zero, w.load(eBuf, {tNext, n}));
             Value e = fuse ? w.add(g, w.mul(ds, eNext)) : g;
             w.store(e, eBuf, {t, n});
-            w.store(w.add(e, w.mul(ds, w.load(bigE, {tE, n}))), bigE, {t, n});
+            w.store(w.mul(ds, w.add(e, w.load(tailE, {tE, n}))), tailE, {t, n});
           });
         });
         forRange(s, c0, cT, [&](ScalarBuilder &q, Value p) {
@@ -414,7 +413,7 @@ void PerturbationKernel::emitBlockedSNS(int64_t window) {
           // The flip at p; a trajectory that rejoins at once gets its tail.
           forNeurons(q, [&](ScalarBuilder &w, Value n) {
             Flip f = flip(w, n, p);
-            Value tail = w.mul(w.mul(f.diff, ds), w.load(bigE, {t0, n}));
+            Value tail = w.mul(f.diff, w.load(tailE, {t0, n}));
             w.store(f.r, rB, n);
             w.store(f.diff, diffB, n);
             w.store(w.sel(f.joined, w.add(f.dL, tail), f.dL), dLB, n);
@@ -428,7 +427,7 @@ void PerturbationKernel::emitBlockedSNS(int64_t window) {
               Value rp = w.load(rB, n), d = w.load(diffB, n), l = w.load(dLB, n);
               ChainStep next = step(w, n, t, rp, d, l);
               Value joined = next.joined;
-              Value tail = w.mul(w.mul(next.diff, ds), w.load(bigE, {tE, n}));
+              Value tail = w.mul(next.diff, w.load(tailE, {tE, n}));
               Value lNext = w.sel(joined, w.add(next.dL, tail), next.dL);
               w.store(w.sel(active, next.r, rp), rB, n);
               w.store(w.sel(active, next.diff, d), diffB, n);
@@ -444,7 +443,7 @@ void PerturbationKernel::emitBlockedSNS(int64_t window) {
           // Past the window (or at T: E[T] = 0), then eq. (17).
           forNeurons(q, [&](ScalarBuilder &w, Value n) {
             Value active = w.gt(w.load(activeB, n), half);
-            Value tail = w.mul(w.mul(w.load(diffB, n), ds), w.load(bigE, {tStop, n}));
+            Value tail = w.mul(w.load(diffB, n), w.load(tailE, {tStop, n}));
             Value l = w.load(dLB, n);
             l = w.sel(active, w.add(l, tail), l);
             Value eps = w.sub(theta, w.load(u, {p, n}));

@@ -96,11 +96,11 @@ public:
   /// Replaces the op by `delta` (and drops a fused scan).
   void finish();
 
-  /// What the chains that take step t share: t + 1, E[t + 1] (the E-tail
+  /// What the chains that take step t share: t + 1, ds E[t + 1] (the E-tail
   /// factor of a chain that ends at t) and whether the original neuron is
   /// silent from t + 1 on.
   struct SweepStep {
-    Value tNext, eNext, quietNow;
+    Value tNext, tailE, quietNow;
   };
   SweepStep sweepStep(ScalarBuilder &q, Value n, Value t, Value quiet);
   /// Whether the chain of flip p leaves its window after this step.
@@ -131,7 +131,8 @@ private:
   NABackwardOp op;
   OpBuilder b;
   PSCErrorScanOp fusedScan;
-  Value grad, eBuf, bigE, out;
+  Value grad, eBuf, out;
+  Value tailE; // [T + 1, N]: ds E[t] (the E-tail factor), 0 at T
   Value dm, ds, invTauS, clip, negClip, half, cLast;
 };
 
