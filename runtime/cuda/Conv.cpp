@@ -110,30 +110,42 @@ Plan &plan(Kind kind, const snnrt_memref4d *in, const snnrt_memref4d *w,
   ok(setMath(p.conv, tf32Allowed() ? kTensorOpMath : kFmaMath),
      "cudnnSetConvolutionMathType");
 
+  // By timing (cudnnFind*, sorted by time), or with --deterministic by
+  // cuDNN's heuristics (cudnnGet*_v7, the same signature, sorted by expected
+  // speed): the first that succeeded, and with --deterministic the first
+  // deterministic one, so that every run makes the same choice.
   constexpr int kRequested = 8;
   PerfResult results[kRequested];
   int found = 0;
-  using Find = int (*)(Handle, Desc, Desc, Desc, Desc, int, int *,
-                       PerfResult *);
+  bool deterministic = determinismRequired();
+  const char *how = deterministic ? "Get" : "Find";
+  const char *suffix = deterministic ? "_v7" : "";
+  const char *what = kind == Kind::Forward     ? "ConvolutionForwardAlgorithm"
+                     : kind == Kind::GradInput ? "ConvolutionBackwardDataAlgorithm"
+                                               : "ConvolutionBackwardFilterAlgorithm";
+  std::string name = std::string("cudnn") + how + what + suffix;
+  using Search = int (*)(Handle, Desc, Desc, Desc, Desc, int, int *,
+                         PerfResult *);
+  auto search = sym<Search>(name.c_str());
   if (kind == Kind::Forward)
-    ok(sym<Find>("cudnnFindConvolutionForwardAlgorithm")(
-           handle(), p.x, p.w, p.conv, p.y, kRequested, &found, results),
-       "cudnnFindConvolutionForwardAlgorithm");
+    ok(search(handle(), p.x, p.w, p.conv, p.y, kRequested, &found, results),
+       name.c_str());
   else if (kind == Kind::GradInput)
-    ok(sym<Find>("cudnnFindConvolutionBackwardDataAlgorithm")(
-           handle(), p.w, p.y, p.conv, p.x, kRequested, &found, results),
-       "cudnnFindConvolutionBackwardDataAlgorithm");
+    ok(search(handle(), p.w, p.y, p.conv, p.x, kRequested, &found, results),
+       name.c_str());
   else
-    ok(sym<Find>("cudnnFindConvolutionBackwardFilterAlgorithm")(
-           handle(), p.x, p.y, p.conv, p.w, kRequested, &found, results),
-       "cudnnFindConvolutionBackwardFilterAlgorithm");
-  // The fastest that succeeded (results are sorted by time).
+    ok(search(handle(), p.x, p.y, p.conv, p.w, kRequested, &found, results),
+       name.c_str());
+  constexpr int kDeterministic = 1; // CUDNN_DETERMINISTIC
   int chosen = -1;
   for (int i = 0; i < found && chosen < 0; ++i)
-    if (results[i].status == 0)
+    if (results[i].status == 0 &&
+        (!deterministic || results[i].determinism == kDeterministic))
       chosen = i;
   if (chosen < 0)
-    throw CudaError("cuDNN found no algorithm for a convolution");
+    throw CudaError(std::string("cuDNN found no ") +
+                    (deterministic ? "deterministic " : "") +
+                    "algorithm for a convolution");
   p.algo = results[chosen].algo;
   p.workspace = DeviceBuffer(results[chosen].memory);
   return p;

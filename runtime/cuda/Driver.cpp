@@ -181,6 +181,10 @@ static bool tf32 = false;
 void allowTF32(bool allow) { tf32 = allow; }
 bool tf32Allowed() { return tf32; }
 
+static bool deterministic = false;
+void requireDeterminism(bool require) { deterministic = require; }
+bool determinismRequired() { return deterministic; }
+
 void *cudnnSymbol(const char *name) {
   State &s = state();
   if (!s.cudnnLib) {

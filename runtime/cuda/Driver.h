@@ -102,6 +102,12 @@ void *cublas();
 /// step.
 void allowTF32(bool allow);
 bool tf32Allowed();
+/// Makes cuDNN pick, per convolution, the first deterministic algorithm in
+/// its heuristic order instead of the fastest one by timing, so that runs
+/// repeat bit for bit (snnc's kernels and cuBLAS already do). Call before
+/// the first step.
+void requireDeterminism(bool require);
+bool determinismRequired();
 /// libcudnn's handle of the named function (throws when missing).
 void *cudnnSymbol(const char *name);
 /// Device name and peak DRAM bandwidth (GB/s, from the memory clock and bus

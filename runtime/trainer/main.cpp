@@ -73,7 +73,7 @@ struct Options {
   uint64_t seed = 1;
   std::string device = "auto", backward;
   bool resume = false, evalOnly = false, cudaGraphs = true, logSteps = false,
-       tf32 = false;
+       tf32 = false, deterministic = false;
 };
 
 const char *kUsage =
@@ -97,6 +97,9 @@ const char *kUsage =
     "  --log-steps           print every training step's loss\n"
     "  --tf32                GPU: TF32 tensor cores for convolutions and\n"
     "                        GEMMs (faster; ~1e-3 relative error a product)\n"
+    "  --deterministic       GPU: the same results on every run (cuDNN's\n"
+    "                        deterministic algorithms, chosen by heuristics\n"
+    "                        instead of by timing; may be slower)\n"
     "  --augment LIST        comma list of crop,flip,rotate,jitter\n"
     "  --nmnist-keep X       fraction of each N-MNIST recording kept (0.3)\n"
     "  --checkpoint PATH     write a checkpoint after every epoch and on Ctrl-C\n"
@@ -175,6 +178,7 @@ Options parseArgs(int argc, char **argv) {
     else if (a == "--no-cuda-graphs") o.cudaGraphs = false;
     else if (a == "--log-steps") o.logSteps = true;
     else if (a == "--tf32") o.tf32 = true;
+    else if (a == "--deterministic") o.deterministic = true;
     else if (a == "--export") o.exportPath = next();
     else if (a == "--metrics") o.metrics = next();
     else if (a == "--plot") o.plot = next();
@@ -279,11 +283,13 @@ void Trainer::chooseDevice(bool stbp) {
                              : snnc_cuda_workspace_train_step_cuda};
   CudaStep::Entry eval{snnc_eval_step_cuda, snnc_cuda_workspace_eval_step_cuda};
   cuda::allowTF32(o.tf32);
+  cuda::requireDeterminism(o.deterministic);
   gpu = std::make_unique<CudaStep>(d, train, eval, o.cudaGraphs);
-  std::fprintf(stderr, "trainer: device cuda (%s)%s%s\n",
+  std::fprintf(stderr, "trainer: device cuda (%s)%s%s%s\n",
                cuda::deviceName().c_str(),
                o.cudaGraphs ? "" : ", CUDA graphs off",
-               o.tf32 ? ", TF32 allowed" : "");
+               o.tf32 ? ", TF32 allowed" : "",
+               o.deterministic ? ", deterministic" : "");
 }
 
 void Trainer::loadData() {

@@ -51,12 +51,21 @@ done
 # same chains, summed in the same order), and with the CPU through the
 # first losses below (seen: relative differences 7e-5, 1e-3 and 6e-3 in
 # steps 1 to 3, 2% by step 4).
+# Both with --deterministic: cuDNN chooses its algorithms by timing them,
+# and two runs that choose differently flip such potentials too (seen: 260
+# parameters of the first dense layer differing after one step). The same
+# setup run twice must then agree to the bit.
 if [ -x "$dir/mnist_cnn_t30" ] && [ -x "$dir/mnist_cnn_t30_g1" ]; then
-  "$dir/mnist_cnn_t30" --device cuda --data "$data" --max-steps 1 --checkpoint "$tmp/grouped.ck" >/dev/null 2>&1
-  "$dir/mnist_cnn_t30_g1" --device cuda --data "$data" --max-steps 1 --checkpoint "$tmp/single.ck" >/dev/null 2>&1
+  for run in grouped:mnist_cnn_t30 single:mnist_cnn_t30_g1 again:mnist_cnn_t30; do
+    "$dir/${run#*:}" --device cuda --deterministic --data "$data" --max-steps 1 \
+      --checkpoint "$tmp/${run%%:*}.ck" >/dev/null 2>&1
+  done
   echo "mnist_cnn_t30 on the GPU, chains in groups against one at a time (1 step):"
-  python3 "$(dirname "$0")/compare_checkpoints.py" "$tmp/grouped.ck" "$tmp/single.ck" --rtol 1e-2 || {
+  python3 "$(dirname "$0")/compare_checkpoints.py" "$tmp/grouped.ck" "$tmp/single.ck" || {
     echo "FAIL: grouped NA kernel at T = 30"; fail=1; }
+  echo "mnist_cnn_t30 --deterministic, two runs:"
+  python3 "$(dirname "$0")/compare_checkpoints.py" "$tmp/grouped.ck" "$tmp/again.ck" --exact || {
+    echo "FAIL: --deterministic runs differ"; fail=1; }
 fi
 # compare NAME STEPS TIGHT TOL ARGS...: the losses of STEPS steps, the
 # first TIGHT within TOL relative, the rest (trajectories drift apart once a
