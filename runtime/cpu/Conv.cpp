@@ -104,6 +104,14 @@ float *scratch(size_t floats) {
   return buffer.data();
 }
 
+/// The gradient of one image's im2col matrix: cols[K, P] = W[O, K]^T
+/// delta[O, P] (rows `ldw`, `ldd`, `ldc` floats apart).
+void gradCols(int64_t o, int64_t k, int64_t p, const float *w, int64_t ldw,
+              const float *delta, int64_t ldd, float *cols, int64_t ldc) {
+  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, p, o, 1.0f, w, ldw,
+              delta, ldd, 0.0f, cols, ldc);
+}
+
 /// Image n of a batch (its channels are contiguous, rows P floats apart).
 float *image(const snnrt_memref4d *m, int64_t n) {
   return snnrt_data4d(m) + n * m->strides[0];
@@ -149,9 +157,8 @@ void _mlir_ciface_snnrt_conv2d_grad_input(snnrt_memref4d *delta,
     float *col = scratch(g.k() * g.p());
 #pragma omp for schedule(static)
     for (int64_t n = 0; n < images; ++n) {
-      cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, g.k(), g.p(), o,
-                  1.0f, snnrt_data4d(w), g.k(), image(delta, n), g.p(), 0.0f,
-                  col, g.p());
+      gradCols(o, g.k(), g.p(), snnrt_data4d(w), g.k(), image(delta, n), g.p(),
+               col, g.p());
       float *img = image(out, n);
       std::memset(img, 0, sizeof(float) * g.c * g.h * g.w);
       col2im(g, col, g.p(), img);
@@ -198,11 +205,9 @@ void _mlir_ciface_snnrt_conv2d_grad_cols(snnrt_memref2d *delta,
   int64_t images = delta->sizes[0] / o;
 #pragma omp parallel for schedule(static)
   for (int64_t n = 0; n < images; ++n)
-    cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, p, o, 1.0f,
-                snnrt_data2d(w), w->strides[0],
-                snnrt_data2d(delta) + n * o * delta->strides[0],
-                delta->strides[0], 0.0f,
-                snnrt_data2d(cols) + n * k * cols->strides[0], cols->strides[0]);
+    gradCols(o, k, p, snnrt_data2d(w), w->strides[0],
+             snnrt_data2d(delta) + n * o * delta->strides[0], delta->strides[0],
+             snnrt_data2d(cols) + n * k * cols->strides[0], cols->strides[0]);
 }
 
 } // extern "C"
