@@ -108,7 +108,7 @@ float *scratch(size_t floats) {
 /// delta[O, P] (rows `ldw`, `ldd`, `ldc` floats apart).
 void gradCols(int64_t o, int64_t k, int64_t p, const float *w, int64_t ldw,
               const float *delta, int64_t ldd, float *cols, int64_t ldc) {
-  cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, p, o, 1.0f, w, ldw,
+  snnrt::cpu::sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, k, p, o, 1.0f, w, ldw,
               delta, ldd, 0.0f, cols, ldc);
 }
 
@@ -138,7 +138,7 @@ void _mlir_ciface_snnrt_conv2d_forward(snnrt_memref4d *in, snnrt_memref4d *w,
 #pragma omp for schedule(static)
     for (int64_t n = 0; n < images; ++n) {
       im2col(g, image(in, n), col, g.p());
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, o, g.p(), g.k(),
+      snnrt::cpu::sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, o, g.p(), g.k(),
                   1.0f, snnrt_data4d(w), g.k(), col, g.p(), 0.0f, image(out, n),
                   g.p());
     }
@@ -186,7 +186,7 @@ void _mlir_ciface_snnrt_conv2d_grad_weight(snnrt_memref4d *in,
 #pragma omp for schedule(static)
     for (int64_t n = 0; n < images; ++n) {
       im2col(g, image(in, n), col, g.p());
-      cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, o, g.k(), g.p(),
+      snnrt::cpu::sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, o, g.k(), g.p(),
                   1.0f, image(delta, n), g.p(), col, g.p(), 1.0f, dw, g.k());
     }
   }

@@ -16,7 +16,7 @@ void gemmByRows(CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb, int64_t m, int64_t n,
                 const snnrt_memref2d *b, snnrt_memref2d *c) {
   snnrt::cpu::useOneBlasThread();
   snnrt::cpu::forEachShare(m, [&](int64_t r, int64_t rows) {
-    cblas_sgemm(CblasRowMajor, ta, tb, rows, n, k, 1.0f,
+    snnrt::cpu::sgemm(CblasRowMajor, ta, tb, rows, n, k, 1.0f,
                 snnrt_data2d(a) + r * aRow, a->strides[0], snnrt_data2d(b),
                 b->strides[0], 0.0f, snnrt_data2d(c) + r * c->strides[0],
                 c->strides[0]);
@@ -49,5 +49,7 @@ void snnrt_set_num_threads(int threads) {
   if (threads > 0)
     omp_set_num_threads(threads);
 }
+
+int snnrt_get_num_threads(void) { return omp_get_max_threads(); }
 
 } // extern "C"

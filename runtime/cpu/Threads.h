@@ -11,18 +11,13 @@
 #ifndef SNNRT_CPU_THREADS_H
 #define SNNRT_CPU_THREADS_H
 
-#include <cblas.h>
+#include "CpuKernels.h"
+
 #include <omp.h>
 
 #include <cstdint>
 
 namespace snnrt::cpu {
-
-/// Called by every entry point before its first GEMM.
-inline void useOneBlasThread() {
-  static const bool once = (openblas_set_num_threads(1), true);
-  (void)once;
-}
 
 /// Calls f(begin, count) on each OpenMP thread with its share of [0, n).
 template <typename F> void forEachShare(int64_t n, F &&f) {

@@ -12,6 +12,7 @@
 #include <optional>
 #include <functional>
 #include "PackedArgs.h"
+#include "../cpu/CpuKernels.h"
 #include "../cuda/Driver.h"
 #include "Report.h"
 #include "runtime/data/Augment.h"
@@ -572,6 +573,13 @@ int Trainer::run() {
     }
   }
   chooseDevice(trainStep == snnc_train_step_stbp);
+  if (!gpu) {
+    std::fprintf(stderr, "trainer: %s\n",
+                 cpu::cpuKernelsLine(snnrt_get_num_threads()).c_str());
+    std::string warning = cpu::cpuKernelsWarning();
+    if (!warning.empty())
+      std::fprintf(stderr, "trainer: warning: %s\n", warning.c_str());
+  }
   if (gpu)
     gpu->upload(s.params, s.m, s.v);
   nextP = s.params;

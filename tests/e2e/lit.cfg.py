@@ -20,3 +20,14 @@ import sys
 sys.path.insert(0, os.path.join(config.snnc_src_root, "tests"))
 from cuda_features import add_cuda_features
 add_cuda_features(config)
+
+# The CPU's vector extensions (runtime/cpu/CpuKernels.cpp chooses OpenBLAS's
+# kernels from them).
+try:
+    with open("/proc/cpuinfo") as f:
+        flags = next((l.split(":", 1)[1].split() for l in f
+                      if l.startswith("flags")), [])
+except OSError:
+    flags = []
+if "avx2" in flags and "fma" in flags:
+    config.available_features.add("avx2")

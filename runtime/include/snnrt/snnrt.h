@@ -70,6 +70,8 @@ void _mlir_ciface_snnrt_conv2d_grad_cols(snnrt_memref2d *delta,
 
 /* Threads used by the BLAS and the runtime's own loops (0: all cores). */
 void snnrt_set_num_threads(int threads);
+/* The threads the CPU step runs on. */
+int snnrt_get_num_threads(void);
 
 #ifdef __cplusplus
 }
