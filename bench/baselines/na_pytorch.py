@@ -9,7 +9,7 @@ perturbation time p it flips the firing status and re-simulates the rest of
 the window (O(T^2) tensor ops per layer). Dense and conv layers and AdamW are
 PyTorch's own.
 
-  python3 na_pytorch.py --model mnist_cnn|fashion_mlp [--steps N] [--device cpu|cuda]
+  python3 na_pytorch.py --model mnist_cnn|fashion_mlp|fashion_cnn [--steps N] [--device cpu|cuda]
 
 prints one line: `<model> pytorch <ms per step> ms/step`.
 """
@@ -82,6 +82,12 @@ class Net(nn.Module):
             self.conv2 = nn.Conv2d(15, 40, 5, bias=False)
             self.fc1 = nn.Linear(640, 300, bias=False)
             self.fc2 = nn.Linear(300, 10, bias=False)
+        elif model == "fashion_cnn":
+            self.tau_s = 3.0
+            self.conv1 = nn.Conv2d(1, 32, 5, bias=False)
+            self.conv2 = nn.Conv2d(32, 64, 5, bias=False)
+            self.fc1 = nn.Linear(1024, 1024, bias=False)
+            self.fc2 = nn.Linear(1024, 10, bias=False)
         else:
             self.tau_s = 3.0
             self.fc1 = nn.Linear(784, 400, bias=False)
@@ -101,7 +107,7 @@ class Net(nn.Module):
 
     def forward(self, x, T):
         a = self.encode(x, T)
-        if self.model == "mnist_cnn":
+        if self.model in ("mnist_cnn", "fashion_cnn"):
             a = LIFPSC.apply(self.per_step(self.conv1, a), self.tau_s)
             a = torch.stack([F.avg_pool2d(a[t], 2) * 4 * 1.1 for t in range(T)])
             a = LIFPSC.apply(self.per_step(self.conv2, a), self.tau_s)
@@ -127,7 +133,7 @@ def van_rossum(a, labels, tau_s, T):
 
 def main():
     p = argparse.ArgumentParser()
-    p.add_argument("--model", default="fashion_mlp", choices=["mnist_cnn", "fashion_mlp"])
+    p.add_argument("--model", default="fashion_mlp", choices=["mnist_cnn", "fashion_mlp", "fashion_cnn"])
     p.add_argument("--steps", type=int, default=10)
     p.add_argument("--T", type=int, default=5)
     p.add_argument("--batch", type=int, default=0)
@@ -137,11 +143,11 @@ def main():
     if a.threads:
         torch.set_num_threads(a.threads)
     dev = torch.device(a.device)
-    batch = a.batch or (64 if a.model == "mnist_cnn" else 100)
+    batch = a.batch or (100 if a.model == "fashion_mlp" else 64)
     torch.manual_seed(0)
     net = Net(a.model).to(dev)
     opt = torch.optim.AdamW(net.parameters(), lr=5e-4)
-    shape = (batch, 1, 28, 28) if a.model == "mnist_cnn" else (batch, 784)
+    shape = (batch, 784) if a.model == "fashion_mlp" else (batch, 1, 28, 28)
     x = torch.rand(shape, device=dev)
     labels = torch.randint(0, 10, (batch,), device=dev)
 

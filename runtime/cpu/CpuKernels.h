@@ -1,58 +1,55 @@
-//===- CpuKernels.h - which CPU kernels the runtime runs --------------------===//
+//===- CpuKernels.h - the CPU kernels the runtime runs ----------------------===//
 //
-// The CPU's instruction-set features, the OpenBLAS core chosen from them
-// before OpenBLAS initializes (CpuKernels.cpp), and the trainer's one-line
-// report of what runs.
+// The runtime's GEMMs and convolutions run on oneDNN, which dispatches on the
+// CPU's instruction set at run time (AVX2, AVX-512, AMX): no build-machine or
+// environment choice. This header says what the CPU has, which ISA oneDNN
+// runs, and counts the floating-point work of the runtime's calls (for the
+// benchmarks' GFLOP/s).
 //
 //===----------------------------------------------------------------------===//
 #ifndef SNNRT_CPU_CPUKERNELS_H
 #define SNNRT_CPU_CPUKERNELS_H
 
-#include <cblas.h>
-
+#include <cstdint>
 #include <string>
 
 namespace snnrt::cpu {
 
-/// What the processor has and the operating system saves across switches.
+/// What the processor has and the operating system saves across switches
+/// (cpuid and XGETBV).
 struct CpuFeatures {
   bool avx2 = false;       // AVX2 and FMA
   bool avx512 = false;     // AVX-512 F, CD, DQ, BW, VL
   bool avx512bf16 = false; // AVX512-BF16
   bool amx = false;        // AMX tiles with BF16
-  bool amd = false;        // AuthenticAMD
 };
 
 CpuFeatures detectCpuFeatures();
 
-/// The OpenBLAS core (OPENBLAS_CORETYPE name) for these features, or null
-/// where OpenBLAS's own choice is as good as any (no AVX2).
-const char *openBlasCoreFor(const CpuFeatures &f);
+/// oneDNN's ISA classes, widest first: the ISA oneDNN runs, and the widest
+/// that the CPU's features allow.
+enum class VectorIsa { Sse41, Avx, Avx2, Avx512, Avx512Amx };
+VectorIsa oneDnnIsa();
+VectorIsa widestIsa(const CpuFeatures &f);
+const char *isaName(VectorIsa isa);
 
-/// Whether OpenBLAS's core name (openblas_get_corename) is one of its
-/// pre-AVX2 kernel sets, which it also falls back to for unknown CPUs.
-bool isGenericOpenBlasCore(const std::string &core);
-
-/// "cpu: AVX-512 + AMX, 2 threads, GEMM: OpenBLAS SapphireRapids kernels".
+/// "cpu: AVX-512 + AMX, 2 threads, GEMM and convolution: oneDNN 2.6.3
+/// (avx512_core_amx)".
 std::string cpuKernelsLine(int threads);
 
-/// Non-empty when a generic/SSE GEMM kernel runs on a CPU with AVX2 or
-/// AVX-512.
+/// Non-empty when oneDNN runs a narrower ISA than the CPU has (an
+/// ONEDNN_MAX_CPU_ISA / DNNL_MAX_CPU_ISA limit, or a oneDNN that predates
+/// the CPU).
 std::string cpuKernelsWarning();
 
-/// Opens OpenBLAS with the core chosen for this CPU, single-threaded inside
-/// the runtime's OpenMP threads (Threads.h); every entry point calls it
-/// before its first GEMM, outside any parallel region.
-void useOneBlasThread();
+/// C = op(A) op(B) (+ beta C): row-major float32 GEMM (M x N, inner K) on
+/// oneDNN; inside an OpenMP parallel region it runs on the calling thread.
+void sgemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k,
+           const float *a, int64_t lda, const float *b, int64_t ldb,
+           float beta, float *c, int64_t ldc);
 
-/// cblas_sgemm of the OpenBLAS that useOneBlasThread opened.
-void sgemm(CBLAS_ORDER order, CBLAS_TRANSPOSE ta, CBLAS_TRANSPOSE tb,
-           blasint m, blasint n, blasint k, float alpha, const float *a,
-           blasint lda, const float *b, blasint ldb, float beta, float *c,
-           blasint ldc);
-
-/// The name of OpenBLAS's kernel set (openblas_get_corename), e.g. SkylakeX.
-std::string openBlasCoreName();
+/// Adds to the count of floating-point operations of GEMMs and convolutions.
+void countFlops(int64_t flops);
 
 } // namespace snnrt::cpu
 

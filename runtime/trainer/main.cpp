@@ -620,6 +620,7 @@ int Trainer::run() {
     std::shuffle(order.begin(), order.end(), shuffle);
     Progress progress(epoch + 1, epochs, batches);
     auto start = std::chrono::steady_clock::now();
+    int64_t flops0 = snnrt_get_flops();
     int64_t first = s.batchInEpoch;
     uint64_t augSeed = o.seed * 104729 + epoch;
     std::future<Batch> next = std::async(std::launch::async, [&, first] {
@@ -673,6 +674,10 @@ int Trainer::run() {
         if (gpu && gpu->meanStepMs() > 0)
           std::printf(" (device: %.4f ms/step, %.0f samples/s)",
                       gpu->meanStepMs(), B * 1000.0 / gpu->meanStepMs());
+        double flops = static_cast<double>(snnrt_get_flops() - flops0);
+        if (!gpu && flops > 0)
+          std::printf(", GEMMs and convolutions %.3f GFLOP/step, %.1f GFLOP/s",
+                      flops / (k + 1 - first) / 1e9, flops / secs / 1e9);
         std::printf("\n");
         saveAndReport("--max-steps");
         exportModel();

@@ -1,64 +1,68 @@
-//===- CpuKernelsTest.cpp - OpenBLAS kernels chosen from the CPU's features -===//
+//===- CpuKernelsTest.cpp - the CPU kernels match the processor -------------===//
 //
-// runtime/cpu/CpuKernels.cpp: the core chosen for each feature set, and, on
-// this machine, that the OpenBLAS the runtime opened runs a kernel set that
-// matches the CPU (asked of OpenBLAS itself: openblas_get_corename), never
-// its generic SSE fallback on a CPU with AVX2 or AVX-512.
+// runtime/cpu/CpuKernels.cpp: the widest ISA class for each feature set,
+// and, on this machine, that oneDNN (which runs the runtime's GEMMs and
+// convolutions) runs kernels as wide as the CPU allows (asked of oneDNN
+// itself: dnnl_get_effective_cpu_isa), never SSE on a CPU with AVX2 or
+// AVX-512; the startup line says so. The flop counter counts 2 M N K per
+// GEMM.
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/cpu/CpuKernels.h"
+#include "snnrt/snnrt.h"
 
 #include <gtest/gtest.h>
 
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 namespace {
 
 using snnrt::cpu::CpuFeatures;
+using snnrt::cpu::VectorIsa;
 
-CpuFeatures features(bool avx2, bool avx512, bool amd = false) {
+TEST(CpuKernels, WidestIsaForEachFeatureSet) {
   CpuFeatures f;
-  f.avx2 = avx2;
-  f.avx512 = avx512;
-  f.amd = amd;
-  return f;
+  EXPECT_EQ(snnrt::cpu::widestIsa(f), VectorIsa::Sse41);
+  f.avx2 = true;
+  EXPECT_EQ(snnrt::cpu::widestIsa(f), VectorIsa::Avx2);
+  f.avx512 = true;
+  EXPECT_EQ(snnrt::cpu::widestIsa(f), VectorIsa::Avx512);
+  f.amx = true; // AMX without AVX512-BF16 is not oneDNN's AMX class
+  EXPECT_EQ(snnrt::cpu::widestIsa(f), VectorIsa::Avx512);
+  f.avx512bf16 = true;
+  EXPECT_EQ(snnrt::cpu::widestIsa(f), VectorIsa::Avx512Amx);
+  EXPECT_STREQ(snnrt::cpu::isaName(VectorIsa::Avx512Amx), "AVX-512 + AMX");
 }
 
-TEST(CpuKernels, CoreForEachFeatureSet) {
-  EXPECT_EQ(snnrt::cpu::openBlasCoreFor(features(false, false)), nullptr);
-  EXPECT_STREQ(snnrt::cpu::openBlasCoreFor(features(true, false)), "Haswell");
-  EXPECT_STREQ(snnrt::cpu::openBlasCoreFor(features(true, false, true)), "Zen");
-  EXPECT_STREQ(snnrt::cpu::openBlasCoreFor(features(true, true)), "SkylakeX");
-  EXPECT_STREQ(snnrt::cpu::openBlasCoreFor(features(true, true, true)),
-               "SkylakeX");
-}
-
-TEST(CpuKernels, GenericCoresAreRecognized) {
-  for (const char *old : {"Prescott", "Core2", "Nehalem", "Atom", "Unknown"})
-    EXPECT_TRUE(snnrt::cpu::isGenericOpenBlasCore(old)) << old;
-  for (const char *good : {"Haswell", "SkylakeX", "Cooperlake", "Zen"})
-    EXPECT_FALSE(snnrt::cpu::isGenericOpenBlasCore(good)) << good;
-}
-
-TEST(CpuKernels, OpenBlasMatchesThisCpu) {
-  if (std::getenv("OPENBLAS_CORETYPE"))
-    GTEST_SKIP() << "OPENBLAS_CORETYPE is set: the user chose the core";
-  snnrt::cpu::useOneBlasThread();
+TEST(CpuKernels, OneDnnRunsWhatThisCpuHas) {
+  if (std::getenv("ONEDNN_MAX_CPU_ISA") || std::getenv("DNNL_MAX_CPU_ISA"))
+    GTEST_SKIP() << "the user limited oneDNN's ISA";
   CpuFeatures f = snnrt::cpu::detectCpuFeatures();
-  std::string core = snnrt::cpu::openBlasCoreName();
+  VectorIsa runs = snnrt::cpu::oneDnnIsa();
   std::string line = snnrt::cpu::cpuKernelsLine(2);
-  EXPECT_NE(line.find("GEMM: OpenBLAS " + core + " kernels"), std::string::npos)
+  EXPECT_NE(line.find(std::string("oneDNN ")), std::string::npos) << line;
+  EXPECT_NE(line.find(std::string(snnrt::cpu::isaName(runs)) + " kernels"),
+            std::string::npos)
       << line;
   EXPECT_NE(line.find("2 threads"), std::string::npos) << line;
-  if (f.avx2) {
-    EXPECT_FALSE(snnrt::cpu::isGenericOpenBlasCore(core)) << core;
-    EXPECT_EQ(snnrt::cpu::cpuKernelsWarning(), "");
-  }
-  if (f.avx512) {
-    EXPECT_EQ(core, "SkylakeX");
-    EXPECT_NE(line.find("cpu: AVX-512"), std::string::npos) << line;
-  }
+  if (f.avx2)
+    EXPECT_GE(runs, VectorIsa::Avx2) << line;
+  if (f.avx512)
+    EXPECT_GE(runs, VectorIsa::Avx512) << line;
+  EXPECT_EQ(snnrt::cpu::cpuKernelsWarning(), "");
+}
+
+TEST(CpuKernels, CountsGemmFlops) {
+  std::vector<float> a(3 * 4, 1.0f), b(5 * 4, 1.0f), c(3 * 5, 0.0f);
+  snnrt_memref2d ma{a.data(), a.data(), 0, {3, 4}, {4, 1}},
+      mb{b.data(), b.data(), 0, {5, 4}, {4, 1}},
+      mc{c.data(), c.data(), 0, {3, 5}, {5, 1}};
+  int64_t before = snnrt_get_flops();
+  _mlir_ciface_snnrt_matmul_nt(&ma, &mb, &mc);
+  EXPECT_EQ(snnrt_get_flops() - before, 2 * 3 * 5 * 4);
+  EXPECT_EQ(c[0], 4.0f);
 }
 
 } // namespace

@@ -179,7 +179,7 @@ int linkTrainer(const char *argv0, const std::string &object,
   std::string main = driver == "single-neuron" ? "-lsnnsingleneuron"
                                                : "-lsnntrainer";
   std::vector<std::string> owned{*cxx,          object,    "-L" + lib,
-                                 main,           "-lsnnrt", "-ldl",
+                                 main,           "-lsnnrt", "-ldnnl",
                                  "-lonnx_proto", "-lprotobuf", "-lz",
                                  "-L" SNNC_LIBOMP_DIR, "-lomp",
                                  "-Wl,-rpath," SNNC_LIBOMP_DIR,

@@ -72,6 +72,8 @@ void _mlir_ciface_snnrt_conv2d_grad_cols(snnrt_memref2d *delta,
 void snnrt_set_num_threads(int threads);
 /* The threads the CPU step runs on. */
 int snnrt_get_num_threads(void);
+/* Floating-point operations of the CPU GEMMs and convolutions so far. */
+int64_t snnrt_get_flops(void);
 
 #ifdef __cplusplus
 }
