@@ -1,5 +1,6 @@
 //===- ONNXImporter.cpp - ONNX models -> the snn dialect --------------------===//
 #include "compiler/Import/ONNXImporter.h"
+#include "runtime/core/OutputFile.h"
 #include "compiler/Import/SNNSchemas.h"
 
 #include "dialects/SNN/IR/SNNOps.h"
@@ -45,6 +46,68 @@ std::string oneLine(std::string s) {
 
 [[noreturn]] void fail(const std::string &message) {
   throw ImportError{oneLine(message)};
+}
+
+/// Bounds on what a model may ask for: time steps, and elements of any one
+/// tensor (2^34 float32 values are 64 GiB).
+constexpr long long kMaxTimeSteps = 100000;
+constexpr int64_t kMaxElements = int64_t(1) << 34;
+
+/// Fails unless every dimension is >= 1 and the element count stays within
+/// kMaxElements (computed without overflow).
+void checkShape(const std::string &what, llvm::ArrayRef<int64_t> shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) {
+    if (d < 1)
+      fail(what + " has a dimension of " + std::to_string(d) +
+           " (every dimension must be >= 1)");
+    if (n > kMaxElements / d)
+      fail(what + " has more than 2^34 elements (the limit for one tensor)");
+    n *= d;
+  }
+}
+
+/// The model settings (metadata_props "snn.*") the trainer and snnc read,
+/// checked here so that a bad value is a compile error naming the key,
+/// never a trainer that crashes or trains with a garbage rate.
+void checkSetting(const std::string &key, const std::string &value) {
+  auto bad = [&](const std::string &want) {
+    fail("metadata '" + key + "' must be " + want + ", got '" + value + "'");
+  };
+  auto number = [&]() {
+    double v;
+    if (llvm::StringRef(value).trim().getAsDouble(v) || !std::isfinite(v))
+      bad("a finite number");
+    return v;
+  };
+  if (key == "snn.T" || key == "snn.epochs") {
+    long long n = 0;
+    if (llvm::StringRef(value).getAsInteger(10, n) || n < 1 ||
+        n > (key == "snn.T" ? kMaxTimeSteps : (1ll << 40)))
+      bad("a whole number from 1 to " +
+          std::to_string(key == "snn.T" ? kMaxTimeSteps : (1ll << 40)));
+  } else if (key == "snn.lr" || key == "snn.lr_decay" ||
+             key == "snn.na_clip") {
+    if (!(number() > 0))
+      bad("a finite number > 0");
+  } else if (key == "snn.dataset") {
+    if (value != "fashion-mnist" && value != "mnist" && value != "cifar10" &&
+        value != "nmnist" && value != "synthetic")
+      bad("fashion-mnist, mnist, cifar10, nmnist or synthetic");
+  } else if (key == "snn.backward") {
+    if (value != "na" && value != "stbp")
+      bad("na or stbp");
+  } else if (key == "snn.neighborhood") {
+    if (value.empty() ||
+        value.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-") !=
+            std::string::npos)
+      bad("a strategy name (lower case letters, digits, '-', '_')");
+  } else {
+    fail("metadata '" + key +
+         "': unknown setting (known: snn.T, snn.epochs, snn.lr, "
+         "snn.lr_decay, snn.na_clip, snn.dataset, snn.backward, "
+         "snn.neighborhood)");
+  }
 }
 
 struct NodeContext {
@@ -95,12 +158,18 @@ struct NodeContext {
   }
   float tau(const std::string &name, float def) const {
     float v = getFloat(name, def);
+    if (std::isinf(v))
+      error("attribute '" + name + "' must be finite, got " +
+            std::to_string(v));
     if (!(v > 1.0f))
       error("attribute '" + name + "' must be > 1, got " + std::to_string(v));
     return v;
   }
   float positive(const std::string &name, float def) const {
     float v = getFloat(name, def);
+    if (std::isinf(v))
+      error("attribute '" + name + "' must be finite, got " +
+            std::to_string(v));
     if (!(v > 0.0f))
       error("attribute '" + name + "' must be > 0, got " + std::to_string(v));
     return v;
@@ -133,6 +202,10 @@ public:
 
 private:
   RankedTensorType f32(ArrayRef<int64_t> shape) {
+    checkShape(current ? current->where() + ": a result of shape " +
+                             shapeStr(shape)
+                       : "a tensor of shape " + shapeStr(shape),
+               shape);
     return RankedTensorType::get(shape, b.getF32Type());
   }
   /// The snn value of an ONNX name; `t` tells whether it is time-major.
@@ -193,6 +266,9 @@ private:
     int64_t t = n.getInt("T", std::nullopt);
     if (t < 1)
       n.error("attribute 'T' must be >= 1, got " + std::to_string(t));
+    if (t > kMaxTimeSteps)
+      n.error("attribute 'T' must be at most " + std::to_string(kMaxTimeSteps) +
+              ", got " + std::to_string(t));
     if (steps >= 0 && steps != t)
       n.error("T = " + std::to_string(t) + " disagrees with T = " +
               std::to_string(steps) + " elsewhere in the model");
@@ -207,6 +283,7 @@ private:
                                             : n.node.name()));
   }
   void importNode(const NodeContext &n);
+  const NodeContext *current = nullptr; // the node being imported
 
   MLIRContext &ctx;
   OpBuilder b;
@@ -529,9 +606,12 @@ OwningOpRef<ModuleOp> Importer::run() {
   if (g.output_size() != 2)
     fail("the graph must have two outputs (the loss and the output spikes), "
          "got " + std::to_string(g.output_size()));
-  for (const auto &t : g.initializer())
+  for (const auto &t : g.initializer()) {
     if (!initializers.emplace(t.name(), &t).second)
       fail("initializer '" + t.name() + "' is defined twice");
+    checkShape("initializer '" + t.name() + "'",
+               std::vector<int64_t>(t.dims().begin(), t.dims().end()));
+  }
 
   // Owned from the start: an error thrown below must not leak the IR.
   OwningOpRef<ModuleOp> module = ModuleOp::create(b.getUnknownLoc());
@@ -553,6 +633,7 @@ OwningOpRef<ModuleOp> Importer::run() {
              "' needs a static shape (compile with a fixed batch size)");
       shape.push_back(d.dim_value());
     }
+    checkShape("graph input '" + input.name() + "'", shape);
     inputShapes[input.name()] = shape;
   }
   // Data inputs: graph inputs that no Conv/Gemm uses as its weight.
@@ -587,15 +668,16 @@ OwningOpRef<ModuleOp> Importer::run() {
   // A model whose inputs are already [T*B, ...] currents names T here.
   for (const auto &prop : model.metadata_props())
     if (prop.key() == "snn.T") {
-      char *end = nullptr;
-      long t = std::strtol(prop.value().c_str(), &end, 10);
-      if (prop.value().empty() || *end || t < 1)
-        fail("metadata 'snn.T' must be an integer >= 1, got '" + prop.value() +
-             "'");
-      steps = t;
+      checkSetting(prop.key(), prop.value());
+      steps = std::stol(prop.value());
     }
   for (int i = 0; i < g.node_size(); ++i)
-    importNode(NodeContext{g.node(i), i});
+  {
+    NodeContext n{g.node(i), i};
+    current = &n;
+    importNode(n);
+    current = nullptr;
+  }
 
   auto result = [&](int i) -> Value {
     auto it = values.find(g.output(i).name());
@@ -617,6 +699,7 @@ OwningOpRef<ModuleOp> Importer::run() {
     llvm::StringRef key(prop.key());
     if (!key.starts_with("snn."))
       continue;
+    checkSetting(key.str(), prop.value());
     double v;
     if (!llvm::StringRef(prop.value()).getAsDouble(v))
       forward->setAttr(key, b.getF32FloatAttr(static_cast<float>(v)));
@@ -639,7 +722,15 @@ OwningOpRef<ModuleOp> mlir::snn::importONNX(llvm::StringRef bytes, bool text,
     if (text) {
       std::string source(bytes);
       onnx::OnnxParser parser(source.c_str());
-      auto status = parser.Parse(model);
+      onnx::Common::Status status;
+      try {
+        status = parser.Parse(model);
+      } catch (const std::out_of_range &) {
+        fail("a number in the model is out of range (float32 ends near "
+             "3.4e38, int64 near 9.2e18)");
+      } catch (const std::invalid_argument &) {
+        fail("a number in the model cannot be read");
+      }
       if (!status.IsOK()) {
         std::string m = status.ErrorMessage();
         std::smatch pos;
@@ -685,15 +776,30 @@ OwningOpRef<ModuleOp> mlir::snn::importONNX(llvm::StringRef bytes, bool text,
 OwningOpRef<ModuleOp> mlir::snn::importONNXFile(llvm::StringRef path,
                                                 MLIRContext &ctx,
                                                 std::string *serialized) {
-  auto buffer = llvm::MemoryBuffer::getFile(path);
-  if (!buffer) {
-    llvm::errs() << "snnc: error: " << path << ": "
-                 << buffer.getError().message() << "\n";
+  // Only a regular file of bounded size is read: never /dev/zero or a FIFO
+  // until memory runs out.
+  std::string bytes;
+  try {
+    bytes = snnrt::io::readInputFile(path.str(), kMaxModelBytes, "the model");
+  } catch (const snnrt::io::OutputError &e) {
+    llvm::errs() << "snnc: error: " << e.what() << "\n";
     return nullptr;
   }
   std::string error;
   bool text = llvm::sys::path::extension(path) == ".onnxtxt";
-  auto module = importONNX((*buffer)->getBuffer(), text, ctx, error, serialized);
+  if (text) {
+    // The text parser stops at a NUL byte: the rest of the file would be
+    // silently ignored.
+    size_t nul = bytes.find('\0');
+    if (nul != std::string::npos) {
+      size_t line = 1 + std::count(bytes.begin(), bytes.begin() + nul, '\n');
+      llvm::errs() << "snnc: error: " << path << ":" << line
+                   << ": a NUL byte (offset " << nul
+                   << ") in a text model\n";
+      return nullptr;
+    }
+  }
+  auto module = importONNX(bytes, text, ctx, error, serialized);
   if (!module)
     llvm::errs() << "snnc: error: " << path
                  << (!error.empty() && std::isdigit(error[0]) ? ":" : ": ")

@@ -27,6 +27,9 @@
 
 namespace mlir::snn {
 
+/// The largest model file snnc reads (protobuf's own limit is 2 GiB).
+constexpr size_t kMaxModelBytes = size_t(2) << 30;
+
 /// Imports `path` (.onnx or .onnxtxt); prints a one-line error on failure.
 /// `serialized`, when given, receives the model as binary protobuf (the
 /// trainer embeds it for --export).

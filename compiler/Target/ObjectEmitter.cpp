@@ -146,31 +146,25 @@ LogicalResult mlir::snn::emitObjectFile(llvm::Module &module,
   auto tm = hostMachine(error);
   if (!tm)
     return failure();
-  // Written next to the target and renamed: never a half-written object.
-  std::string tmp = path + ".tmp";
-  {
-    std::error_code ec;
-    llvm::raw_fd_ostream out(tmp, ec, llvm::sys::fs::OF_None);
-    if (ec) {
-      error = "cannot write '" + tmp + "': " + ec.message();
-      return failure();
-    }
-    llvm::legacy::PassManager pm;
-    if (tm->addPassesToEmitFile(pm, out, nullptr,
-                                llvm::CodeGenFileType::ObjectFile)) {
-      error = "the host target cannot emit object files";
-      return failure();
-    }
-    pm.run(module);
-    out.close();
-    if (out.has_error()) {
-      error = "cannot write '" + tmp + "': " + out.error().message();
-      out.clear_error();
-      return failure();
-    }
-  }
-  if (std::error_code ec = llvm::sys::fs::rename(tmp, path)) {
+  // The caller writes to a temporary path and moves it into place
+  // (runtime/core/OutputFile.h).
+  std::error_code ec;
+  llvm::raw_fd_ostream out(path, ec, llvm::sys::fs::OF_None);
+  if (ec) {
     error = "cannot write '" + path + "': " + ec.message();
+    return failure();
+  }
+  llvm::legacy::PassManager pm;
+  if (tm->addPassesToEmitFile(pm, out, nullptr,
+                              llvm::CodeGenFileType::ObjectFile)) {
+    error = "the host target cannot emit object files";
+    return failure();
+  }
+  pm.run(module);
+  out.close();
+  if (out.has_error()) {
+    error = "cannot write '" + path + "': " + out.error().message();
+    out.clear_error();
     return failure();
   }
   return success();

@@ -16,6 +16,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "runtime/trainer/PackedArgs.h"
+#include "runtime/core/OutputFile.h"
 #include "runtime/trainer/Report.h"
 
 #include <algorithm>
@@ -237,10 +238,10 @@ int main(int argc, char **argv) {
     for (int i = 0; i < o.iterations; ++i)
       csv << i << "," << na.mean[i] << "," << na.sd[i] << "," << stbp.mean[i]
           << "," << stbp.sd[i] << "\n";
-    snnrt::writeFileAtomically(o.csv, csv.str());
+    snnrt::io::writeOutput(o.csv, csv.str());
   }
   if (!o.svg.empty())
-    snnrt::writeFileAtomically(o.svg, plot(na, stbp, o.iterations));
+    snnrt::io::writeOutput(o.svg, plot(na, stbp, o.iterations));
   if (o.check) {
     // A round that never reaches the target counts as `iterations`.
     auto penalized = [&](const std::vector<int> &its) {

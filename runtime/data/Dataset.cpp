@@ -61,7 +61,13 @@ std::vector<std::string> listDir(const std::string &dir) {
 
 } // namespace
 
-std::vector<uint8_t> readMaybeGzip(const std::string &path) {
+std::vector<uint8_t> readMaybeGzip(const std::string &path, uint64_t limit) {
+  // gzopen would block on a FIFO and read a device forever.
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0)
+    fail(path, std::strerror(errno));
+  if (!S_ISREG(st.st_mode))
+    fail(path, "not a regular file");
   gzFile f = gzopen(path.c_str(), "rb");
   if (!f)
     fail(path, std::strerror(errno));
@@ -77,6 +83,11 @@ std::vector<uint8_t> readMaybeGzip(const std::string &path) {
     }
     if (n == 0)
       break;
+    if (out.size() + n > limit) {
+      gzclose(f);
+      fail(path, "holds (or inflates to) more than " + std::to_string(limit) +
+                     " bytes, more than its header or format allows");
+    }
     out.insert(out.end(), buf, buf + n);
   }
   if (!gzeof(f) && out.empty()) {
@@ -87,19 +98,55 @@ std::vector<uint8_t> readMaybeGzip(const std::string &path) {
   return out;
 }
 
+namespace {
+
+/// The first `n` bytes (fewer if the file is shorter) of a regular,
+/// possibly gzip-compressed file.
+std::vector<uint8_t> readIdxHeader(const std::string &path, size_t n) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0)
+    fail(path, std::strerror(errno));
+  if (!S_ISREG(st.st_mode))
+    fail(path, "not a regular file");
+  gzFile f = gzopen(path.c_str(), "rb");
+  if (!f)
+    fail(path, std::strerror(errno));
+  std::vector<uint8_t> head(n);
+  int got = gzread(f, head.data(), static_cast<unsigned>(n));
+  gzclose(f);
+  if (got < 0)
+    fail(path, "corrupt or truncated compressed data");
+  head.resize(static_cast<size_t>(got));
+  return head;
+}
+
+} // namespace
+
 Dataset loadIdx(const std::string &dir, const std::string &prefix) {
   requireDir(dir);
   std::string imagesPath = findIdx(dir, prefix + "-images-idx3-ubyte");
   std::string labelsPath = findIdx(dir, prefix + "-labels-idx1-ubyte");
-  std::vector<uint8_t> images = readMaybeGzip(imagesPath);
-  std::vector<uint8_t> labels = readMaybeGzip(labelsPath);
-  if (images.size() < 16 || bigEndian32(images.data()) != 0x803)
+  // The headers say how large the files are: nothing past that is read.
+  std::vector<uint8_t> head = readIdxHeader(imagesPath, 16);
+  if (head.size() < 16 || bigEndian32(head.data()) != 0x803)
     fail(imagesPath, "not an idx3 image file (wrong magic number)");
-  if (labels.size() < 8 || bigEndian32(labels.data()) != 0x801)
+  uint64_t n = bigEndian32(head.data() + 4);
+  uint64_t rows = bigEndian32(head.data() + 8);
+  uint64_t cols = bigEndian32(head.data() + 12);
+  uint64_t pixels = 0;
+  if (rows < 1 || cols < 1 || rows > 65536 || cols > 65536 ||
+      __builtin_mul_overflow(n, rows * cols, &pixels) ||
+      pixels > (uint64_t(1) << 34))
+    fail(imagesPath, "the header promises " + std::to_string(n) +
+                         " images of " + std::to_string(rows) + "x" +
+                         std::to_string(cols) +
+                         " (sizes from 1 to 65536, at most 2^34 pixels)");
+  std::vector<uint8_t> images = readMaybeGzip(imagesPath, 16 + n * rows * cols + 1);
+  std::vector<uint8_t> labelHead = readIdxHeader(labelsPath, 8);
+  if (labelHead.size() < 8 || bigEndian32(labelHead.data()) != 0x801)
     fail(labelsPath, "not an idx1 label file (wrong magic number)");
-  uint64_t n = bigEndian32(images.data() + 4);
-  uint64_t rows = bigEndian32(images.data() + 8);
-  uint64_t cols = bigEndian32(images.data() + 12);
+  std::vector<uint8_t> labels =
+      readMaybeGzip(labelsPath, 8 + uint64_t(bigEndian32(labelHead.data() + 4)) + 1);
   if (images.size() != 16 + n * rows * cols)
     fail(imagesPath, "truncated: the header promises " + std::to_string(n) +
                          " images of " + std::to_string(rows) + "x" +
@@ -142,7 +189,7 @@ Dataset loadCifar10(const std::string &dir, bool train) {
   for (const std::string &f : files) {
     if (!exists(f))
       fail(f, "no such file");
-    std::vector<uint8_t> bytes = readMaybeGzip(f);
+    std::vector<uint8_t> bytes = readMaybeGzip(f, uint64_t(1) << 31);
     if (bytes.empty() || bytes.size() % record != 0)
       fail(f, "truncated: " + std::to_string(bytes.size()) +
                   " bytes is not a whole number of 3073-byte records");
@@ -203,7 +250,7 @@ Dataset loadNMNIST(const std::string &dir, bool train, int64_t steps,
     std::string folder = root + "/" + std::to_string(label);
     for (const std::string &name : listDir(folder)) {
       std::string path = folder + "/" + name;
-      std::vector<uint8_t> bytes = readMaybeGzip(path);
+      std::vector<uint8_t> bytes = readMaybeGzip(path, uint64_t(1) << 28);
       ds.x.resize(ds.x.size() + size);
       binNMNISTEvents(bytes, path, steps, keep, ds.x.data() + ds.x.size() - size);
       ds.y.push_back(label);

@@ -37,7 +37,11 @@ struct Dataset {
 };
 
 /// Reads a whole file, transparently gunzipping `.gz` (zlib).
-std::vector<uint8_t> readMaybeGzip(const std::string &path);
+/// A regular file's bytes, inflated when gzip-compressed, at most `limit`
+/// bytes of them (a larger file, or one that inflates past the limit, is
+/// refused before it fills memory).
+std::vector<uint8_t> readMaybeGzip(const std::string &path,
+                                   uint64_t limit = uint64_t(4) << 30);
 
 /// MNIST / Fashion-MNIST idx files (raw or .gz); `prefix` is "train" or
 /// "t10k": finds <dir>/<prefix>-images-idx3-ubyte[.gz] and the labels.

@@ -1,5 +1,18 @@
 //===- Checkpoint.cpp - atomic training checkpoints -------------------------===//
+//
+// Format 2: the magic "SNNCKPT2", the payload, and zlib's CRC-32 of magic
+// and payload (4 bytes, little-endian). Format 1 (no checksum) is still
+// read. Every field is checked on reading: a flipped bit, a truncated file
+// or an impossible value is one line naming the file, never garbage state.
+//
+//===----------------------------------------------------------------------===//
 #include "Checkpoint.h"
+
+#include "runtime/core/OutputFile.h"
+
+#include <zlib.h>
+
+#include <cmath>
 
 #include <cerrno>
 #include <cstdio>
@@ -13,7 +26,23 @@ namespace snnrt {
 
 namespace {
 
-const char kMagic[8] = {'S', 'N', 'N', 'C', 'K', 'P', 'T', '1'};
+const char kMagic1[8] = {'S', 'N', 'N', 'C', 'K', 'P', 'T', '1'};
+const char kMagic2[8] = {'S', 'N', 'N', 'C', 'K', 'P', 'T', '2'};
+/// Far beyond any real run, small enough that nothing overflows.
+constexpr int64_t kMaxCount = int64_t(1) << 50;
+/// The largest checkpoint read (parameters and both moments).
+constexpr size_t kMaxCheckpointBytes = size_t(64) << 30;
+
+uint32_t crc32Of(const std::string &bytes, size_t n) {
+  uLong crc = crc32(0L, Z_NULL, 0);
+  size_t off = 0;
+  while (off < n) {
+    uInt chunk = static_cast<uInt>(std::min<size_t>(n - off, 1u << 30));
+    crc = crc32(crc, reinterpret_cast<const Bytef *>(bytes.data() + off), chunk);
+    off += chunk;
+  }
+  return static_cast<uint32_t>(crc);
+}
 
 [[noreturn]] void fail(const std::string &path, const std::string &what) {
   throw std::runtime_error(path + ": " + what);
@@ -54,25 +83,11 @@ struct Reader {
   }
 };
 
-std::string dirOf(const std::string &path) {
-  size_t slash = path.rfind('/');
-  return slash == std::string::npos ? "." : path.substr(0, slash + 1);
-}
-
 } // namespace
-
-void checkWritable(const std::string &path) {
-  std::string probe = path + ".probe";
-  int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0)
-    fail(path, std::string("cannot write the checkpoint: ") + std::strerror(errno));
-  ::close(fd);
-  ::unlink(probe.c_str());
-}
 
 void saveCheckpoint(const std::string &path, const TrainState &s) {
   Writer w;
-  w.bytes.append(kMagic, sizeof(kMagic));
+  w.bytes.append(kMagic2, sizeof(kMagic2));
   w.put(s.fingerprint);
   w.put(s.epoch);
   w.put(s.batchInEpoch);
@@ -90,72 +105,94 @@ void saveCheckpoint(const std::string &path, const TrainState &s) {
     w.putVec(s.m[i]);
     w.putVec(s.v[i]);
   }
-  std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  if (fd < 0)
-    fail(path, std::string("cannot write the checkpoint: ") + std::strerror(errno));
-  size_t off = 0;
-  while (off < w.bytes.size()) {
-    ssize_t n = ::write(fd, w.bytes.data() + off, w.bytes.size() - off);
-    if (n < 0) {
-      int e = errno;
-      ::close(fd);
-      ::unlink(tmp.c_str());
-      fail(path, std::string("cannot write the checkpoint: ") + std::strerror(e));
-    }
-    off += static_cast<size_t>(n);
-  }
-  if (::fsync(fd) != 0 || ::close(fd) != 0) {
-    ::unlink(tmp.c_str());
-    fail(path, "cannot flush the checkpoint to disk");
-  }
-  // Tests simulate a crash between the write and the rename.
-  if (std::getenv("SNNC_TEST_CRASH_BEFORE_RENAME"))
-    std::_Exit(99);
-  if (::rename(tmp.c_str(), path.c_str()) != 0)
-    fail(path, std::string("cannot replace the checkpoint: ") + std::strerror(errno));
-  int dfd = ::open(dirOf(path).c_str(), O_RDONLY | O_DIRECTORY);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
+  uint32_t crc = crc32Of(w.bytes, w.bytes.size());
+  w.put(crc);
+  try {
+    io::writeOutput(path, w.bytes, /*sync=*/true, [] {
+      // Tests simulate a crash between the write and the rename.
+      if (std::getenv("SNNC_TEST_CRASH_BEFORE_RENAME"))
+        std::_Exit(99);
+    });
+  } catch (const io::OutputError &e) {
+    throw std::runtime_error(std::string(e.what()) + " (the checkpoint)");
   }
 }
 
 TrainState loadCheckpoint(const std::string &path) {
-  Reader r{path, {}};
-  FILE *f = std::fopen(path.c_str(), "rb");
-  if (!f)
-    fail(path, std::string("cannot read the checkpoint: ") + std::strerror(errno));
-  char buf[1 << 16];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0)
-    r.bytes.append(buf, n);
-  std::fclose(f);
-  if (r.bytes.size() < sizeof(kMagic) ||
-      std::memcmp(r.bytes.data(), kMagic, sizeof(kMagic)) != 0)
+  std::string bytes;
+  try {
+    bytes = io::readInputFile(path, kMaxCheckpointBytes, "the checkpoint");
+  } catch (const io::OutputError &e) {
+    throw std::runtime_error(e.what());
+  }
+  return parseCheckpoint(path, std::move(bytes));
+}
+
+TrainState parseCheckpoint(const std::string &path, std::string bytes) {
+  Reader r{path, std::move(bytes)};
+  bool v2 = r.bytes.size() >= sizeof(kMagic2) &&
+            std::memcmp(r.bytes.data(), kMagic2, sizeof(kMagic2)) == 0;
+  bool v1 = r.bytes.size() >= sizeof(kMagic1) &&
+            std::memcmp(r.bytes.data(), kMagic1, sizeof(kMagic1)) == 0;
+  if (!v1 && !v2)
     fail(path, "not an snnc checkpoint");
-  r.pos = sizeof(kMagic);
+  if (v2) {
+    if (r.bytes.size() < sizeof(kMagic2) + sizeof(uint32_t))
+      fail(path, "truncated checkpoint");
+    size_t n = r.bytes.size() - sizeof(uint32_t);
+    uint32_t stored;
+    std::memcpy(&stored, r.bytes.data() + n, sizeof(stored));
+    if (crc32Of(r.bytes, n) != stored)
+      fail(path, "corrupt checkpoint (checksum mismatch: the file was "
+                 "changed or damaged after it was written)");
+    r.bytes.resize(n);
+  }
+  r.pos = sizeof(kMagic2);
+  auto count = [&](int64_t v, const char *field, int64_t lo = 0) {
+    if (v < lo || v > kMaxCount)
+      fail(path, std::string("corrupt checkpoint (") + field + " = " +
+                     std::to_string(v) + ")");
+    return v;
+  };
   TrainState s;
   s.fingerprint = r.get<uint64_t>();
-  s.epoch = r.get<int64_t>();
-  s.batchInEpoch = r.get<int64_t>();
-  s.step = r.get<int64_t>();
+  s.epoch = count(r.get<int64_t>(), "epoch");
+  s.batchInEpoch = count(r.get<int64_t>(), "batch in epoch");
+  s.step = count(r.get<int64_t>(), "step");
   s.seed = r.get<uint64_t>();
   s.epochLossSum = r.get<double>();
-  s.epochCorrect = r.get<int64_t>();
-  s.epochSeen = r.get<int64_t>();
+  if (!std::isfinite(s.epochLossSum))
+    fail(path, "corrupt checkpoint (the epoch's loss sum is not finite)");
+  s.epochCorrect = count(r.get<int64_t>(), "correct predictions");
+  s.epochSeen = count(r.get<int64_t>(), "samples seen");
+  if (s.epochCorrect > s.epochSeen)
+    fail(path, "corrupt checkpoint (more correct predictions than samples)");
   uint64_t h = r.get<uint64_t>();
-  if (h > 1000000)
-    fail(path, "corrupt checkpoint");
-  for (uint64_t i = 0; i < h; ++i)
-    s.history.push_back(r.get<EpochRecord>());
+  if (h != static_cast<uint64_t>(s.epoch))
+    fail(path, "corrupt checkpoint (" + std::to_string(h) +
+                   " epochs of history for epoch " + std::to_string(s.epoch) +
+                   ")");
+  for (uint64_t i = 0; i < h; ++i) {
+    EpochRecord e = r.get<EpochRecord>();
+    if (e.epoch != static_cast<int64_t>(i + 1))
+      fail(path, "corrupt checkpoint (history entry " + std::to_string(i) +
+                     " is for epoch " + std::to_string(e.epoch) + ")");
+    s.history.push_back(e);
+  }
   uint64_t p = r.get<uint64_t>();
   if (p > 100000)
-    fail(path, "corrupt checkpoint");
+    fail(path, "corrupt checkpoint (" + std::to_string(p) +
+                   " parameter tensors)");
   for (uint64_t i = 0; i < p; ++i) {
     s.params.push_back(r.getVec());
     s.m.push_back(r.getVec());
     s.v.push_back(r.getVec());
+    for (const std::vector<float> *v : {&s.params.back(), &s.m.back(), &s.v.back()})
+      for (float x : *v)
+        if (!std::isfinite(x))
+          fail(path, "corrupt checkpoint (parameter tensor " +
+                         std::to_string(i) + " holds a value that is not "
+                         "finite)");
   }
   if (r.pos != r.bytes.size())
     fail(path, "corrupt checkpoint (trailing bytes)");

@@ -2,10 +2,10 @@
 //
 // A checkpoint holds everything to continue a run exactly: the position
 // (epoch, batch within the epoch, global step), the history of per-epoch
-// metrics, and the parameters with their AdamW moments. It is written to a
-// temporary file, fsync'ed, renamed over the target and the directory
-// fsync'ed: a crash leaves either the old or the new checkpoint, never a
-// mix.
+// metrics, and the parameters with their AdamW moments, under a CRC-32. It
+// is written to a uniquely named temporary file, fsync'ed, renamed over the
+// target and the directory fsync'ed (runtime/core/OutputFile.h): a crash
+// leaves either the old or the new checkpoint, never a mix.
 //
 //===----------------------------------------------------------------------===//
 #ifndef SNNRT_TRAINER_CHECKPOINT_H
@@ -37,8 +37,8 @@ struct TrainState {
 /// Throws std::runtime_error naming the path on failure.
 void saveCheckpoint(const std::string &path, const TrainState &s);
 TrainState loadCheckpoint(const std::string &path);
-/// Fails early (before training) when `path` cannot be written.
-void checkWritable(const std::string &path);
+/// Parses and checks checkpoint bytes (`path` names them in errors).
+TrainState parseCheckpoint(const std::string &path, std::string bytes);
 
 } // namespace snnrt
 

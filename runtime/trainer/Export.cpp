@@ -1,5 +1,6 @@
 //===- Export.cpp - the trained model as ONNX -------------------------------===//
 #include "Export.h"
+#include "runtime/core/OutputFile.h"
 #include "Report.h"
 
 #include <onnx/onnx_pb.h>
@@ -37,7 +38,7 @@ void exportONNX(const std::string &bytes, const std::string &path,
   std::string out;
   if (!model.SerializeToString(&out))
     throw std::runtime_error(path + ": cannot serialize the trained model");
-  writeFileAtomically(path, out);
+  io::writeOutput(path, out);
 }
 
 } // namespace snnrt

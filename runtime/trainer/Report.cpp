@@ -106,19 +106,4 @@ std::string plotSVG(const std::vector<EpochRecord> &history) {
   return os.str();
 }
 
-void writeFileAtomically(const std::string &path, const std::string &text) {
-  std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out)
-      throw std::runtime_error(path + ": cannot write");
-    out << text;
-    out.close();
-    if (!out)
-      throw std::runtime_error(path + ": cannot write");
-  }
-  if (std::rename(tmp.c_str(), path.c_str()) != 0)
-    throw std::runtime_error(path + ": cannot write");
-}
-
 } // namespace snnrt

@@ -29,8 +29,6 @@ private:
 std::string metricsLine(const EpochRecord &r);
 /// Loss and accuracy per epoch as an SVG line chart.
 std::string plotSVG(const std::vector<EpochRecord> &history);
-/// Writes `text` to `path` through a temporary file and a rename.
-void writeFileAtomically(const std::string &path, const std::string &text);
 
 } // namespace snnrt
 

@@ -15,6 +15,7 @@
 #include "../cpu/CpuKernels.h"
 #include "../cuda/Driver.h"
 #include "Report.h"
+#include "runtime/core/OutputFile.h"
 #include "runtime/data/Augment.h"
 #include "runtime/data/Dataset.h"
 
@@ -28,7 +29,11 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <fcntl.h>
 #include <fstream>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <future>
 #include <malloc.h>
 #include <map>
@@ -57,6 +62,7 @@ __attribute__((weak)) extern const int64_t snnc_cuda_workspace_eval_step_cuda;
 }
 
 using namespace snnrt;
+namespace io = snnrt::io;
 
 namespace {
 
@@ -64,8 +70,10 @@ namespace {
 #define SNNC_VERSION "0.1.0"
 #endif
 
-std::atomic<bool> interrupted{false};
-void onSigint(int) { interrupted = true; }
+/// The signal that stops training (SIGINT: Ctrl-C; SIGTERM: what Slurm and
+/// other schedulers send before SIGKILL); 0 while none came.
+std::atomic<int> interrupted{0};
+void onSignal(int sig) { interrupted = sig; }
 
 struct Options {
   std::string data, dataset, checkpoint, metrics, plot, augment, exportPath;
@@ -74,7 +82,7 @@ struct Options {
   uint64_t seed = 1;
   std::string device = "auto", backward;
   bool resume = false, evalOnly = false, cudaGraphs = true, logSteps = false,
-       tf32 = false, deterministic = false;
+       tf32 = false, deterministic = false, overwrite = false;
 };
 
 const char *kUsage =
@@ -105,6 +113,8 @@ const char *kUsage =
     "  --nmnist-keep X       fraction of each N-MNIST recording kept (0.3)\n"
     "  --checkpoint PATH     write a checkpoint after every epoch and on Ctrl-C\n"
     "  --resume              continue from --checkpoint\n"
+    "  --overwrite           replace an existing --checkpoint and --metrics\n"
+    "                        file (without it, a new run refuses them)\n"
     "  --eval                only evaluate on the test set\n"
     "  --export FILE.onnx    write the model with the learned weights\n"
     "  --metrics FILE        one JSON line per epoch\n"
@@ -141,6 +151,14 @@ Options parseArgs(int argc, char **argv) {
         usageError("option '" + a + "' needs a number, got '" + s + "'");
       return v;
     };
+    // A finite number > 0 (rates, bounds).
+    auto positive = [&](const std::string &s) {
+      double v = num(s);
+      if (!std::isfinite(v) || !(v > 0))
+        usageError("option '" + a + "' needs a finite number > 0, got '" +
+                   s + "'");
+      return v;
+    };
     // A whole number in [lo, hi] (counts, sizes, the seed).
     auto whole = [&](const std::string &s, uint64_t lo, uint64_t hi) {
       char *end = nullptr;
@@ -164,17 +182,22 @@ Options parseArgs(int argc, char **argv) {
     else if (a == "--dataset") o.dataset = next();
     else if (a == "--epochs") o.epochs = static_cast<int64_t>(whole(next(), 1, kMany));
     else if (a == "--batch") o.batch = static_cast<int64_t>(whole(next(), 1, kMany));
-    else if (a == "--lr") o.lr = num(next());
-    else if (a == "--lr-decay") o.lrDecay = num(next());
-    else if (a == "--weight-clip") o.weightClip = num(next());
+    else if (a == "--lr") o.lr = positive(next());
+    else if (a == "--lr-decay") o.lrDecay = positive(next());
+    else if (a == "--weight-clip") o.weightClip = positive(next());
     else if (a == "--seed") o.seed = whole(next(), 0, UINT64_MAX);
     else if (a == "--threads") o.threads = static_cast<int64_t>(whole(next(), 1, 1024));
     else if (a == "--device") o.device = next();
     else if (a == "--backward") o.backward = next();
     else if (a == "--augment") o.augment = next();
-    else if (a == "--nmnist-keep") o.nmnistKeep = num(next());
+    else if (a == "--nmnist-keep") {
+      o.nmnistKeep = positive(next());
+      if (o.nmnistKeep > 1)
+        usageError("option '--nmnist-keep' needs a fraction in (0, 1]");
+    }
     else if (a == "--checkpoint") o.checkpoint = next();
     else if (a == "--resume") o.resume = true;
+    else if (a == "--overwrite") o.overwrite = true;
     else if (a == "--eval") o.evalOnly = true;
     else if (a == "--no-cuda-graphs") o.cudaGraphs = false;
     else if (a == "--log-steps") o.logSteps = true;
@@ -224,6 +247,7 @@ std::vector<float> kaiming(const TensorDesc &t, std::mt19937_64 &rng) {
 class Trainer {
 public:
   Trainer(ModelDesc desc, Options opts) : d(std::move(desc)), o(std::move(opts)) {}
+  ~Trainer();
   int run();
 
 private:
@@ -243,6 +267,10 @@ private:
   int64_t correct(const Batch &b) const;
   void saveAndReport(const std::string &why);
   void exportModel();
+  void checkOutputPaths();
+  void lockCheckpoint();
+  void checkResumedState(int64_t batches) const;
+  void writeMetrics();
 
   ModelDesc d;
   Options o;
@@ -254,6 +282,10 @@ private:
   AugmentOptions augment;
   void (*trainStep)(void **) = snnc_train_step;
   std::unique_ptr<CudaStep> gpu;
+  int lockFd = -1;            // flock'ed PATH.lock of the checkpoint
+  std::string lockPath;
+  io::OutputKind metricsKind = io::OutputKind::New;
+  size_t metricsWritten = 0;  // epochs in the metrics file (devices)
   void chooseDevice(bool stbp);
   void syncFromDevice() {
     if (gpu)
@@ -298,6 +330,13 @@ void Trainer::loadData() {
                          ? (d.settings.count("dataset") ? d.settings.at("dataset")
                                                         : "fashion-mnist")
                          : o.dataset;
+  static const char *kDatasets[] = {"fashion-mnist", "mnist", "cifar10",
+                                    "nmnist", "synthetic"};
+  if (std::find_if(std::begin(kDatasets), std::end(kDatasets),
+                   [&](const char *k) { return name == k; }) ==
+      std::end(kDatasets))
+    usageError("unknown dataset '" + name +
+               "' (fashion-mnist, mnist, cifar10, nmnist, synthetic)");
   std::string dir = o.data;
   if (dir.empty() && name != "synthetic") {
     if (name != "fashion-mnist")
@@ -326,10 +365,16 @@ void Trainer::loadData() {
   for (size_t i = 1; i < xDesc->shape.size(); ++i)
     perRow *= xDesc->shape[i];
   int64_t expected = train.timeSteps > 0 ? perRow * d.steps() : perRow;
-  if (train.sampleSize() != expected)
-    throw DataError(dir + ": samples of " + std::to_string(train.sampleSize()) +
-                    " values do not match the model's input '" + xDesc->name +
-                    "', which takes " + std::to_string(expected) + " per sample");
+  for (auto [ds, which] : {std::pair{&train, "training"}, {&test, "test"}}) {
+    if (ds->size() == 0)
+      throw DataError(dir + ": the " + std::string(which) + " set is empty");
+    if (ds->sampleSize() != expected)
+      throw DataError(dir + ": " + which + " samples of " +
+                      std::to_string(ds->sampleSize()) +
+                      " values do not match the model's input '" +
+                      xDesc->name + "', which takes " +
+                      std::to_string(expected) + " per sample");
+  }
   for (const Dataset *ds : {&train, &test})
     for (int32_t label : ds->y)
       if (label < 0 || label >= d.classes())
@@ -523,6 +568,105 @@ void Trainer::exportModel() {
                o.exportPath.c_str());
 }
 
+/// Every output is checked before the first step: a path that cannot be
+/// written fails now, not after hours of training.
+void Trainer::checkOutputPaths() {
+  std::vector<io::Output> outputs{{o.exportPath, "--export"}};
+  if (!o.evalOnly)
+    outputs.insert(outputs.begin(), {{o.checkpoint, "--checkpoint"},
+                                     {o.metrics, "--metrics"},
+                                     {o.plot, "--plot"}});
+  std::vector<std::string> inputs;
+  char self[4096];
+  ssize_t n = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (n > 0)
+    inputs.push_back(std::string(self, static_cast<size_t>(n)));
+  io::checkOutputs(outputs, inputs);
+  if (o.evalOnly)
+    return;
+  struct stat st;
+  auto existingFile = [&](const std::string &path) {
+    return !path.empty() && ::stat(path.c_str(), &st) == 0 &&
+           S_ISREG(st.st_mode);
+  };
+  if (!o.resume && !o.overwrite && existingFile(o.checkpoint))
+    throw std::runtime_error(o.checkpoint +
+                             ": a checkpoint is already there; continue it "
+                             "with --resume or replace it with --overwrite");
+  if (!o.resume && !o.overwrite && existingFile(o.metrics) && st.st_size > 0)
+    throw std::runtime_error(o.metrics +
+                             ": the metrics file already holds a run; "
+                             "continue it with --resume or replace it with "
+                             "--overwrite");
+  if (!o.metrics.empty())
+    metricsKind = io::checkOutput(o.metrics, "--metrics");
+}
+
+/// One trainer per checkpoint: an advisory lock on PATH.lock, held for the
+/// whole run.
+void Trainer::lockCheckpoint() {
+  if (o.checkpoint.empty() || o.evalOnly ||
+      io::checkOutput(o.checkpoint, "--checkpoint") ==
+          io::OutputKind::CharDevice)
+    return;
+  lockPath = o.checkpoint + ".lock";
+  lockFd = ::open(lockPath.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (lockFd < 0)
+    throw std::runtime_error(lockPath + ": cannot create the checkpoint's "
+                             "lock file: " + std::strerror(errno));
+  if (::flock(lockFd, LOCK_EX | LOCK_NB) != 0) {
+    ::close(lockFd);
+    lockFd = -1;
+    throw std::runtime_error(o.checkpoint +
+                             ": another trainer is using this checkpoint "
+                             "(it holds " + lockPath + ")");
+  }
+}
+
+Trainer::~Trainer() {
+  if (lockFd >= 0) {
+    ::unlink(lockPath.c_str());
+    ::close(lockFd);
+  }
+}
+
+/// A resumed state must fit this model and this dataset: a checkpoint that
+/// passed its checksum but was written by another build or for other data
+/// still stops here with one line.
+void Trainer::checkResumedState(int64_t batches) const {
+  auto bad = [&](const std::string &what) {
+    throw std::runtime_error(o.checkpoint + ": " + what);
+  };
+  if (s.params.size() != d.params.size())
+    bad("holds " + std::to_string(s.params.size()) +
+        " parameter tensors, the model has " + std::to_string(d.params.size()));
+  for (size_t i = 0; i < d.params.size(); ++i) {
+    size_t n = static_cast<size_t>(d.params[i].numElements());
+    if (s.params[i].size() != n || s.m[i].size() != n || s.v[i].size() != n)
+      bad("parameter '" + d.params[i].name + "' has " +
+          std::to_string(s.params[i].size()) + " values, the model needs " +
+          std::to_string(n));
+  }
+  if (s.batchInEpoch > batches)
+    bad("is at batch " + std::to_string(s.batchInEpoch) +
+        " of an epoch, but an epoch of this dataset has " +
+        std::to_string(batches));
+}
+
+/// The metrics file holds one line per epoch of the history: rewritten
+/// whole (atomically) after each epoch, so a resumed run never repeats a
+/// line; a device (a terminal, /dev/null) gets the new lines only.
+void Trainer::writeMetrics() {
+  if (o.metrics.empty())
+    return;
+  std::string text;
+  size_t from = metricsKind == io::OutputKind::CharDevice ? metricsWritten : 0;
+  for (size_t i = from; i < s.history.size(); ++i)
+    text += metricsLine(s.history[i]);
+  io::writeOutput(o.metrics, text);
+  metricsWritten = s.history.size();
+}
+
 int Trainer::run() {
   xDesc = d.dataInput();
   yDesc = d.labelInput();
@@ -550,8 +694,8 @@ int Trainer::run() {
   double lr0 = o.lr > 0 ? o.lr : setting(d, "lr", 5e-4);
   double decay = o.lrDecay > 0 ? o.lrDecay : setting(d, "lr_decay", 1.0);
 
-  if (!o.checkpoint.empty() && !o.resume)
-    checkWritable(o.checkpoint);
+  checkOutputPaths();
+  lockCheckpoint();
   if (o.resume) {
     s = loadCheckpoint(o.checkpoint);
     if (s.fingerprint != d.fingerprint())
@@ -601,16 +745,22 @@ int Trainer::run() {
     exportModel();
     return 0;
   }
-  std::signal(SIGINT, onSigint);
-  std::ofstream metrics;
-  if (!o.metrics.empty()) {
-    metrics.open(o.metrics, o.resume ? std::ios::app : std::ios::trunc);
-    if (!metrics)
-      throw std::runtime_error(o.metrics + ": cannot write the metrics file");
-  }
+  std::signal(SIGINT, onSignal);
+  std::signal(SIGTERM, onSignal);
   int64_t B = d.batch(), batches = train.size() / B;
   if (batches == 0)
     throw DataError("the training set has fewer samples than one batch");
+  if (o.resume)
+    checkResumedState(batches);
+  if (o.maxSteps > 0 && s.step >= o.maxSteps) {
+    std::printf("stopped: the checkpoint is at step %lld already "
+                "(--max-steps %lld)\n",
+                (long long)s.step, (long long)o.maxSteps);
+    return 0;
+  }
+  metricsWritten = s.history.size(); // a resumed run's lines are there
+  if (o.resume && metricsKind != io::OutputKind::CharDevice)
+    writeMetrics();
   while (s.epoch < epochs) {
     int64_t epoch = s.epoch;
     float lr = static_cast<float>(lr0 * std::pow(decay, epoch));
@@ -660,11 +810,12 @@ int Trainer::run() {
         if (next.valid())
           next.wait();
         progress.finish();
-        if (interrupted) {
-          saveAndReport("interrupted");
-          std::fprintf(stderr, "trainer: interrupted after step %lld\n",
+        if (int sig = interrupted) {
+          saveAndReport(sig == SIGTERM ? "SIGTERM" : "interrupted");
+          std::fprintf(stderr, "trainer: %s after step %lld\n",
+                       sig == SIGTERM ? "terminated (SIGTERM)" : "interrupted",
                        (long long)s.step);
-          return 130;
+          return 128 + sig;
         }
         double secs = std::chrono::duration<double>(
                           std::chrono::steady_clock::now() - start).count();
@@ -704,15 +855,30 @@ int Trainer::run() {
                 (long long)r.epoch, r.loss, 100 * r.trainAcc, 100 * r.testAcc,
                 r.seconds, r.samplesPerSecond);
     std::fflush(stdout);
-    if (metrics.is_open()) {
-      metrics << metricsLine(r);
-      metrics.flush();
-    }
+    // The checkpoint first: a metrics file that cannot be written must not
+    // cost the epoch.
     saveAndReport("epoch " + std::to_string(r.epoch));
+    writeMetrics();
   }
-  if (!o.plot.empty())
-    writeFileAtomically(o.plot, plotSVG(s.history));
-  exportModel();
+  // Both are attempted: a failed plot does not lose the exported model.
+  std::string failure;
+  try {
+    exportModel();
+  } catch (const std::exception &e) {
+    failure = e.what();
+  }
+  if (!o.plot.empty()) {
+    try {
+      io::writeOutput(o.plot, plotSVG(s.history));
+    } catch (const std::exception &e) {
+      if (failure.empty())
+        failure = e.what();
+    }
+  }
+  if (!failure.empty())
+    throw std::runtime_error(failure);
+  if (s.history.empty())
+    throw std::runtime_error("no epoch was trained");
   const EpochRecord &last = s.history.back();
   std::printf("done: %lld epochs, final test accuracy %.2f%%",
               (long long)last.epoch, 100 * last.testAcc);

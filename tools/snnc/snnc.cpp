@@ -13,6 +13,7 @@
 #include "compiler/Target/ModelInfo.h"
 #include "compiler/Target/ObjectEmitter.h"
 #include "dialects/SNN/IR/SNNDialect.h"
+#include "runtime/core/OutputFile.h"
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -37,6 +38,8 @@
 #include "llvm/Support/Program.h"
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
+
+#include <sys/stat.h>
 
 using namespace mlir;
 namespace cl = llvm::cl;
@@ -134,30 +137,54 @@ bool run(PassManager &pm, ModuleOp module) {
   return succeeded(pm.run(module));
 }
 
-int writeText(ModuleOp module) {
-  std::string error;
-  auto out = openOutputFile(outputFile.empty() ? std::string("-") : outputFile.getValue(), &error);
-  if (!out)
-    return fail(error);
-  module.print(out->os());
-  out->keep();
+/// Where the result goes: -o, else the stage's default ("-": stdout).
+std::string outputPath() {
+  if (!outputFile.empty())
+    return outputFile;
+  switch (emit) {
+  case Stage::Onnx:
+    return "model.onnx";
+  case Stage::Obj:
+    return "model.o";
+  case Stage::Exe:
+    return "trainer";
+  default:
+    return "-";
+  }
+}
+
+/// Writes a text or binary result: to stdout for "-", else by the output
+/// rules of runtime/core/OutputFile.h (atomic replace, devices written
+/// through).
+int writeResult(const std::string &bytes) {
+  std::string path = outputPath();
+  if (path == "-") {
+    llvm::outs() << bytes;
+    llvm::outs().flush();
+    return 0;
+  }
+  snnrt::io::writeOutput(path, bytes);
   return 0;
+}
+
+int writeText(ModuleOp module) {
+  std::string text;
+  llvm::raw_string_ostream os(text);
+  module.print(os);
+  return writeResult(text);
 }
 
 /// The PTX of every kernel module (gpu.binary objects in isa format).
 int writePTX(ModuleOp module) {
-  std::string error;
-  auto out = openOutputFile(outputFile.empty() ? std::string("-") : outputFile.getValue(), &error);
-  if (!out)
-    return fail(error);
+  std::string text;
+  llvm::raw_string_ostream os(text);
   module.walk([&](gpu::BinaryOp binary) {
     for (Attribute a : binary.getObjects())
       if (auto object = dyn_cast<gpu::ObjectAttr>(a))
-        out->os() << "// gpu.module @" << binary.getSymName() << "\n"
-                  << object.getObject().getValue() << "\n";
+        os << "// gpu.module @" << binary.getSymName() << "\n"
+           << object.getObject().getValue() << "\n";
   });
-  out->keep();
-  return 0;
+  return writeResult(text);
 }
 
 /// The directory holding libsnnrt.a and libsnntrainer.a: ../lib next to snnc.
@@ -175,11 +202,11 @@ int linkTrainer(const char *argv0, const std::string &object,
   if (!cxx)
     return fail("no C++ linker driver ('c++') on PATH to link the trainer");
   std::string lib = runtimeLibDir(argv0);
-  std::string tmp = output + ".tmp";
+  std::string tmp = snnrt::io::temporaryPathFor(output);
   std::string main = driver == "single-neuron" ? "-lsnnsingleneuron"
                                                : "-lsnntrainer";
   std::vector<std::string> owned{*cxx,          object,    "-L" + lib,
-                                 main,           "-lsnnrt", "-ldnnl",
+                                 main,           "-lsnndata", "-lsnncore", "-lsnnrt", "-ldnnl",
                                  "-lonnx_proto", "-lprotobuf", "-lz",
                                  "-L" SNNC_LIBOMP_DIR, "-lomp",
                                  "-Wl,-rpath," SNNC_LIBOMP_DIR,
@@ -188,11 +215,16 @@ int linkTrainer(const char *argv0, const std::string &object,
   std::string error;
   int rc = llvm::sys::ExecuteAndWait(*cxx, refs, std::nullopt, {}, 0, 0,
                                      &error);
-  if (rc != 0)
+  if (rc != 0) {
+    llvm::sys::fs::remove(tmp);
     return fail("linking '" + output + "' failed" +
                 (error.empty() ? "" : ": " + error));
-  if (std::error_code ec = llvm::sys::fs::rename(tmp, output))
-    return fail("cannot write '" + output + "': " + ec.message());
+  }
+  // The temporary file was created 0600; a trainer is an executable.
+  mode_t mask = ::umask(0);
+  ::umask(mask);
+  ::chmod(tmp.c_str(), 0777 & ~mask);
+  snnrt::io::commitOutput(tmp, output);
   return 0;
 }
 
@@ -202,13 +234,10 @@ OwningOpRef<ModuleOp> loadModel(MLIRContext &ctx, std::string &onnxBytes) {
     return snn::importONNXFile(inputFile, ctx, &onnxBytes);
   if (ext == ".mlir") {
     llvm::SourceMgr sm;
-    std::string error;
-    auto file = openInputFile(inputFile, &error);
-    if (!file) {
-      llvm::errs() << "snnc: error: " << error << "\n";
-      return nullptr;
-    }
-    sm.AddNewSourceBuffer(std::move(file), llvm::SMLoc());
+    std::string text =
+        snnrt::io::readInputFile(inputFile, snn::kMaxModelBytes, "the model");
+    sm.AddNewSourceBuffer(llvm::MemoryBuffer::getMemBufferCopy(text, inputFile),
+                          llvm::SMLoc());
     return parseSourceFile<ModuleOp>(sm, &ctx);
   }
   llvm::errs() << "snnc: error: '" << inputFile
@@ -219,8 +248,7 @@ OwningOpRef<ModuleOp> loadModel(MLIRContext &ctx, std::string &onnxBytes) {
 
 } // namespace
 
-int main(int argc, char **argv) {
-  llvm::InitLLVM init(argc, argv);
+int compile(int argc, char **argv) {
   registerAllPasses();
   snn::registerAllSNNPasses();
   registerPassManagerCLOptions();
@@ -249,6 +277,12 @@ int main(int argc, char **argv) {
   if (driver != "trainer" && driver != "single-neuron")
     return fail("--driver must be trainer or single-neuron, not '" + driver +
                 "'");
+  // Every output is checked before any work: no compile ends in a path
+  // that cannot be written, and no output replaces an input.
+  std::vector<std::string> inputs{inputFile};
+  inputs.insert(inputs.end(), passPlugins.begin(), passPlugins.end());
+  if (outputPath() != "-")
+    snnrt::io::checkOutput(outputPath(), "the output (-o)", inputs);
   for (const std::string &path : passPlugins) {
     auto plugin = PassPlugin::load(path);
     if (!plugin)
@@ -269,15 +303,7 @@ int main(int argc, char **argv) {
   if (emit == Stage::Onnx) {
     if (onnxBytes.empty())
       return fail("--emit=onnx needs an ONNX input");
-    std::string error;
-    auto out = openOutputFile(outputFile.empty() ? std::string("model.onnx")
-                                                 : outputFile.getValue(),
-                              &error);
-    if (!out)
-      return fail(error);
-    out->os() << onnxBytes;
-    out->keep();
-    return 0;
+    return writeResult(onnxBytes);
   }
   if (failed(verify(*module)))
     return 1;
@@ -405,19 +431,22 @@ int main(int argc, char **argv) {
   if (!llvmModule)
     return fail(error);
   if (emit == Stage::LLVM) {
-    auto out = openOutputFile(outputFile.empty() ? std::string("-") : outputFile.getValue(), &error);
-    if (!out)
-      return fail(error);
-    llvmModule->print(out->os(), nullptr);
-    out->keep();
-    return 0;
+    std::string text;
+    llvm::raw_string_ostream os(text);
+    llvmModule->print(os, nullptr);
+    return writeResult(text);
   }
   if (emit == Stage::Obj) {
-    std::string path = outputFile.empty() ? std::string("model.o") : outputFile.getValue();
-    return failed(snn::emitObjectFile(*llvmModule, path, error)) ? fail(error)
-                                                                 : 0;
+    std::string path = outputPath();
+    std::string tmp = snnrt::io::temporaryPathFor(path);
+    if (failed(snn::emitObjectFile(*llvmModule, tmp, error))) {
+      llvm::sys::fs::remove(tmp);
+      return fail(error);
+    }
+    snnrt::io::commitOutput(tmp, path);
+    return 0;
   }
-  std::string exe = outputFile.empty() ? std::string("trainer") : outputFile.getValue();
+  std::string exe = outputPath();
   llvm::SmallString<128> object;
   if (std::error_code ec =
           llvm::sys::fs::createTemporaryFile("snnc-model", "o", object))
@@ -426,4 +455,13 @@ int main(int argc, char **argv) {
   if (failed(snn::emitObjectFile(*llvmModule, std::string(object), error)))
     return fail(error);
   return linkTrainer(argv[0], std::string(object), exe);
+}
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  try {
+    return compile(argc, argv);
+  } catch (const snnrt::io::OutputError &e) {
+    return fail(e.what());
+  }
 }

@@ -5,6 +5,7 @@
 #include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/STLExtras.h"
 
+#include <cmath>
 #include <cstdio>
 
 using namespace mlir;
@@ -41,6 +42,9 @@ std::string num(float v) {
 }
 
 LogicalResult checkTau(Operation *op, StringRef name, float v) {
+  if (std::isinf(v))
+    return op->emitOpError() << "attribute '" << name
+                             << "' must be finite, got " << num(v);
   if (!(v > 1.0f))
     return op->emitOpError() << "attribute '" << name
                              << "' must be > 1 (a decay of 1 - 1/" << name
@@ -49,6 +53,9 @@ LogicalResult checkTau(Operation *op, StringRef name, float v) {
 }
 
 LogicalResult checkPositive(Operation *op, StringRef name, float v) {
+  if (std::isinf(v))
+    return op->emitOpError() << "attribute '" << name
+                             << "' must be finite, got " << num(v);
   if (!(v > 0.0f))
     return op->emitOpError() << "attribute '" << name << "' must be > 0, got "
                              << num(v);
