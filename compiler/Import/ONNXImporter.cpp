@@ -1,6 +1,7 @@
 //===- ONNXImporter.cpp - ONNX models -> the snn dialect --------------------===//
 #include "compiler/Import/ONNXImporter.h"
 #include "runtime/core/OutputFile.h"
+#include "runtime/core/Settings.h"
 #include "compiler/Import/SNNSchemas.h"
 
 #include "dialects/SNN/IR/SNNOps.h"
@@ -67,47 +68,16 @@ void checkShape(const std::string &what, llvm::ArrayRef<int64_t> shape) {
   }
 }
 
-/// The model settings (metadata_props "snn.*") the trainer and snnc read,
-/// checked here so that a bad value is a compile error naming the key,
-/// never a trainer that crashes or trains with a garbage rate.
+/// A model setting (metadata_props "snn.*"), checked where a bad value is
+/// a compile error naming the key (runtime/core/Settings.h).
 void checkSetting(const std::string &key, const std::string &value) {
-  auto bad = [&](const std::string &want) {
+  std::string name = key.substr(4);
+  if (!snnrt::isKnownSetting(name))
+    fail("metadata '" + key + "': unknown setting (known: " +
+         snnrt::knownSettings() + ")");
+  std::string want = snnrt::checkSetting(name, value);
+  if (!want.empty())
     fail("metadata '" + key + "' must be " + want + ", got '" + value + "'");
-  };
-  auto number = [&]() {
-    double v;
-    if (llvm::StringRef(value).trim().getAsDouble(v) || !std::isfinite(v))
-      bad("a finite number");
-    return v;
-  };
-  if (key == "snn.T" || key == "snn.epochs") {
-    long long n = 0;
-    if (llvm::StringRef(value).getAsInteger(10, n) || n < 1 ||
-        n > (key == "snn.T" ? kMaxTimeSteps : (1ll << 40)))
-      bad("a whole number from 1 to " +
-          std::to_string(key == "snn.T" ? kMaxTimeSteps : (1ll << 40)));
-  } else if (key == "snn.lr" || key == "snn.lr_decay" ||
-             key == "snn.na_clip") {
-    if (!(number() > 0))
-      bad("a finite number > 0");
-  } else if (key == "snn.dataset") {
-    if (value != "fashion-mnist" && value != "mnist" && value != "cifar10" &&
-        value != "nmnist" && value != "synthetic")
-      bad("fashion-mnist, mnist, cifar10, nmnist or synthetic");
-  } else if (key == "snn.backward") {
-    if (value != "na" && value != "stbp")
-      bad("na or stbp");
-  } else if (key == "snn.neighborhood") {
-    if (value.empty() ||
-        value.find_first_not_of("abcdefghijklmnopqrstuvwxyz0123456789_-") !=
-            std::string::npos)
-      bad("a strategy name (lower case letters, digits, '-', '_')");
-  } else {
-    fail("metadata '" + key +
-         "': unknown setting (known: snn.T, snn.epochs, snn.lr, "
-         "snn.lr_decay, snn.na_clip, snn.dataset, snn.backward, "
-         "snn.neighborhood)");
-  }
 }
 
 struct NodeContext {

@@ -48,12 +48,31 @@ void mlir::snn::buildTrainStage(OpPassManager &pm, const TrainingOptions &o) {
 LogicalResult mlir::snn::buildSelectedStage(OpPassManager &pm,
                                             const TrainingOptions &o,
                                             llvm::raw_ostream &errors) {
-  OpPassManager &slot = pm.nest<func::FuncOp>();
-  if (failed(parsePassPipeline(o.neighborhood, slot, errors))) {
+  // Parsed first into an op-agnostic pass manager, which accepts any pass,
+  // so that a pass or pipeline that does not run on func.func is one line
+  // here instead of MLIR's fatal "Can't add pass" when it joins the slot.
+  OpPassManager probe;
+  if (failed(parsePassPipeline(o.neighborhood, probe, errors))) {
     errors << "\nin the neighborhood-selection pipeline '" << o.neighborhood
            << "'";
     return failure();
   }
+  for (Pass &pass : probe.getPasses()) {
+    std::optional<StringRef> on = pass.getOpName();
+    if (pass.getArgument().empty() || (on && *on != "func.func")) {
+      errors << "snnc: error: --neighborhood '" << o.neighborhood
+             << "': the neighborhood-selection slot holds passes on "
+                "func.func only; ";
+      if (pass.getArgument().empty())
+        errors << "a nested pipeline is not one\n";
+      else
+        errors << "'" << pass.getArgument() << "' runs on " << *on << "\n";
+      return failure();
+    }
+  }
+  OpPassManager &slot = pm.nest<func::FuncOp>();
+  if (failed(parsePassPipeline(o.neighborhood, slot, errors)))
+    return failure();
   pm.addPass(createVerifyNeighborhoodPass());
   return success();
 }

@@ -1,6 +1,8 @@
 //===- ModelDesc.cpp - the compiled model's description ---------------------===//
 #include "ModelDesc.h"
 
+#include "runtime/core/Settings.h"
+
 #include <sstream>
 #include <stdexcept>
 
@@ -18,9 +20,14 @@ ModelDesc parseModelDesc(const char *text) {
     ls >> kind;
     if (kind == "snnc-model") {
       header = true;
+    } else if (kind == "fingerprint") {
+      std::string hex;
+      ls >> hex;
+      d.networkFingerprint = std::strtoull(hex.c_str(), nullptr, 16);
     } else if (kind == "param" || kind == "input") {
       TensorDesc t;
       ls >> t.name;
+      t.name = unescapeToken(t.name);
       t.dtype = "f32";
       if (kind == "input")
         ls >> t.dtype;
@@ -36,9 +43,8 @@ ModelDesc parseModelDesc(const char *text) {
         d.outputSpikes.push_back(dim);
     } else if (kind == "setting") {
       std::string key, value;
-      ls >> key;
-      std::getline(ls >> std::ws, value);
-      d.settings[key] = value;
+      ls >> key >> value;
+      d.settings[unescapeToken(key)] = unescapeToken(value);
     }
   }
   if (!header || d.outputSpikes.size() != 3 || d.params.empty())
@@ -68,6 +74,8 @@ bool ModelDesc::hasKey() const {
 }
 
 uint64_t ModelDesc::fingerprint() const {
+  if (networkFingerprint)
+    return networkFingerprint;
   uint64_t h = 1469598103934665603ull;
   for (char c : text) {
     h ^= static_cast<uint8_t>(c);

@@ -37,9 +37,12 @@ struct ModelDesc {
   const TensorDesc *dataInput() const;
   const TensorDesc *labelInput() const;
   bool hasKey() const;
-  /// A 64-bit FNV-1a hash of the description (checkpoints refer to it).
+  /// What a checkpoint must match to be resumed: the network's fingerprint
+  /// (snnc writes it: the network without its settings), else a hash of the
+  /// whole description.
   uint64_t fingerprint() const;
   std::string text;
+  uint64_t networkFingerprint = 0;
 };
 
 /// Throws std::runtime_error when the text is malformed.
