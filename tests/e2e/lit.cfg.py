@@ -15,6 +15,8 @@ config.environment["PATH"] = os.pathsep.join(
 
 if config.snnc_fuzzer and os.path.exists(config.snnc_fuzzer):
     config.available_features.add("fuzzer")
+if getattr(config, "snnc_data_fuzzer", "") and os.path.exists(config.snnc_data_fuzzer):
+    config.available_features.add("data-fuzzer")
 
 import sys
 sys.path.insert(0, os.path.join(config.snnc_src_root, "tests"))
