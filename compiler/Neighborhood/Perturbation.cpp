@@ -1,6 +1,7 @@
 //===- Perturbation.cpp - per-neuron building blocks of NA strategies -----===//
 #include "compiler/Neighborhood/Perturbation.h"
 
+#include "mlir/Dialect/Utils/StaticValueUtils.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 
 using namespace mlir;
@@ -233,24 +234,35 @@ PerturbationKernel::sweepStep(ScalarBuilder &q, Value n, Value t,
           q.icmp(arith::CmpIPredicate::uge, tNext, quiet)};
 }
 
-Value PerturbationKernel::windowEnds(ScalarBuilder &q, const SweepStep &at,
-                                     int64_t p, int64_t window) {
-  int64_t tStop = window > 0 ? std::min(steps, p + 1 + window) : steps;
-  return q.icmp(arith::CmpIPredicate::uge, at.tNext, q.idx(tStop));
+Value PerturbationKernel::stepAt(ScalarBuilder &q, Value p0, int64_t k) {
+  if (std::optional<int64_t> c = getConstantIntValue(p0))
+    return q.idx(*c + k);
+  return k == 0 ? p0 : q.iadd(p0, q.idx(k));
+}
+
+Value PerturbationKernel::windowStop(ScalarBuilder &q, Value p0, int64_t k,
+                                     int64_t window) {
+  if (std::optional<int64_t> c = getConstantIntValue(p0))
+    return q.idx(window > 0 ? std::min(steps, *c + k + 1 + window) : steps);
+  if (window <= 0)
+    return cT;
+  return arith::MinUIOp::create(q.b, q.loc, cT,
+                                q.iadd(p0, q.idx(k + 1 + window)));
 }
 
 SmallVector<Value> PerturbationKernel::continueChain(ScalarBuilder &q, Value n,
                                                      Value t,
                                                      const SweepStep &at,
-                                                     ValueRange st, int64_t p,
-                                                     int64_t window) {
+                                                     ValueRange st,
+                                                     Value tStop) {
   OpBuilder &fb = q.b;
   Location fl = q.loc;
   Value r = st[0], diff = st[1], dL = st[2], open = st[3];
   ChainStep c = step(q, n, t, r, diff, dL);
   Value joined = arith::OrIOp::create(
       fb, fl, c.joined, arith::AndIOp::create(fb, fl, at.quietNow, c.below));
-  Value ends = arith::OrIOp::create(fb, fl, joined, windowEnds(q, at, p, window));
+  Value ends = arith::OrIOp::create(
+      fb, fl, joined, q.icmp(arith::CmpIPredicate::uge, at.tNext, tStop));
   Value stepped =
       q.sel(ends, q.add(c.dL, q.mul(c.diff, at.tailE)), c.dL);
   Value yes = arith::ConstantIntOp::create(fb, fl, fb.getI1Type(), 1);
@@ -264,83 +276,102 @@ SmallVector<Value> PerturbationKernel::continueChain(ScalarBuilder &q, Value n,
 
 SmallVector<Value> PerturbationKernel::startChain(ScalarBuilder &q, Value n,
                                                   Value t, const SweepStep &at,
-                                                  int64_t p, int64_t window,
-                                                  Value quiet) {
+                                                  Value tStop, Value quiet) {
   Flip f = flip(q, n, t, {}, {}, {}, quiet);
-  Value ends = arith::OrIOp::create(q.b, q.loc, f.joined,
-                                    windowEnds(q, at, p, window));
+  Value ends = arith::OrIOp::create(
+      q.b, q.loc, f.joined, q.icmp(arith::CmpIPredicate::uge, at.tNext, tStop));
   Value dL = q.sel(ends, q.add(f.dL, q.mul(f.diff, at.tailE)), f.dL);
   Value yes = arith::ConstantIntOp::create(q.b, q.loc, q.b.getI1Type(), 1);
   return {f.r, f.diff, dL, arith::XOrIOp::create(q.b, q.loc, ends, yes)};
 }
 
 void PerturbationKernel::storeChainResults(ScalarBuilder &s, Value n,
-                                           ValueRange results, int64_t pBegin,
-                                           int64_t pEnd) {
-  for (int64_t p = pBegin; p < pEnd; ++p) {
-    Value cp = s.idx(p);
+                                           ValueRange results, Value p0,
+                                           int64_t count) {
+  for (int64_t k = 0; k < count; ++k) {
+    Value cp = stepAt(s, p0, k);
     Value eps = s.sub(theta, s.load(u, {cp, n}));
-    s.store(s.mul(results[4 * (p - pBegin) + 2], scale(s, eps)), delta,
-            {cp, n});
+    s.store(s.mul(results[4 * k + 2], scale(s, eps)), delta, {cp, n});
   }
+}
+
+void PerturbationKernel::emitChainGroup(ScalarBuilder &s, Value n, Value quiet,
+                                        Value p0, int64_t count,
+                                        int64_t window, bool sweep) {
+  // Steps p0 .. p0+count-1, unrolled: the chains started before t take step
+  // t and the chain of the flip at t starts. Chains not yet started cost
+  // nothing, and no step computes a flip it does not need.
+  SmallVector<Value> st;
+  for (int64_t k = 0; k < count; ++k) {
+    Value ct = stepAt(s, p0, k);
+    SweepStep at = sweepStep(s, n, ct, quiet);
+    SmallVector<Value> next;
+    for (int64_t j = 0; j < k; ++j)
+      llvm::append_range(next, continueChain(s, n, ct, at,
+                                             ValueRange(st).slice(4 * j, 4),
+                                             windowStop(s, p0, j, window)));
+    llvm::append_range(next, startChain(s, n, ct, at,
+                                        windowStop(s, p0, k, window), quiet));
+    st = std::move(next);
+  }
+  // From p0 + count on, every chain of the group advances (ended ones
+  // masked) while one is still open.
+  if (sweep) {
+    SmallVector<Value> init{stepAt(s, p0, count)};
+    llvm::append_range(init, st);
+    SmallVector<Type> types;
+    for (Value v : init)
+      types.push_back(v.getType());
+    auto loop = scf::WhileOp::create(
+        s.b, s.loc, types, init,
+        [&](OpBuilder &wb, Location wl, ValueRange args) {
+          ScalarBuilder w{wb, wl};
+          Value busy = args[4];
+          for (int64_t k = 1; k < count; ++k)
+            busy = arith::OrIOp::create(wb, wl, busy, args[4 * k + 4]);
+          Value go = arith::AndIOp::create(
+              wb, wl, w.icmp(arith::CmpIPredicate::ult, args[0], cT), busy);
+          scf::ConditionOp::create(wb, wl, go, args);
+        },
+        [&](OpBuilder &wb, Location wl, ValueRange args) {
+          ScalarBuilder w{wb, wl};
+          Value t = args[0];
+          SweepStep at = sweepStep(w, n, t, quiet);
+          SmallVector<Value> next{at.tNext};
+          for (int64_t k = 0; k < count; ++k)
+            llvm::append_range(
+                next, continueChain(w, n, t, at,
+                                    args.drop_front().slice(4 * k, 4),
+                                    windowStop(w, p0, k, window)));
+          scf::YieldOp::create(wb, wl, next);
+        });
+    st.assign(loop.getResults().begin() + 1, loop.getResults().end());
+  }
+  storeChainResults(s, n, st, p0, count);
 }
 
 void PerturbationKernel::emitGroupedSNS(int64_t window, int64_t group) {
   forEachNeuron([&](ScalarBuilder &s, Value n) {
     Value quiet = quietFrom(s, n);
-    for (int64_t p0 = 0; p0 < steps; p0 += group) {
-      int64_t p1 = std::min(steps, p0 + group), count = p1 - p0;
-      // Steps p0 .. p1-1, unrolled: the chains started before t take step t
-      // and the chain of the flip at t starts. Chains not yet started cost
-      // nothing, and no step computes a flip it does not need.
-      SmallVector<Value> st;
-      for (int64_t t = p0; t < p1; ++t) {
-        Value ct = s.idx(t);
-        SweepStep at = sweepStep(s, n, ct, quiet);
-        SmallVector<Value> next;
-        for (int64_t p = p0; p < t; ++p)
-          llvm::append_range(
-              next, continueChain(s, n, ct, at,
-                                  ValueRange(st).slice(4 * (p - p0), 4), p,
-                                  window));
-        llvm::append_range(next, startChain(s, n, ct, at, t, window, quiet));
-        st = std::move(next);
+    if (steps <= kUnrolledGroupSteps) {
+      for (int64_t p0 = 0; p0 < steps; p0 += group) {
+        int64_t count = std::min(steps, p0 + group) - p0;
+        emitChainGroup(s, n, quiet, s.idx(p0), count, window,
+                       p0 + count < steps);
       }
-      // From p1 on, every chain of the group advances (ended ones masked)
-      // while one is still open.
-      if (p1 < steps) {
-        SmallVector<Value> init{s.idx(p1)};
-        llvm::append_range(init, st);
-        SmallVector<Type> types;
-        for (Value v : init)
-          types.push_back(v.getType());
-        auto sweep = scf::WhileOp::create(
-            s.b, s.loc, types, init,
-            [&](OpBuilder &wb, Location wl, ValueRange args) {
-              ScalarBuilder w{wb, wl};
-              Value busy = args[4];
-              for (int64_t k = 1; k < count; ++k)
-                busy = arith::OrIOp::create(wb, wl, busy, args[4 * k + 4]);
-              Value go = arith::AndIOp::create(
-                  wb, wl, w.icmp(arith::CmpIPredicate::ult, args[0], cT), busy);
-              scf::ConditionOp::create(wb, wl, go, args);
-            },
-            [&](OpBuilder &wb, Location wl, ValueRange args) {
-              ScalarBuilder w{wb, wl};
-              Value t = args[0];
-              SweepStep at = sweepStep(w, n, t, quiet);
-              SmallVector<Value> next{at.tNext};
-              for (int64_t k = 0; k < count; ++k)
-                llvm::append_range(
-                    next, continueChain(w, n, t, at,
-                                        args.drop_front().slice(4 * k, 4),
-                                        p0 + k, window));
-              scf::YieldOp::create(wb, wl, next);
-            });
-        st.assign(sweep.getResults().begin() + 1, sweep.getResults().end());
-      }
-      storeChainResults(s, n, st, p0, p1);
+      return;
     }
+    // Long windows: one loop over the whole groups, then the rest.
+    int64_t whole = steps / group, rest = steps % group;
+    scf::ForOp::create(
+        s.b, s.loc, c0, s.idx(whole * group), s.idx(group), ValueRange{},
+        [&](OpBuilder &fb, Location fl, Value p0, ValueRange) {
+          ScalarBuilder q{fb, fl};
+          emitChainGroup(q, n, quiet, p0, group, window, true);
+          scf::YieldOp::create(fb, fl);
+        });
+    if (rest > 0)
+      emitChainGroup(s, n, quiet, s.idx(whole * group), rest, window, false);
   });
 }
 

@@ -80,8 +80,11 @@ public:
   /// one sweep in which all of them advance (ended ones masked) until all
   /// have rejoined. Each step's c, u, e and E are read once per group
   /// instead of once per chain. With group = T (small T) this is every chain
-  /// of the neuron in one sweep.
+  /// of the neuron in one sweep. Up to kUnrolledGroupSteps steps the groups
+  /// are emitted one after another; beyond, a loop runs over them (the IR
+  /// stays the same size for any T).
   void emitGroupedSNS(int64_t window, int64_t group);
+  static constexpr int64_t kUnrolledGroupSteps = 64;
   /// Whether T is small enough for one group of all T chains: T <= 8 (by
   /// measurement), or the module's `snn.max_register_steps`.
   bool chainsInRegisters();
@@ -103,22 +106,30 @@ public:
     Value tNext, tailE, quietNow;
   };
   SweepStep sweepStep(ScalarBuilder &q, Value n, Value t, Value quiet);
-  /// Whether the chain of flip p leaves its window after this step.
-  Value windowEnds(ScalarBuilder &q, const SweepStep &at, int64_t p,
-                   int64_t window);
+  /// Step p0 + k: a constant where p0 is one, else p0 + k.
+  Value stepAt(ScalarBuilder &q, Value p0, int64_t k);
+  /// The step at which the chain of flip p0 + k leaves its window
+  /// (min(T, p + 1 + window); T without a window).
+  Value windowStop(ScalarBuilder &q, Value p0, int64_t k, int64_t window);
   /// Chain p's state `st` (carried potential, PSC difference, loss change,
   /// open) after step t: an open chain steps, and one that rejoins or
-  /// leaves its window gets its E-tail and closes.
+  /// leaves its window (at tStop) gets its E-tail and closes.
   SmallVector<Value> continueChain(ScalarBuilder &q, Value n, Value t,
                                    const SweepStep &at, ValueRange st,
-                                   int64_t p, int64_t window);
+                                   Value tStop);
   /// The state of the chain of flip p == t after its flip.
   SmallVector<Value> startChain(ScalarBuilder &q, Value n, Value t,
-                                const SweepStep &at, int64_t p,
-                                int64_t window, Value quiet);
-  /// delta[p] = dL_p * clip(1 / eps_p^3) for the chains' final states.
+                                const SweepStep &at, Value tStop,
+                                Value quiet);
+  /// delta[p] = dL_p * clip(1 / eps_p^3) for the final states of the chains
+  /// of flips p0 .. p0 + count - 1.
   void storeChainResults(ScalarBuilder &s, Value n, ValueRange results,
-                         int64_t pBegin, int64_t pEnd);
+                         Value p0, int64_t count);
+  /// emitGroupedSNS's work for the `count` flips from p0 on; `sweep`: whether
+  /// chains may still be open after step p0 + count - 1 (not in the last
+  /// group).
+  void emitChainGroup(ScalarBuilder &s, Value n, Value quiet, Value p0,
+                      int64_t count, int64_t window, bool sweep);
 
   int64_t steps, neurons;
   Value delta;            // [T, N] output view

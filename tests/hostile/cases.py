@@ -294,6 +294,12 @@ CASES = [
     model_error("attr-T-huge", "T = 2147483647 (refused at once)",
                 _M().replace("T = 5, tau_s", "T = 2147483647, tau_s"),
                 r"attribute 'T' must be at most 100000"),
+    Case("attr-T-1000-cuda", "T = 1000: the CUDA side no longer unrolls the "
+         "time loop (was: 123 s and 1.2 GB)",
+         snnc("m.onnxtxt", "--emit=loops", "--target=cuda", "-o", "/dev/null"),
+         setup=write_model(_M().replace("T = 5", "T = 1000").replace(
+             "float[250, 10] spikes", "float[50000, 10] spikes")),
+         expect=OK, max_seconds=20),
     model_error("attr-T-disagree", "two nodes disagree on T",
                 _M().replace("T = 5, num_classes", "T = 6, num_classes"),
                 r"T = 6 disagrees with T = 5"),
