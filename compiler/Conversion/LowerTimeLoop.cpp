@@ -245,7 +245,13 @@ void lowerToNeuronLoops(TimeLoopOp loop, RankedTensorType step) {
   scf::ParallelOp par =
       block > 1 ? emitBlocked(b, loc, loop, bufs, neurons, block)
                 : emitPerNeuron(b, loc, loop, bufs, neurons);
-  par->setAttr("snn.kernel", b.getStringAttr(loop.getReverse() ? "stbp_backward" : "time_loop"));
+  // The fusion names what a loop computes (psc_error_scan, stbp_backward);
+  // an unnamed one is a forward time loop or a reverse one.
+  StringAttr kernel = loop->getAttrOfType<StringAttr>("snn.kernel");
+  par->setAttr("snn.kernel",
+               kernel ? kernel
+                      : b.getStringAttr(loop.getReverse() ? "reverse_time_loop"
+                                                          : "time_loop"));
   for (auto [k, r] : llvm::enumerate(loop.getResults()))
     r.replaceAllUsesWith(tensorOf(b, loc, r.getType(), bufs.outputBufs[k]));
   loop.erase();

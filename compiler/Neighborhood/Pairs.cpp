@@ -35,12 +35,7 @@ LogicalResult emitPairsKernel(NABackwardOp op) {
 
   k.forEachNeuron([&](ScalarBuilder &s, Value n) {
     auto forSteps = [&](Value ub, function_ref<void(ScalarBuilder &, Value)> f) {
-      scf::ForOp::create(s.b, s.loc, k.c0, ub, k.c1, ValueRange{},
-                         [&](OpBuilder &fb, Location fl, Value t, ValueRange) {
-                           ScalarBuilder q{fb, fl};
-                           f(q, t);
-                           scf::YieldOp::create(fb, fl);
-                         });
+      forRange(s, k.c0, ub, f);
     };
     auto addTo = [&](ScalarBuilder &q, Value buf, Value t, Value v) {
       q.store(q.add(q.load(buf, {t, n}), v), buf, {t, n});

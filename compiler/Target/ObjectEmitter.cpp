@@ -10,6 +10,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
+#include "llvm/MC/MCSubtargetInfo.h"
 #include "llvm/Target/TargetMachine.h"
 #include "llvm/Target/TargetOptions.h"
 #include "llvm/TargetParser/Host.h"
@@ -18,19 +19,24 @@ using namespace mlir;
 
 namespace {
 
-std::unique_ptr<llvm::TargetMachine> hostMachine(std::string &error) {
+std::unique_ptr<llvm::TargetMachine> hostMachine(std::string &error,
+                                                 const std::string &cpu) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
   const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
   if (!target)
     return nullptr;
+  // "host": this machine's CPU with exactly the features it has; a named
+  // CPU: that CPU's features, so the trainer runs on any machine with them.
   std::string features;
-  for (auto &f : llvm::sys::getHostCPUFeatures())
-    features += (f.second ? "+" : "-") + f.first().str() + ",";
+  if (cpu == "host")
+    for (auto &f : llvm::sys::getHostCPUFeatures())
+      features += (f.second ? "+" : "-") + f.first().str() + ",";
   return std::unique_ptr<llvm::TargetMachine>(target->createTargetMachine(
-      triple, llvm::sys::getHostCPUName(), features, llvm::TargetOptions(),
-      llvm::Reloc::PIC_, std::nullopt, llvm::CodeGenOptLevel::Aggressive));
+      triple, cpu == "host" ? llvm::sys::getHostCPUName() : llvm::StringRef(cpu),
+      features, llvm::TargetOptions(), llvm::Reloc::PIC_, std::nullopt,
+      llvm::CodeGenOptLevel::Aggressive));
 }
 
 /// `snnc_<name>(void **args)`: calls `name` with *args[i] and stores the
@@ -68,8 +74,9 @@ mlir::snn::translateForHost(ModuleOp module, ModuleOp cudaModule,
                             llvm::LLVMContext &ctx,
                             const std::string &modelInfo,
                             llvm::ArrayRef<DenseElementsAttr> paramInits,
-                            const std::string &onnxModel, std::string &error) {
-  auto tm = hostMachine(error);
+                            const std::string &onnxModel, std::string &error,
+                            const std::string &cpu) {
+  auto tm = hostMachine(error, cpu);
   if (!tm)
     return nullptr;
   // Translates one LLVM-dialect module for the host target.
@@ -142,8 +149,9 @@ mlir::snn::translateForHost(ModuleOp module, ModuleOp cudaModule,
 
 LogicalResult mlir::snn::emitObjectFile(llvm::Module &module,
                                         const std::string &path,
-                                        std::string &error) {
-  auto tm = hostMachine(error);
+                                        std::string &error,
+                                        const std::string &cpu) {
+  auto tm = hostMachine(error, cpu);
   if (!tm)
     return failure();
   // The caller writes to a temporary path and moves it into place
@@ -168,4 +176,12 @@ LogicalResult mlir::snn::emitObjectFile(llvm::Module &module,
     return failure();
   }
   return success();
+}
+
+bool mlir::snn::isKnownCPU(const std::string &cpu) {
+  if (cpu == "host")
+    return true;
+  std::string error;
+  auto tm = hostMachine(error, "host");
+  return tm && tm->getMCSubtargetInfo()->isCPUStringValid(cpu);
 }

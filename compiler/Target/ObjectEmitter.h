@@ -22,15 +22,23 @@ namespace mlir::snn {
 /// writes it back with the learned weights), and optimizes it at O3.
 /// `cudaModule` (may be null) is the CUDA side after its host LLVM stage; it
 /// is linked in, with packed wrappers `snnc_<name>_cuda` too.
+/// `cpu` is the processor the code is tuned for: "host" (this machine's CPU
+/// and features), or an LLVM CPU name (x86-64, x86-64-v3, skylake-avx512,
+/// znver4, ...) for trainers carried to other machines.
 std::unique_ptr<llvm::Module>
 translateForHost(ModuleOp module, ModuleOp cudaModule, llvm::LLVMContext &ctx,
                  const std::string &modelInfo,
                  llvm::ArrayRef<DenseElementsAttr> paramInits,
-                 const std::string &onnxModel, std::string &error);
+                 const std::string &onnxModel, std::string &error,
+                 const std::string &cpu = "host");
 
 /// Writes `module` as a host object file with LLVM's TargetMachine.
 LogicalResult emitObjectFile(llvm::Module &module, const std::string &path,
-                             std::string &error);
+                             std::string &error,
+                             const std::string &cpu = "host");
+
+/// Whether LLVM's host target knows the CPU name `cpu` ("host" too).
+bool isKnownCPU(const std::string &cpu);
 
 } // namespace mlir::snn
 

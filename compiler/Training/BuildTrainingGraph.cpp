@@ -205,10 +205,12 @@ LogicalResult BuildTrainingGraphPass::build(ModuleOp module,
   if (params.empty())
     return forward.emitOpError("has no argument marked {snn.param}");
 
-  float clip = naClip;
-  if (auto a = forward->getAttrOfType<FloatAttr>("snn.na_clip"))
-    clip = a.getValueAsDouble();
   // An explicit option wins over the model's setting.
+  float clip = 10.0f;
+  if (naClip > 0.0f)
+    clip = naClip;
+  else if (auto a = forward->getAttrOfType<FloatAttr>("snn.na_clip"))
+    clip = a.getValueAsDouble();
   std::string selection =
       neighborhood.empty() ? std::string("sns") : neighborhood.getValue();
   if (auto a = forward->getAttrOfType<StringAttr>("snn.neighborhood");

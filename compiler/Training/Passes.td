@@ -20,14 +20,16 @@ def BuildTrainingGraphPass : Pass<"snn-build-training-graph", "ModuleOp"> {
     - `@eval_step(params..., inputs...) -> (loss, output spikes)`: the
       forward pass with dropout disabled.
 
-    NA settings come from the forward function's attributes `snn.na_clip` and
-    `snn.neighborhood` when present, else from the options.
+    NA settings come from the options when they are given, else from the
+    forward function's attributes `snn.na_clip` and `snn.neighborhood`, else
+    from the defaults (clip 10, sns).
   }];
   let options = [
     Option<"forwardName", "forward", "std::string", "\"forward\"",
            "Name of the forward function">,
-    Option<"naClip", "na-clip", "float", "10.0f",
-           "Clip bound b of 1/d^3 in the NA scaling (eq. 17)">,
+    Option<"naClip", "na-clip", "float", "0.0f",
+           "Clip bound b of 1/d^3 in the NA scaling (eq. 17); 0: the "
+           "model's snn.na_clip, else 10">,
     Option<"neighborhood", "neighborhood", "std::string", "\"\"",
            "Neighborhood-selection strategy named on every snn.na_backward "
            "(default: the model's snn.neighborhood setting, else sns)">,

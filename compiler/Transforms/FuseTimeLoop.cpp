@@ -49,9 +49,14 @@ TimeLoopOp buildLoop(
     TypeRange resultTypes, bool reverse,
     function_ref<SmallVector<Value>(OpBuilder &, ValueRange slices,
                                     ValueRange state)>
-        body) {
+        body,
+    StringRef kernel = "") {
   auto loop = TimeLoopOp::create(b, loc, resultTypes, inputs, inits,
                                  reverse ? b.getUnitAttr() : UnitAttr());
+  // What the loop computes, for the kernel names of the lowering
+  // (snn-lower-time-loop, snn-name-gpu-kernels).
+  if (!kernel.empty())
+    loop->setAttr("snn.kernel", b.getStringAttr(kernel));
   Block *block = new Block();
   loop.getBody().push_back(block);
   block->addArgument(b.getIndexType(), loc);
@@ -152,7 +157,8 @@ void lowerErrorScan(PSCErrorScanOp scan) {
                           StepBuilder s{bb, loc, step};
                           Value e = s.add(in[0], s.mul(s.splat(ds), state[0]));
                           return SmallVector<Value>{e, e};
-                        });
+                        },
+                        "psc_error_scan");
   scan.getResult().replaceAllUsesWith(loop.getResult(0));
   scan.erase();
 }
@@ -191,7 +197,8 @@ void lowerSTBP(STBPBackwardOp op) {
         Value du = s.add(s.mul(dS, h), s.mul(dr, keep));
         Value drPrev = s.mul(s.splat(dm), du);
         return SmallVector<Value>{du, e, drPrev};
-      });
+      },
+      "stbp_backward");
   op.getResult().replaceAllUsesWith(loop.getResult(0));
   op.erase();
 }

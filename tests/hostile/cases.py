@@ -395,6 +395,8 @@ CASES = [
     Case("opt-conv-grad-input", "--gpu-conv-grad-input=im2col",
          snnc("{model}", "--gpu-conv-grad-input=im2col"),
          stderr=r"--gpu-conv-grad-input must be gemm or cudnn"),
+    Case("opt-cpu-unknown", "--cpu names no processor",
+         snnc("{model}", "--cpu=pentium9"), stderr=r"--cpu 'pentium9' is not a CPU"),
     Case("opt-driver", "--driver=bogus",
          snnc("{model}", "--driver=bogus"), stderr=r"--driver must be"),
     Case("opt-plugin-missing", "--load-pass-plugin of a missing file",

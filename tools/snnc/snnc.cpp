@@ -124,6 +124,13 @@ cl::opt<std::string> driver(
     cl::desc("The main program --emit=exe links: trainer (default) or "
              "single-neuron (the NA paper's single-neuron experiment)"),
     cl::init("trainer"));
+cl::opt<std::string> cpuName(
+    "cpu",
+    cl::desc("Processor the trainer's CPU code is tuned for: host (the "
+             "default: this machine's CPU and features) or an LLVM CPU name "
+             "(x86-64-v3 runs on any AVX2 machine, x86-64-v4 on any AVX-512 "
+             "one, x86-64 anywhere) for trainers carried to other machines"),
+    cl::init("host"));
 cl::list<std::string> passPlugins("load-pass-plugin",
                                   cl::desc("Load a pass plugin library"));
 
@@ -260,7 +267,7 @@ int compile(int argc, char **argv) {
   auto show = [&](auto &...options) { (options.addCategory(snncOptions), ...); };
   show(inputFile, outputFile, emit, neighborhood, selection, naClip,
        maxGradNorm, weightDecay, target, withCUDA, gpuChip, gpuBlock,
-       gpuChainGroup, driver, passPlugins);
+       gpuChainGroup, gpuConvGradInput, driver, cpuName, passPlugins);
   cl::HideUnrelatedOptions(snncOptions);
   cl::ParseCommandLineOptions(argc, argv,
                               "snnc: compile a spiking network into a trainer\n"
@@ -274,6 +281,10 @@ int compile(int argc, char **argv) {
   if (gpuConvGradInput != "gemm" && gpuConvGradInput != "cudnn")
     return fail("--gpu-conv-grad-input must be gemm or cudnn, not '" +
                 gpuConvGradInput + "'");
+  if (!snn::isKnownCPU(cpuName))
+    return fail("--cpu '" + cpuName +
+                "' is not a CPU LLVM knows (host, x86-64, x86-64-v2, "
+                "x86-64-v3, x86-64-v4, skylake-avx512, znver4, ...)");
   if (driver != "trainer" && driver != "single-neuron")
     return fail("--driver must be trainer or single-neuron, not '" + driver +
                 "'");
@@ -427,7 +438,7 @@ int compile(int argc, char **argv) {
   std::string error;
   auto llvmModule =
       snn::translateForHost(*module, cuda ? *cuda : ModuleOp(), llvmCtx, *info,
-                            paramInits, onnxBytes, error);
+                            paramInits, onnxBytes, error, cpuName);
   if (!llvmModule)
     return fail(error);
   if (emit == Stage::LLVM) {
@@ -439,7 +450,7 @@ int compile(int argc, char **argv) {
   if (emit == Stage::Obj) {
     std::string path = outputPath();
     std::string tmp = snnrt::io::temporaryPathFor(path);
-    if (failed(snn::emitObjectFile(*llvmModule, tmp, error))) {
+    if (failed(snn::emitObjectFile(*llvmModule, tmp, error, cpuName))) {
       llvm::sys::fs::remove(tmp);
       return fail(error);
     }
@@ -452,7 +463,8 @@ int compile(int argc, char **argv) {
           llvm::sys::fs::createTemporaryFile("snnc-model", "o", object))
     return fail("cannot create a temporary object file: " + ec.message());
   llvm::FileRemover removeObject(object);
-  if (failed(snn::emitObjectFile(*llvmModule, std::string(object), error)))
+  if (failed(snn::emitObjectFile(*llvmModule, std::string(object), error,
+                                 cpuName)))
     return fail(error);
   return linkTrainer(argv[0], std::string(object), exe);
 }

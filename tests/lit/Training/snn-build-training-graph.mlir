@@ -1,5 +1,8 @@
 // RUN: snn-opt %s --snn-build-training-graph | FileCheck %s
 // RUN: snn-opt %s --snn-build-training-graph="max-grad-norm=1.0 neighborhood=windowed" | FileCheck %s --check-prefix=OPTS
+// The option wins over the model's snn.na_clip = 5.0:
+// RUN: snn-opt %s --snn-build-training-graph="na-clip=2.5" | FileCheck %s --check-prefix=CLIP
+// CLIP: snn.na_backward {{.*}} {clip = 2.500000e+00 : f32}
 
 func.func @forward(%w1: tensor<3x4xf32> {snn.param}, %w2: tensor<2x3xf32> {snn.param},
                    %x: tensor<5x4xf32>, %labels: tensor<5xi32>) -> (f32, tensor<6x5x2xf32>)

@@ -27,6 +27,8 @@ func.func @lif_psc(%c: tensor<5x2x3xf32>) -> (tensor<5x2x3xf32>, tensor<5x2x3xf3
 // The PSC-error scan runs backwards in time.
 // CHECK: snn.time_loop reverse ins(
 // CHECK: snn.yield %[[E:.*]], %[[E]]
+// It is named for what it computes (the lowering's kernel name).
+// CHECK: } {snn.kernel = "psc_error_scan"}
 func.func @scan(%g: tensor<5x2x3xf32>) -> tensor<5x2x3xf32> {
   %e = snn.psc_error_scan %g : tensor<5x2x3xf32>
   return %e : tensor<5x2x3xf32>
