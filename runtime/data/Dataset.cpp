@@ -61,8 +61,11 @@ std::vector<std::string> listDir(const std::string &dir) {
 
 } // namespace
 
-std::vector<uint8_t> readMaybeGzip(const std::string &path, uint64_t limit) {
-  // gzopen would block on a FIFO and read a device forever.
+namespace {
+
+/// gzopen of a regular file (gzopen would block on a FIFO and read a device
+/// forever); raw files read through as they are.
+gzFile openRegular(const std::string &path) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0)
     fail(path, std::strerror(errno));
@@ -71,6 +74,13 @@ std::vector<uint8_t> readMaybeGzip(const std::string &path, uint64_t limit) {
   gzFile f = gzopen(path.c_str(), "rb");
   if (!f)
     fail(path, std::strerror(errno));
+  return f;
+}
+
+} // namespace
+
+std::vector<uint8_t> readMaybeGzip(const std::string &path, uint64_t limit) {
+  gzFile f = openRegular(path);
   std::vector<uint8_t> out;
   uint8_t buf[1 << 16];
   for (;;) {
@@ -103,14 +113,7 @@ namespace {
 /// The first `n` bytes (fewer if the file is shorter) of a regular,
 /// possibly gzip-compressed file.
 std::vector<uint8_t> readIdxHeader(const std::string &path, size_t n) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0)
-    fail(path, std::strerror(errno));
-  if (!S_ISREG(st.st_mode))
-    fail(path, "not a regular file");
-  gzFile f = gzopen(path.c_str(), "rb");
-  if (!f)
-    fail(path, std::strerror(errno));
+  gzFile f = openRegular(path);
   std::vector<uint8_t> head(n);
   int got = gzread(f, head.data(), static_cast<unsigned>(n));
   gzclose(f);
