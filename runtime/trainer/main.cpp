@@ -30,6 +30,7 @@
 #include <cstdio>
 #include <cstring>
 #include <fcntl.h>
+#include <pthread.h>
 #include <fstream>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -41,6 +42,7 @@
 #include <random>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 extern "C" {
@@ -73,7 +75,31 @@ namespace {
 /// The signal that stops training (SIGINT: Ctrl-C; SIGTERM: what Slurm and
 /// other schedulers send before SIGKILL); 0 while none came.
 std::atomic<int> interrupted{0};
-void onSignal(int sig) { interrupted = sig; }
+/// Whether the training loop runs (and will stop at the next step with a
+/// checkpoint); before it, a signal ends the process at once.
+std::atomic<bool> training{false};
+
+/// SIGINT and SIGTERM are blocked in every thread (the mask is inherited
+/// by OpenMP's, oneDNN's and the data loader's threads) and taken by one
+/// thread with sigwait: no signal handler ever runs on the stack of
+/// compiled or JIT-generated code. (With a handler, a Ctrl-C during a step
+/// corrupted the heap in about 1 run in 10: its frame, with the AVX-512
+/// state, landed on memory that code was still using.)
+void takeSignalsOnOneThread() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  std::thread([set] {
+    int sig = 0;
+    while (sigwait(&set, &sig) == 0) {
+      if (!training)
+        std::_Exit(128 + sig);
+      interrupted = sig;
+    }
+  }).detach();
+}
 
 struct Options {
   std::string data, dataset, checkpoint, metrics, plot, augment, exportPath;
@@ -745,8 +771,7 @@ int Trainer::run() {
     exportModel();
     return 0;
   }
-  std::signal(SIGINT, onSignal);
-  std::signal(SIGTERM, onSignal);
+  training = true;
   int64_t B = d.batch(), batches = train.size() / B;
   if (batches == 0)
     throw DataError("the training set has fewer samples than one batch");
@@ -899,6 +924,7 @@ int main(int argc, char **argv) {
   // 13.5 -> about 5.4 s per step). The peak memory is the same.
   mallopt(M_MMAP_MAX, 0);
   mallopt(M_TRIM_THRESHOLD, -1);
+  takeSignalsOnOneThread();
   Options opts = parseArgs(argc, argv);
   try {
     Trainer trainer(parseModelDesc(snnc_model_info), opts);

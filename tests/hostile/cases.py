@@ -171,6 +171,18 @@ def sigterm_then_resume(c):
                 t=c["trainer"], d=c["data"])
 
 
+def interrupts(c):
+    """20 resumed runs, each sent SIGINT at a random moment of its steps:
+    each must exit 130 with a checkpoint that the next one resumes."""
+    return ("cp {ck} ck; for i in $(seq 20); do "
+            "{t} --data {d} --dataset mnist --threads 1 --checkpoint ck --resume "
+            "--epochs 1000000 --max-steps 1000000000 > /dev/null 2> run.err & pid=$!; "
+            "sleep $(python3 -c 'import random; print(random.uniform(0.05, 0.6))'); "
+            "kill -INT $pid; wait $pid; rc=$?; "
+            "if [ $rc -ne 130 ]; then tail -3 run.err >&2; exit 91; fi; done").format(
+                t=c["trainer"], d=c["data"], ck=c["ckpt"])
+
+
 def two_trainers(c):
     return ("{t} --data {d} --dataset mnist --threads 1 --epochs 1000 "
             "--checkpoint ck > /dev/null 2>&1 & pid=$!; "
@@ -670,6 +682,9 @@ CASES = [
     Case("sig-term", "SIGTERM writes a checkpoint and exits 143; the run "
          "resumes", sigterm_then_resume, expect=130, exists=("ck",),
          stderr=r"terminated \(SIGTERM\) after step", timeout=120),
+    Case("sig-int-twenty", "Ctrl-C at 20 random moments of resumed runs "
+         "(was: heap corruption in about 1 run in 10)", interrupts, expect=OK,
+         exists=("ck",), timeout=180),
     Case("two-trainers", "a second trainer on a checkpoint in use",
          two_trainers, stderr=r"another trainer is using this checkpoint",
          timeout=120),
