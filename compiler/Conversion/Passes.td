@@ -37,6 +37,21 @@ def LowerStaticDeallocsPass : Pass<"snn-lower-static-deallocs", "func::FuncOp"> 
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }
 
+def SplitBlocksAtLoopsPass : Pass<"snn-split-blocks-at-loops", "func::FuncOp"> {
+  let summary = "End a block after every scf loop or branch of a long block, before convert-scf-to-cf";
+  let description = [{
+    convert-scf-to-cf splits the block at every `scf.for` / `scf.if` / ...
+    it lowers, moving every operation after it into a new block; in a train
+    step, one long block of hundreds of loops, that is quadratic in the
+    depth of the network (100 layers: 5.7 s of the LLVM stage's 7.6 s).
+    This pass makes those blocks first, from the last loop to the first (so
+    each split moves only the operations up to the next loop), each ending
+    in a `cf.br` to the next: the conversion's splits then move nothing. The
+    code is the same once LLVM merges the straight-line blocks.
+  }];
+  let dependentDialects = ["::mlir::cf::ControlFlowDialect"];
+}
+
 def CoarsenParallelLoopsPass : Pass<"snn-coarsen-parallel-loops", "func::FuncOp"> {
   let summary = "CPU: run the inner dimensions of multi-dimensional scf.parallel loops sequentially";
   let description = [{
