@@ -53,10 +53,7 @@ prepare() {
     sed "$edit" "examples/models/$model.onnxtxt" >"$dir/models/$name.onnxtxt"
     "$B/bin/snnc" "$dir/models/$name.onnxtxt" -o "$dir/bin/$name" ${snnc_flags[$name]:-}
   done
-  # OpenBLAS is opened at run time (runtime/cpu/CpuKernels.cpp): ldd of the
-  # trainer does not list it, so it and its own libraries are added.
-  blas=/usr/lib/x86_64-linux-gnu/libopenblas.so.0
-  for lib in $blas $(ldd "$dir/bin/fashion_mlp" $blas | awk '/=> \//{print $3}'); do
+  for lib in $(ldd "$dir/bin/fashion_mlp" | awk '/=> \//{print $3}'); do
     case $(basename "$lib") in
       libc.so*|libm.so*|libstdc++*|libgcc_s*|ld-linux*) ;;
       *) cp -L "$lib" "$dir/lib/" ;;

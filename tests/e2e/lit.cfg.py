@@ -23,8 +23,8 @@ sys.path.insert(0, os.path.join(config.snnc_src_root, "tests"))
 from cuda_features import add_cuda_features
 add_cuda_features(config)
 
-# The CPU's vector extensions (runtime/cpu/CpuKernels.cpp chooses OpenBLAS's
-# kernels from them).
+# The CPU's vector extensions (oneDNN picks its kernels from them; the
+# trainer reports them: runtime/cpu/CpuKernels.cpp).
 try:
     with open("/proc/cpuinfo") as f:
         flags = next((l.split(":", 1)[1].split() for l in f

@@ -4,7 +4,7 @@
 // one GEMM per image into the gradient of the im2col matrix
 // (snnrt_conv2d_grad_cols) and a generated col2im gather loop nest
 // (snn-to-runtime-calls with `snn.conv_grad_input = "gemm"`). The same
-// lowering runs here on the CPU (OpenBLAS for the GEMM, the loop nest
+// lowering runs here on the CPU (oneDNN for the GEMM, the loop nest
 // JIT-compiled) against the plain loops of tests/reference, for strides,
 // paddings, non-square kernels and 1x1 kernels (tests/unit/ConvCases.h,
 // with the tolerance).

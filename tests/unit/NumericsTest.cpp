@@ -7,7 +7,7 @@
 //      the reference subtracts whole trajectories)
 //   loss, m, v:              |x - r| <= 1e-6 + 1e-4 |r|
 //   updated weights:         |x - r| <= 1e-6 + 1e-5 |r|
-// The GEMMs differ in summation order (OpenBLAS vs. the reference's double
+// The GEMMs differ in summation order (oneDNN vs. the reference's double
 // sums), which can move a potential across the threshold (NA_SPEC section
 // 7): a train-step case is used only when every reference potential stays
 // more than 1e-4 away from theta; the tests report how many seeds they skip.

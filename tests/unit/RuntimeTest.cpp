@@ -1,11 +1,11 @@
 //===- RuntimeTest.cpp - the CPU runtime's GEMMs and convolutions -----------===//
 //
 // snnrt_conv2d_{forward,grad_input,grad_weight} (runtime/cpu/Conv.cpp:
-// im2col/col2im + OpenBLAS, images split over the OpenMP threads) against
+// oneDNN primitives) against
 // the plain loops of tests/reference, for strides, paddings, non-square
 // kernels and image counts that do not divide evenly among the threads;
-// snnrt_matmul_{nt,nn,tn} (runtime/cpu/Gemm.cpp: C's rows split over the
-// threads) against plain loops, for row counts below, at and above the
+// snnrt_matmul_{nt,nn,tn} (runtime/cpu/Gemm.cpp: one oneDNN sgemm; the
+// tests split rows over threads) against plain loops, for row counts below, at and above the
 // thread count and padded leading dimensions.
 // Tolerance (float32 GEMM against double accumulation):
 // |x - r| <= 1e-4 + 1e-4 |r|.
