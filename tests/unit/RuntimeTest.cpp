@@ -4,9 +4,9 @@
 // oneDNN primitives) against
 // the plain loops of tests/reference, for strides, paddings, non-square
 // kernels and image counts that do not divide evenly among the threads;
-// snnrt_matmul_{nt,nn,tn} (runtime/cpu/Gemm.cpp: one oneDNN sgemm; the
-// tests split rows over threads) against plain loops, for row counts below, at and above the
-// thread count and padded leading dimensions.
+// snnrt_matmul_{nt,nn,tn} (runtime/cpu/Gemm.cpp: one oneDNN sgemm on the
+// OpenMP threads) against plain loops, for row counts below, at and above
+// the thread count and padded leading dimensions.
 // Tolerance (float32 GEMM against double accumulation):
 // |x - r| <= 1e-4 + 1e-4 |r|.
 //
