@@ -49,23 +49,29 @@ std::string oneLine(std::string s) {
   throw ImportError{oneLine(message)};
 }
 
-/// Bounds on what a model may ask for: time steps, and elements of any one
-/// tensor (2^34 float32 values are 64 GiB).
-constexpr long long kMaxTimeSteps = 100000;
+using snnrt::kMaxTimeSteps;
+/// The most elements of any one tensor (2^34 float32 values are 64 GiB).
 constexpr int64_t kMaxElements = int64_t(1) << 34;
 
-/// Fails unless every dimension is >= 1 and the element count stays within
-/// kMaxElements (computed without overflow).
-void checkShape(const std::string &what, llvm::ArrayRef<int64_t> shape) {
+/// Why `shape` is refused (a dimension < 1, more than kMaxElements
+/// elements, counted without overflow), or empty.
+std::string shapeProblem(llvm::ArrayRef<int64_t> shape) {
   int64_t n = 1;
   for (int64_t d : shape) {
     if (d < 1)
-      fail(what + " has a dimension of " + std::to_string(d) +
-           " (every dimension must be >= 1)");
+      return " has a dimension of " + std::to_string(d) +
+             " (every dimension must be >= 1)";
     if (n > kMaxElements / d)
-      fail(what + " has more than 2^34 elements (the limit for one tensor)");
+      return " has more than 2^34 elements (the limit for one tensor)";
     n *= d;
   }
+  return "";
+}
+
+void checkShape(const std::string &what, llvm::ArrayRef<int64_t> shape) {
+  std::string problem = shapeProblem(shape);
+  if (!problem.empty())
+    fail(what + problem);
 }
 
 /// A model setting (metadata_props "snn.*"), checked where a bad value is
@@ -172,10 +178,11 @@ public:
 
 private:
   RankedTensorType f32(ArrayRef<int64_t> shape) {
-    checkShape(current ? current->where() + ": a result of shape " +
-                             shapeStr(shape)
-                       : "a tensor of shape " + shapeStr(shape),
-               shape);
+    std::string problem = shapeProblem(shape);
+    if (!problem.empty())
+      fail((current ? current->where() + ": a result of shape "
+                    : std::string("a tensor of shape ")) +
+           shapeStr(shape) + problem);
     return RankedTensorType::get(shape, b.getF32Type());
   }
   /// The snn value of an ONNX name; `t` tells whether it is time-major.
@@ -641,8 +648,7 @@ OwningOpRef<ModuleOp> Importer::run() {
       checkSetting(prop.key(), prop.value());
       steps = std::stol(prop.value());
     }
-  for (int i = 0; i < g.node_size(); ++i)
-  {
+  for (int i = 0; i < g.node_size(); ++i) {
     NodeContext n{g.node(i), i};
     current = &n;
     importNode(n);

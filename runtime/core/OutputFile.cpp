@@ -76,6 +76,13 @@ bool isCharDevice(const std::string &path) {
   return ::stat(path.c_str(), &st) == 0 && S_ISCHR(st.st_mode);
 }
 
+/// `mode` under the process's umask (mkstemp creates files 0600).
+mode_t newFileMode(mode_t mode) {
+  mode_t mask = ::umask(0);
+  ::umask(mask);
+  return mode & ~mask;
+}
+
 } // namespace
 
 bool sameFile(const std::string &a, const std::string &b) {
@@ -124,19 +131,21 @@ OutputKind checkOutput(const std::string &path, const std::string &what,
   return kind;
 }
 
-void checkOutputs(const std::vector<Output> &outputs,
-                  const std::vector<std::string> &inputs) {
+std::vector<OutputKind> checkOutputs(const std::vector<Output> &outputs,
+                                     const std::vector<std::string> &inputs) {
+  std::vector<OutputKind> kinds(outputs.size(), OutputKind::New);
   for (size_t i = 0; i < outputs.size(); ++i) {
     if (outputs[i].path.empty())
       continue;
-    checkOutput(outputs[i].path, outputs[i].what, inputs);
+    kinds[i] = checkOutput(outputs[i].path, outputs[i].what, inputs);
+    if (kinds[i] == OutputKind::CharDevice) // /dev/null may take several
+      continue;
     for (size_t j = 0; j < i; ++j)
-      if (!outputs[j].path.empty() &&
-          !isCharDevice(outputs[i].path) &&
-          sameFile(outputs[i].path, outputs[j].path))
+      if (!outputs[j].path.empty() && sameFile(outputs[i].path, outputs[j].path))
         fail(outputs[i].path, outputs[i].what + " and " + outputs[j].what +
                                   " are the same file; each needs its own");
   }
+  return kinds;
 }
 
 std::string temporaryPathFor(const std::string &path) {
@@ -173,9 +182,7 @@ void writeOutput(const std::string &path, const std::string &bytes, bool sync,
     ::unlink(tmp.c_str());
     fail(path, "cannot write: " + sysError());
   }
-  mode_t mask = ::umask(0);
-  ::umask(mask);
-  ::fchmod(fd, 0666 & ~mask);
+  ::fchmod(fd, newFileMode(0666));
   try {
     writeAll(fd, bytes, path);
     if (sync && ::fsync(fd) != 0)
@@ -200,7 +207,8 @@ void writeOutput(const std::string &path, const std::string &bytes, bool sync,
     syncDir(path);
 }
 
-void commitOutput(const std::string &tmp, const std::string &path) {
+void commitOutput(const std::string &tmp, const std::string &path,
+                  bool executable) {
   if (isCharDevice(path)) {
     std::string bytes;
     try {
@@ -213,6 +221,7 @@ void commitOutput(const std::string &tmp, const std::string &path) {
     writeOutput(path, bytes);
     return;
   }
+  ::chmod(tmp.c_str(), newFileMode(executable ? 0777 : 0666));
   if (::rename(tmp.c_str(), path.c_str()) != 0) {
     std::string why = sysError();
     ::unlink(tmp.c_str());

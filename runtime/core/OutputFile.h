@@ -39,9 +39,10 @@ struct Output {
 OutputKind checkOutput(const std::string &path, const std::string &what,
                        const std::vector<std::string> &inputs = {});
 
-/// checkOutput for each, and no two of them the same file.
-void checkOutputs(const std::vector<Output> &outputs,
-                  const std::vector<std::string> &inputs = {});
+/// checkOutput for each (empty paths are skipped, kind New), and no two of
+/// them the same file; the kinds in the order of `outputs`.
+std::vector<OutputKind> checkOutputs(const std::vector<Output> &outputs,
+                                     const std::vector<std::string> &inputs = {});
 
 /// Whether a and b name the same file (the same inode when both exist, the
 /// same absolute path otherwise).
@@ -55,9 +56,11 @@ void writeOutput(const std::string &path, const std::string &bytes,
 
 /// For outputs another program writes (the linker): a unique temporary path
 /// next to `path`, and moving it into place (renamed, or copied into a
-/// character device and removed).
+/// character device and removed) with the permissions of a new file (an
+/// executable's when `executable`) under the process's umask.
 std::string temporaryPathFor(const std::string &path);
-void commitOutput(const std::string &tmp, const std::string &path);
+void commitOutput(const std::string &tmp, const std::string &path,
+                  bool executable = false);
 
 /// Reads a whole regular file of at most `limit` bytes; a non-regular file
 /// (a device, a FIFO, a directory) or a larger one is refused with one

@@ -8,7 +8,6 @@
 namespace snnrt {
 namespace {
 
-constexpr long long kMaxTimeSteps = 100000;
 constexpr long long kMaxEpochs = 1ll << 40;
 
 const char *const kKnown[] = {"T",       "epochs",  "lr",

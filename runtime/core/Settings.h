@@ -13,6 +13,9 @@
 
 namespace snnrt {
 
+/// The most time steps a model may have (snn.T, the T of its nodes).
+constexpr long long kMaxTimeSteps = 100000;
+
 /// Whether `key` (without the "snn." prefix) is a setting snnc knows.
 bool isKnownSetting(const std::string &key);
 

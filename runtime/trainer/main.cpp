@@ -16,6 +16,7 @@
 #include "../cuda/Driver.h"
 #include "Report.h"
 #include "runtime/core/OutputFile.h"
+#include "runtime/core/Settings.h"
 #include "runtime/data/Augment.h"
 #include "runtime/data/Dataset.h"
 
@@ -310,7 +311,8 @@ private:
   std::unique_ptr<CudaStep> gpu;
   int lockFd = -1;            // flock'ed PATH.lock of the checkpoint
   std::string lockPath;
-  io::OutputKind metricsKind = io::OutputKind::New;
+  io::OutputKind metricsKind = io::OutputKind::New,
+                 checkpointKind = io::OutputKind::New;
   size_t metricsWritten = 0;  // epochs in the metrics file (devices)
   void chooseDevice(bool stbp);
   void syncFromDevice() {
@@ -356,13 +358,9 @@ void Trainer::loadData() {
                          ? (d.settings.count("dataset") ? d.settings.at("dataset")
                                                         : "fashion-mnist")
                          : o.dataset;
-  static const char *kDatasets[] = {"fashion-mnist", "mnist", "cifar10",
-                                    "nmnist", "synthetic"};
-  if (std::find_if(std::begin(kDatasets), std::end(kDatasets),
-                   [&](const char *k) { return name == k; }) ==
-      std::end(kDatasets))
-    usageError("unknown dataset '" + name +
-               "' (fashion-mnist, mnist, cifar10, nmnist, synthetic)");
+  std::string valid = checkSetting("dataset", name);
+  if (!valid.empty())
+    usageError("unknown dataset '" + name + "' (" + valid + ")");
   std::string dir = o.data;
   if (dir.empty() && name != "synthetic") {
     if (name != "fashion-mnist")
@@ -597,17 +595,22 @@ void Trainer::exportModel() {
 /// Every output is checked before the first step: a path that cannot be
 /// written fails now, not after hours of training.
 void Trainer::checkOutputPaths() {
-  std::vector<io::Output> outputs{{o.exportPath, "--export"}};
-  if (!o.evalOnly)
-    outputs.insert(outputs.begin(), {{o.checkpoint, "--checkpoint"},
-                                     {o.metrics, "--metrics"},
-                                     {o.plot, "--plot"}});
+  // --eval writes none of the run's outputs but --export.
+  auto during = [&](const std::string &path) {
+    return o.evalOnly ? std::string() : path;
+  };
+  std::vector<io::Output> outputs{{during(o.checkpoint), "--checkpoint"},
+                                  {during(o.metrics), "--metrics"},
+                                  {during(o.plot), "--plot"},
+                                  {o.exportPath, "--export"}};
   std::vector<std::string> inputs;
   char self[4096];
   ssize_t n = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
   if (n > 0)
     inputs.push_back(std::string(self, static_cast<size_t>(n)));
-  io::checkOutputs(outputs, inputs);
+  std::vector<io::OutputKind> kinds = io::checkOutputs(outputs, inputs);
+  checkpointKind = kinds[0];
+  metricsKind = kinds[1];
   if (o.evalOnly)
     return;
   struct stat st;
@@ -624,16 +627,13 @@ void Trainer::checkOutputPaths() {
                              ": the metrics file already holds a run; "
                              "continue it with --resume or replace it with "
                              "--overwrite");
-  if (!o.metrics.empty())
-    metricsKind = io::checkOutput(o.metrics, "--metrics");
 }
 
 /// One trainer per checkpoint: an advisory lock on PATH.lock, held for the
 /// whole run.
 void Trainer::lockCheckpoint() {
   if (o.checkpoint.empty() || o.evalOnly ||
-      io::checkOutput(o.checkpoint, "--checkpoint") ==
-          io::OutputKind::CharDevice)
+      checkpointKind == io::OutputKind::CharDevice)
     return;
   lockPath = o.checkpoint + ".lock";
   lockFd = ::open(lockPath.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);

@@ -39,8 +39,6 @@
 #include "llvm/Support/SourceMgr.h"
 #include "llvm/Support/ToolOutputFile.h"
 
-#include <sys/stat.h>
-
 using namespace mlir;
 namespace cl = llvm::cl;
 
@@ -227,11 +225,7 @@ int linkTrainer(const char *argv0, const std::string &object,
     return fail("linking '" + output + "' failed" +
                 (error.empty() ? "" : ": " + error));
   }
-  // The temporary file was created 0600; a trainer is an executable.
-  mode_t mask = ::umask(0);
-  ::umask(mask);
-  ::chmod(tmp.c_str(), 0777 & ~mask);
-  snnrt::io::commitOutput(tmp, output);
+  snnrt::io::commitOutput(tmp, output, /*executable=*/true);
   return 0;
 }
 
