@@ -204,6 +204,12 @@ def full_disk_metrics(c):
 
 _M = fx.small_mlp
 
+
+def lif_with(attrs):
+    """The small MLP with attributes on its first LIF layer."""
+    return _M().replace("u1, s1 = ai.snn.LIF (c1)",
+                        "u1, s1 = ai.snn.LIF <%s> (c1)" % attrs)
+
 CASES = [
     # --- snnc: model files
     Case("model-missing", "the model file does not exist",
@@ -282,20 +288,16 @@ CASES = [
          else "the new trainer is not executable"),
     # --- model attributes
     model_error("attr-tau-m-one", "tau_m = 1",
-                _M().replace("u1, s1 = ai.snn.LIF (c1)",
-                             "u1, s1 = ai.snn.LIF <tau_m = 1.0> (c1)"),
+                lif_with("tau_m = 1.0"),
                 r"LIF\): attribute 'tau_m' must be > 1"),
     model_error("attr-tau-m-negative", "tau_m = -3",
-                _M().replace("u1, s1 = ai.snn.LIF (c1)",
-                             "u1, s1 = ai.snn.LIF <tau_m = -3.0> (c1)"),
+                lif_with("tau_m = -3.0"),
                 r"attribute 'tau_m' must be > 1"),
     model_error("attr-tau-m-1e39", "tau_m = 1e39 (beyond float32)",
-                _M().replace("u1, s1 = ai.snn.LIF (c1)",
-                             "u1, s1 = ai.snn.LIF <tau_m = 1e39> (c1)"),
+                lif_with("tau_m = 1e39"),
                 r"a number in the model is out of range"),
     model_error("attr-threshold-zero", "threshold = 0",
-                _M().replace("u1, s1 = ai.snn.LIF (c1)",
-                             "u1, s1 = ai.snn.LIF <threshold = 0.0> (c1)"),
+                lif_with("threshold = 0.0"),
                 r"attribute 'threshold' must be > 0"),
     model_error("attr-tau-s-half", "tau_s = 0.5",
                 _M().replace("a1 = ai.snn.PSC (s1)", "a1 = ai.snn.PSC <tau_s = 0.5> (s1)"),
@@ -316,8 +318,7 @@ CASES = [
                 _M().replace("T = 5, num_classes", "T = 6, num_classes"),
                 r"T = 6 disagrees with T = 5"),
     model_error("attr-wrong-type", "tau_m given as an int",
-                _M().replace("u1, s1 = ai.snn.LIF (c1)",
-                             "u1, s1 = ai.snn.LIF <tau_m = 5> (c1)"),
+                lif_with("tau_m = 5"),
                 r"tau_m"),
     model_error("op-unknown", "an unknown ai.snn op",
                 _M().replace("ai.snn.PSC (s1)", "ai.snn.Frobnicate (s1)"),
