@@ -32,7 +32,7 @@ struct StepSlice {
 };
 
 /// The step shape all body values share, when the body is elementwise
-/// arith on same-shaped step tensors (what snn-fuse-time-loop produces) and
+/// arith and math on same-shaped step tensors (what snn-fuse-time-loop produces) and
 /// every init and captured tensor is a splat constant or has that shape.
 std::optional<RankedTensorType> elementwiseStepType(TimeLoopOp loop) {
   auto stepOf = [](Type t) {
@@ -46,7 +46,10 @@ std::optional<RankedTensorType> elementwiseStepType(TimeLoopOp loop) {
   };
   Block &body = loop.getBody().front();
   for (Operation &op : body.without_terminator()) {
-    if (op.getDialect() != loop->getContext()->getLoadedDialect("arith") ||
+    // Elementwise arith and math (a surrogate's exp) become scalar ops.
+    MLIRContext *ctx = loop->getContext();
+    if ((op.getDialect() != ctx->getLoadedDialect("arith") &&
+         op.getDialect() != ctx->getLoadedDialect("math")) ||
         op.getNumRegions() != 0)
       return std::nullopt;
     if (!isa<arith::ConstantOp>(op) &&

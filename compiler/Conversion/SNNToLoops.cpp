@@ -2,6 +2,8 @@
 #include "compiler/Conversion/LoopEmitter.h"
 #include "compiler/Conversion/Passes.h"
 
+#include <functional>
+
 namespace mlir::snn {
 #define GEN_PASS_DEF_SNNTOLOOPSPASS
 #include "compiler/Conversion/Passes.h.inc"
@@ -102,6 +104,66 @@ void lowerPoolGrad(PoolGradOp op) {
     Value cx = arith::MinUIOp::create(s.b, s.loc, ox, s.idx(gShape[4] - 1));
     Value v = s.mul(s.load(g, {iv[0], iv[1], iv[2], cy, cx}), s.f(factor));
     s.store(s.sel(inside, v, s.f(0.0f)), out, iv);
+  });
+  op.getResult().replaceAllUsesWith(tensorOf(b, loc, op.getType(), out));
+  op.erase();
+}
+
+void lowerBiasAdd(BiasAddOp op) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  Value in = bufferOf(b, loc, op.getInput());
+  Value bias = bufferOf(b, loc, op.getBias());
+  Value out = allocFor(b, loc, op.getType());
+  parallelFor(b, loc, op.getType().getShape(),
+              [&](ScalarBuilder &s, ValueRange iv) {
+                s.store(s.add(s.load(in, iv), s.load(bias, iv[2])), out, iv);
+              });
+  op.getResult().replaceAllUsesWith(tensorOf(b, loc, op.getType(), out));
+  op.erase();
+}
+
+/// db[o] = sum over t, b and positions of delta[t, b, o, ...], in two
+/// parallel stages (per sample and channel, then over the batch) so that a
+/// GPU has B * O threads for the long sums, not O.
+void lowerBiasGrad(BiasGradOp op) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  auto shape = op.getDelta().getType().getShape();
+  Value delta = bufferOf(b, loc, op.getDelta());
+  int64_t batch = shape[1], channels = shape[2];
+  Value partial = memref::AllocOp::create(
+      b, loc, MemRefType::get({batch, channels}, b.getF32Type()));
+  parallelFor(b, loc, {batch, channels}, [&](ScalarBuilder &s, ValueRange bo) {
+    // Nested sums over t and the positions (axes 3...).
+    std::function<Value(ScalarBuilder &, SmallVector<Value>, size_t, Value)>
+        sumFrom = [&](ScalarBuilder &q, SmallVector<Value> iv, size_t axis,
+                      Value acc) -> Value {
+      if (axis == shape.size())
+        return q.add(acc, q.load(delta, iv));
+      if (axis == 1 || axis == 2)
+        return sumFrom(q, iv, axis + 1, acc);
+      return sumFor(q.b, q.loc, shape[axis], acc,
+                    [&](ScalarBuilder &f, Value i, ValueRange a) {
+                      SmallVector<Value> next = iv;
+                      next[axis] = i;
+                      return SmallVector<Value>{
+                          sumFrom(f, next, axis + 1, a[0])};
+                    })[0];
+    };
+    SmallVector<Value> iv(shape.size(), Value());
+    iv[1] = bo[0];
+    iv[2] = bo[1];
+    s.store(sumFrom(s, iv, 0, s.f(0.0f)), partial, bo);
+  });
+  Value out = allocFor(b, loc, op.getType());
+  parallelFor(b, loc, {channels}, [&](ScalarBuilder &s, ValueRange o) {
+    Value sum = sumFor(s.b, s.loc, batch, s.f(0.0f),
+                       [&](ScalarBuilder &f, Value i, ValueRange a) {
+                         return SmallVector<Value>{
+                             f.add(a[0], f.load(partial, {i, o[0]}))};
+                       })[0];
+    s.store(sum, out, o);
   });
   op.getResult().replaceAllUsesWith(tensorOf(b, loc, op.getType(), out));
   op.erase();
@@ -373,6 +435,10 @@ struct SNNToLoopsPass : mlir::snn::impl::SNNToLoopsPassBase<SNNToLoopsPass> {
         lowerPoolGrad(o);
       else if (auto o = dyn_cast<FlattenOp>(op))
         lowerFlatten(o);
+      else if (auto o = dyn_cast<BiasAddOp>(op))
+        lowerBiasAdd(o);
+      else if (auto o = dyn_cast<BiasGradOp>(op))
+        lowerBiasGrad(o);
       else if (auto o = dyn_cast<DropoutOp>(op))
         lowerDropout(o);
       else if (auto o = dyn_cast<DropoutGradOp>(op))

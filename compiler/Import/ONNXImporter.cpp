@@ -137,9 +137,17 @@ struct NodeContext {
     if (std::isinf(v))
       error("attribute '" + name + "' must be finite, got " +
             std::to_string(v));
-    if (!(v > 1.0f))
-      error("attribute '" + name + "' must be > 1, got " + std::to_string(v));
+    if (!(v >= 1.0f))
+      error("attribute '" + name + "' must be >= 1, got " + std::to_string(v));
     return v;
+  }
+  std::string getString(const std::string &name, const std::string &def) const {
+    auto *a = attr(name);
+    if (!a)
+      return def;
+    if (a->type() != onnx::AttributeProto::STRING)
+      error("attribute '" + name + "' must be a string");
+    return a->s();
   }
   float positive(const std::string &name, float def) const {
     float v = getFloat(name, def);
@@ -254,6 +262,10 @@ private:
   }
   Value param(const NodeContext &n, const std::string &name,
               ArrayRef<int64_t> expectRank4Or2);
+  /// `c` plus the bias named by the node's input `index` when it has one
+  /// (ONNX Gemm's C, Conv's B: one value per output channel, 0 when no
+  /// initializer gives it).
+  Value withBias(const NodeContext &n, int index, Value c);
   Location loc(const NodeContext &n) {
     return NameLoc::get(b.getStringAttr(n.node.name().empty()
                                             ? n.node.op_type()
@@ -314,6 +326,34 @@ Value Importer::param(const NodeContext &n, const std::string &name,
   return arg;
 }
 
+Value Importer::withBias(const NodeContext &n, int index, Value c) {
+  const onnx::NodeProto &node = n.node;
+  if (node.input_size() <= index || node.input(index).empty())
+    return c;
+  const std::string &name = node.input(index);
+  auto type = cast<RankedTensorType>(c.getType());
+  int64_t channels = type.getDimSize(2);
+  if (auto it = initializers.find(name);
+      it != initializers.end() &&
+      std::vector<int64_t>(it->second->dims().begin(),
+                           it->second->dims().end()) !=
+          std::vector<int64_t>{channels})
+    n.error("bias '" + name + "' must have shape [" +
+            std::to_string(channels) + "] (one value per output channel)");
+  if (auto it = inputShapes.find(name);
+      it != inputShapes.end() && it->second != std::vector<int64_t>{channels})
+    n.error("bias '" + name + "' must have shape [" +
+            std::to_string(channels) + "] (one value per output channel)");
+  Value bias = param(n, name, {channels});
+  auto arg = cast<BlockArgument>(bias);
+  if (!forward.getArgAttr(arg.getArgNumber(), "snn.init"))
+    forward.setArgAttr(arg.getArgNumber(), "snn.init",
+                       DenseElementsAttr::get(f32({channels}), 0.0f));
+  Value out = snn::BiasAddOp::create(b, loc(n), type, c, bias);
+  markTimeMajor(out);
+  return out;
+}
+
 void Importer::importNode(const NodeContext &n) {
   const onnx::NodeProto &node = n.node;
   const std::string &op = node.op_type();
@@ -344,16 +384,25 @@ void Importer::importNode(const NodeContext &n) {
       timeMajor(n, s, node.input(0));
       out(0, snn::EncodeEventsOp::create(b, l, s.getType(), s,
                                          b.getF32FloatAttr(n.tau("tau_s", 2))));
-    } else if (op == "LIF") {
+    } else if (op == "LIF" || op == "IF") {
       n.arity(1, 2);
       Value c = in(0);
       timeMajor(n, c, node.input(0));
-      auto lif = snn::LIFOp::create(
-          b, l, c.getType(), c.getType(), c,
-          b.getF32FloatAttr(n.tau("tau_m", 5)),
-          b.getF32FloatAttr(n.positive("threshold", 1)));
-      out(0, lif.getPotential());
-      out(1, lif.getSpikes());
+      std::string resetName = n.getString("reset", "zero");
+      std::optional<snn::ResetKind> reset = snn::symbolizeResetKind(resetName);
+      if (!reset)
+        n.error("attribute 'reset' must be zero or subtract, got '" +
+                resetName + "'");
+      if (op == "IF" && n.attr("tau_m"))
+        n.error("an IF neuron has no leak: no attribute 'tau_m' (use LIF)");
+      auto model = snn::NeuronAttr::get(
+          &ctx, op == "IF" ? snn::NeuronKind::integrate : snn::NeuronKind::lif,
+          op == "IF" ? 0.0f : n.tau("tau_m", 5), n.positive("threshold", 1),
+          *reset);
+      auto neuron =
+          snn::NeuronOp::create(b, l, c.getType(), c.getType(), c, model);
+      out(0, neuron.getPotential());
+      out(1, neuron.getSpikes());
     } else if (op == "PSC") {
       n.arity(1, 1);
       Value s = in(0);
@@ -416,8 +465,8 @@ void Importer::importNode(const NodeContext &n) {
 
   if (op == "Gemm") {
     n.arity(2, 1);
-    if (node.input_size() > 2 && !node.input(2).empty())
-      n.error("a bias (input C) is not supported: NA layers have none");
+    if (n.getFloat("beta", 1.0f) != 1.0f)
+      n.error("only beta = 1 is supported (the bias C is added as it is)");
     if (n.getInt("transB", 0) != 1 || n.getInt("transA", 0) != 0 ||
         n.getFloat("alpha", 1.0f) != 1.0f)
       n.error("dense layers are Gemm(a, W) with transB = 1, transA = 0, "
@@ -447,13 +496,13 @@ void Importer::importNode(const NodeContext &n) {
               " features but weight '" + node.input(1) + "' expects " +
               std::to_string(init->second->dims(1)));
     Value w = param(n, node.input(1), {outFeatures, t.getDimSize(2)});
-    out(0, snn::DenseOp::create(
-               b, l, f32({t.getDimSize(0), t.getDimSize(1), outFeatures}), a,
-               w));
+    out(0, withBias(n, 2,
+                    snn::DenseOp::create(
+                        b, l,
+                        f32({t.getDimSize(0), t.getDimSize(1), outFeatures}),
+                        a, w)));
   } else if (op == "Conv") {
     n.arity(2, 1);
-    if (node.input_size() > 2 && !node.input(2).empty())
-      n.error("a bias (input B) is not supported: NA layers have none");
     if (n.getInt("group", 1) != 1)
       n.error("only group = 1 is supported");
     for (int64_t d : n.getInts("dilations", {1, 1}))
@@ -490,10 +539,13 @@ void Importer::importNode(const NodeContext &n) {
       n.error("the kernel does not fit the input " +
               shapeStr(t.getShape().drop_front(2)));
     Value w = param(n, node.input(1), wshape);
-    out(0, snn::Conv2dOp::create(
-               b, l, f32({t.getDimSize(0), t.getDimSize(1), wshape[0], oh, ow}),
-               a, w, b.getDenseI64ArrayAttr(strides),
-               b.getDenseI64ArrayAttr({pads[0], pads[1]})));
+    out(0, withBias(n, 2,
+                    snn::Conv2dOp::create(
+                        b, l,
+                        f32({t.getDimSize(0), t.getDimSize(1), wshape[0], oh,
+                             ow}),
+                        a, w, b.getDenseI64ArrayAttr(strides),
+                        b.getDenseI64ArrayAttr({pads[0], pads[1]}))));
   } else if (op == "AveragePool") {
     n.arity(1, 1);
     Value a = in(0);
@@ -616,9 +668,9 @@ OwningOpRef<ModuleOp> Importer::run() {
   // Data inputs: graph inputs that no Conv/Gemm uses as its weight.
   std::set<std::string> weightNames;
   for (const auto &node : g.node())
-    if ((node.op_type() == "Conv" || node.op_type() == "Gemm") &&
-        node.input_size() > 1)
-      weightNames.insert(node.input(1));
+    if (node.op_type() == "Conv" || node.op_type() == "Gemm")
+      for (int i = 1; i < std::min(node.input_size(), 3); ++i)
+        weightNames.insert(node.input(i));
   for (const auto &input : g.input()) {
     if (initializers.count(input.name()) || weightNames.count(input.name()))
       continue;

@@ -51,7 +51,7 @@ void registerAll() {
           .Input(0, "x", "[B, ...]", "T")
           .Output(0, "a", "[T*B, ...]", "T")
           .Attr("T", "Number of time steps", AttributeProto::INT)
-          .Attr("tau_s", "PSC time constant (> 1)", AttributeProto::FLOAT, 2.0f)
+          .Attr("tau_s", "PSC time constant (>= 1; 1: the identity)", AttributeProto::FLOAT, 2.0f)
           .TypeAndShapeInferenceFunction([](InferenceContext &ctx) {
             propagateElemTypeFromInputToOutput(ctx, 0, 0);
             timeExpanded(ctx, getAttribute(ctx, "T", 1));
@@ -62,25 +62,38 @@ void registerAll() {
           .Output(0, "a", "[T*B, ...]", "T")
           .Attr("T", "Number of time steps (optional once known)",
                 AttributeProto::INT, OPTIONAL_VALUE)
-          .Attr("tau_s", "PSC time constant (> 1)", AttributeProto::FLOAT, 2.0f)
+          .Attr("tau_s", "PSC time constant (>= 1; 1: the identity)", AttributeProto::FLOAT, 2.0f)
           .TypeAndShapeInferenceFunction(
               [](InferenceContext &ctx) { sameAsInput(ctx, 1); }));
   RegisterSchema(
-      base("LIF", "Leaky integrate-and-fire neurons (NA_SPEC section 1).")
+      base("LIF", "Leaky integrate-and-fire neurons (NA_SPEC sections 1, 8).")
           .Input(0, "c", "synaptic input [T*B, ...]", "T")
           .Output(0, "potential", "pre-reset membrane potential", "T")
           .Output(1, "spikes", "0/1 spikes", "T")
-          .Attr("tau_m", "membrane time constant (> 1)", AttributeProto::FLOAT,
-                5.0f)
+          .Attr("tau_m", "membrane time constant (>= 1; 1: memoryless)",
+                AttributeProto::FLOAT, 5.0f)
           .Attr("threshold", "firing threshold (> 0)", AttributeProto::FLOAT,
                 1.0f)
+          .Attr("reset", "after a spike: zero (u = 0) or subtract (u -= "
+                "threshold)", AttributeProto::STRING, std::string("zero"))
+          .TypeAndShapeInferenceFunction(
+              [](InferenceContext &ctx) { sameAsInput(ctx, 2); }));
+  RegisterSchema(
+      base("IF", "Integrate-and-fire neurons, no leak (NA_SPEC section 8).")
+          .Input(0, "c", "synaptic input [T*B, ...]", "T")
+          .Output(0, "potential", "pre-reset membrane potential", "T")
+          .Output(1, "spikes", "0/1 spikes", "T")
+          .Attr("threshold", "firing threshold (> 0)", AttributeProto::FLOAT,
+                1.0f)
+          .Attr("reset", "after a spike: zero (u = 0) or subtract (u -= "
+                "threshold)", AttributeProto::STRING, std::string("zero"))
           .TypeAndShapeInferenceFunction(
               [](InferenceContext &ctx) { sameAsInput(ctx, 2); }));
   RegisterSchema(
       base("PSC", "First-order post-synaptic current kernel.")
           .Input(0, "s", "spikes [T*B, ...]", "T")
           .Output(0, "a", "PSC [T*B, ...]", "T")
-          .Attr("tau_s", "PSC time constant (> 1)", AttributeProto::FLOAT, 2.0f)
+          .Attr("tau_s", "PSC time constant (>= 1; 1: the identity)", AttributeProto::FLOAT, 2.0f)
           .TypeAndShapeInferenceFunction(
               [](InferenceContext &ctx) { sameAsInput(ctx, 1); }));
   RegisterSchema(

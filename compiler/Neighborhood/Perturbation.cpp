@@ -34,12 +34,11 @@ FailureOr<PerturbationKernel> PerturbationKernel::create(NABackwardOp op) {
       b, loc, MemRefType::get({k.steps, k.neurons}, b.getF32Type()));
   k.tailE = memref::AllocOp::create(
       b, loc, MemRefType::get({k.steps + 1, k.neurons}, b.getF32Type()));
-  float tauM = op.getTauM().convertToFloat();
   float tauS = op.getTauS().convertToFloat();
-  k.dm = a.f(1.0f - 1.0f / tauM);
+  k.neuron.emplace(op.getNeuron(), b, loc, b.getF32Type());
   k.ds = a.f(1.0f - 1.0f / tauS);
   k.invTauS = a.f(1.0f / tauS);
-  k.theta = a.f(op.getThreshold().convertToFloat());
+  k.theta = k.neuron->threshold;
   k.clip = a.f(op.getClip().convertToFloat());
   k.negClip = a.f(-op.getClip().convertToFloat());
   k.zero = a.f(0.0f);
@@ -91,14 +90,16 @@ PerturbationKernel::Flip PerturbationKernel::flip(ScalarBuilder &s, Value n,
                                                   Value diffPrev,
                                                   Value dLPrev,
                                                   Value quiet) {
-  // The layer's spikes are exactly u >= theta (snn.lif), so they are not
+  // The layer's spikes are exactly u >= theta (snn.neuron), so they are not
   // loaded: one array less to read per step of every chain.
+  const NeuronModel &m = *neuron;
   Value up = s.load(u, {p, n});
-  Value origFires = s.ge(up, theta);
+  Value origFires = m.fires(s.b, s.loc, up);
   // The potential at p on the trajectory being flipped.
-  Value uHere = rPrev ? s.add(s.mul(dm, rPrev), s.load(c, {p, n})) : up;
-  Value fires = s.ge(uHere, theta);
-  // Least perturbation: fire (carry 0) or stay just below (carry theta).
+  Value uHere = rPrev ? m.charge(s.b, s.loc, rPrev, s.load(c, {p, n})) : up;
+  Value fires = m.fires(s.b, s.loc, uHere);
+  // Least perturbation: fire (carry 0) or stay just below (carry theta),
+  // for either reset rule (NA_SPEC section 8).
   Value r = s.sel(fires, theta, zero);
   // (s' - s) / tau_s with s' = !fires, as a difference of selects: the same
   // value as the product, one multiplication less.
@@ -107,7 +108,7 @@ PerturbationKernel::Flip PerturbationKernel::flip(ScalarBuilder &s, Value n,
   Value dL = s.mul(s.load(eBuf, {p, n}), diff);
   if (dLPrev)
     dL = s.add(dLPrev, dL);
-  Value rOrig = s.sel(origFires, zero, up);
+  Value rOrig = m.reset(s.b, s.loc, up, origFires);
   Value joined = s.eq(r, rOrig);
   if (quiet)
     joined = arith::OrIOp::create(
@@ -122,15 +123,16 @@ PerturbationKernel::ChainStep
 PerturbationKernel::step(ScalarBuilder &w, Value n, Value t, Value r,
                          Value diff, Value dL) {
   // The chain effect: the same input c[t], the perturbed carried potential.
-  Value uPert = w.add(w.mul(dm, r), w.load(c, {t, n}));
-  Value fire = w.ge(uPert, theta);
-  Value rNext = w.sel(fire, zero, uPert);
+  const NeuronModel &m = *neuron;
+  Value uPert = m.charge(w.b, w.loc, r, w.load(c, {t, n}));
+  Value fire = m.fires(w.b, w.loc, uPert);
+  Value rNext = m.reset(w.b, w.loc, uPert, fire);
   Value ut = w.load(u, {t, n});
-  Value origFires = w.ge(ut, theta);
+  Value origFires = m.fires(w.b, w.loc, ut);
   Value dsp = w.sub(w.sel(fire, invTauS, zero), w.sel(origFires, invTauS, zero));
   Value dNext = w.add(w.mul(ds, diff), dsp);
   Value lNext = w.add(dL, w.mul(w.load(eBuf, {t, n}), dNext));
-  Value rOrig = w.sel(origFires, zero, ut);
+  Value rOrig = m.reset(w.b, w.loc, ut, origFires);
   return {rNext, dNext, lNext, w.eq(rNext, rOrig), w.le(rNext, rOrig)};
 }
 
@@ -182,7 +184,7 @@ Value PerturbationKernel::quietFrom(ScalarBuilder &s, Value n) {
       s.b, s.loc, c0, cT, c1, ValueRange{c0},
       [&](OpBuilder &fb, Location fl, Value t, ValueRange acc) {
         ScalarBuilder q{fb, fl};
-        Value fires = q.ge(q.load(u, {t, n}), theta);
+        Value fires = neuron->fires(q.b, q.loc, q.load(u, {t, n}));
         scf::YieldOp::create(
             fb, fl, ValueRange{q.sel(fires, q.iadd(t, c1), acc[0])});
       });
@@ -267,7 +269,7 @@ SmallVector<Value> PerturbationKernel::continueChain(ScalarBuilder &q, Value n,
       q.sel(ends, q.add(c.dL, q.mul(c.diff, at.tailE)), c.dL);
   Value yes = arith::ConstantIntOp::create(fb, fl, fb.getI1Type(), 1);
   Value notEnds = arith::XOrIOp::create(fb, fl, ends, yes);
-  // A chain that has ended keeps stepping on its stale state (the LIF
+  // A chain that has ended keeps stepping on its stale state (the neuron's
   // recurrence stays finite), but only its loss change is read and that is
   // frozen: masking r and diff as well would cost two selects a step.
   return {c.r, c.diff, q.sel(open, stepped, dL),

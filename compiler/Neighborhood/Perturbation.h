@@ -4,13 +4,24 @@
 // (NA_SPEC sections 3-4): `[T, N]` views of its operands, the reverse scans
 // e (eq. 7) and E, a flip of the firing status with the least perturbation,
 // the chain effect re-simulated with the same input until the trajectories
-// rejoin (then the exact E-tail), and the scaling of eq. (17).
+// rejoin (then the exact E-tail), and the scaling of eq. (17). The neuron's
+// dynamics (charge, fire, reset) come from compiler/Neurons.
+//
+// Both shortcuts are exact for every neuron and reset rule of NA_SPEC
+// section 8 (leak k in [0, 1]): a chain "rejoins" only when its carried
+// potential equals the original one bit for bit (then u' = u from the next
+// step on); and once the original neuron stays silent and the perturbed
+// carried potential is not above the original one, u' = k r' + c <= u <
+// theta keeps both silent, so the spike trains agree. Under reset by
+// subtraction carried potentials rarely become equal again, so chains
+// mostly run to the end of their window, as NA_SPEC section 8 says.
 //
 //===----------------------------------------------------------------------===//
 #ifndef SNNC_COMPILER_NEIGHBORHOOD_PERTURBATION_H
 #define SNNC_COMPILER_NEIGHBORHOOD_PERTURBATION_H
 
 #include "compiler/Conversion/LoopEmitter.h"
+#include "compiler/Neurons/NeuronModel.h"
 #include "dialects/SNN/IR/SNNOps.h"
 
 namespace mlir::snn {
@@ -53,7 +64,7 @@ public:
   /// whole first-order loss change (eq. 13) including the E-tail.
   /// With `quietFrom`, a chain also stops once the original neuron stays
   /// silent and the perturbed potential is not above the original one: by
-  /// the monotony of the LIF recurrence (same input, reset to 0) the spike
+  /// the monotony of the recurrence without spikes (same input) the spike
   /// trains then agree to the end, so the E-tail is exact, as on rejoining.
   Value chain(ScalarBuilder &s, Value n, Value t, Value tStop, Value r,
               Value diff, Value dL, Value joined, Value quietFrom = {});
@@ -144,7 +155,8 @@ private:
   PSCErrorScanOp fusedScan;
   Value grad, eBuf, out;
   Value tailE; // [T + 1, N]: ds E[t] (the E-tail factor), 0 at T
-  Value dm, ds, invTauS, clip, negClip, half, cLast;
+  std::optional<NeuronModel> neuron;
+  Value ds, invTauS, clip, negClip, half, cLast;
 };
 
 } // namespace mlir::snn

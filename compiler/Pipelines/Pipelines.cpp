@@ -20,6 +20,7 @@
 #include "mlir/Transforms/Passes.h"
 #include "llvm/Support/FileSystem.h"
 
+#include <cmath>
 #include <cstdlib>
 
 using namespace mlir;
@@ -37,12 +38,52 @@ void mlir::snn::buildTrainStage(OpPassManager &pm, const TrainingOptions &o) {
   if (o.alsoSTBP) {
     BuildTrainingGraphPassOptions stbp = opts;
     stbp.backward = "stbp";
+    stbp.stbpSurrogate = o.stbpSurrogate;
+    stbp.stbpWidth = o.stbpWidth;
+    stbp.stbpScale = o.stbpScale;
+    stbp.stbpTemperature = o.stbpTemperature;
+    stbp.stbpDetachReset = o.stbpDetachReset;
     stbp.trainName = "train_step_stbp";
     stbp.buildEval = false;
     pm.addPass(createBuildTrainingGraphPass(stbp));
   }
   // The forward function is only the template of train_step and eval_step.
   pm.addPass(createSymbolDCEPass());
+}
+
+std::string mlir::snn::parseSTBPSurrogate(llvm::StringRef spec,
+                                          TrainingOptions &o) {
+  auto [kind, args] = spec.split(':');
+  SmallVector<StringRef> nums;
+  if (!args.empty())
+    args.split(nums, ',');
+  std::vector<float> values;
+  for (StringRef n : nums) {
+    double v;
+    if (n.trim().getAsDouble(v) || !std::isfinite(v) || !(v > 0))
+      return "'" + n.str() + "' is not a positive number";
+    values.push_back(static_cast<float>(v));
+  }
+  if (kind == "rect") {
+    if (values.size() > 1)
+      return "rect takes one number, the width (rect:1)";
+    o.stbpSurrogate = "rect";
+    if (!values.empty())
+      o.stbpWidth = values[0];
+    return "";
+  }
+  if (kind == "sigmoid") {
+    if (values.size() != 0 && values.size() != 2)
+      return "sigmoid takes two numbers, scale and temperature (sigmoid:5,3)";
+    o.stbpSurrogate = "sigmoid";
+    if (!values.empty()) {
+      o.stbpScale = values[0];
+      o.stbpTemperature = values[1];
+    }
+    return "";
+  }
+  return "unknown surrogate '" + kind.str() + "' (rect:WIDTH or "
+         "sigmoid:SCALE,TEMPERATURE)";
 }
 
 LogicalResult mlir::snn::buildSelectedStage(OpPassManager &pm,

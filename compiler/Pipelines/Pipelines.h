@@ -38,7 +38,17 @@ struct TrainingOptions {
   std::string selection;
   /// Also build `train_step_stbp`, the STBP surrogate-gradient step.
   bool alsoSTBP = true;
+  /// STBP's surrogate: "rect" (stbpWidth) or "sigmoid" (stbpScale,
+  /// stbpTemperature); see parseSTBPSurrogate.
+  std::string stbpSurrogate = "rect";
+  float stbpWidth = 1.0f, stbpScale = 5.0f, stbpTemperature = 3.0f;
+  bool stbpDetachReset = false;
 };
+
+/// Reads `rect:WIDTH` or `sigmoid:SCALE,TEMPERATURE` (snnc
+/// --stbp-surrogate; the numbers may be left out: rect, sigmoid) into
+/// `opts`; an empty string names what is wrong.
+std::string parseSTBPSurrogate(llvm::StringRef spec, TrainingOptions &opts);
 
 /// Appends snn-build-training-graph.
 void buildTrainStage(OpPassManager &pm, const TrainingOptions &opts);

@@ -28,10 +28,16 @@ Value zerosLike(OpBuilder &b, Location loc, Type type) {
 /// Gradients dL/dv of forward values, accumulated over their uses.
 class Backward {
 public:
+  /// How STBP treats the spike function and the reset.
+  struct STBPSettings {
+    Surrogate surrogate = Surrogate::rect;
+    float width = 1.0f, scale = 5.0f, temperature = 3.0f;
+    bool detachReset = false;
+  };
   Backward(OpBuilder &b, float clip, StringRef selection, bool stbp,
-           float stbpWidth)
+           STBPSettings stbpSettings)
       : b(b), clip(clip), selection(selection), stbp(stbp),
-        stbpWidth(stbpWidth) {}
+        stbpSettings(stbpSettings) {}
 
   void markNeedsGrad(Value v) { needsGrad.insert(v); }
   bool needs(Value v) const { return needsGrad.contains(v); }
@@ -61,7 +67,7 @@ private:
   float clip;
   std::string selection;
   bool stbp;
-  float stbpWidth;
+  STBPSettings stbpSettings;
   DenseSet<Value> needsGrad;
   DenseMap<Value, Value> grads;
 };
@@ -76,31 +82,45 @@ LogicalResult Backward::visit(Operation *op) {
     Value g = gradOf(psc.getResult());
     if (!g)
       return success();
-    auto lif = psc.getInput().getDefiningOp<LIFOp>();
-    if (!lif || psc.getInput() != lif.getSpikes())
+    auto neuron = psc.getInput().getDefiningOp<NeuronOp>();
+    if (!neuron || psc.getInput() != neuron.getSpikes())
       return psc.emitOpError("the NA backward needs the input of snn.psc to be "
-                             "the spikes of an snn.lif");
+                             "the spikes of an snn.neuron");
     if (stbp) {
-      accumulate(lif.getInput(),
+      const STBPSettings &o = stbpSettings;
+      accumulate(neuron.getInput(),
                  STBPBackwardOp::create(
-                     b, loc, g.getType(), g, lif.getPotential(), lif.getSpikes(),
-                     lif.getTauMAttr(), psc.getTauSAttr(), lif.getThresholdAttr(),
-                     b.getF32FloatAttr(stbpWidth)));
+                     b, loc, g.getType(), g, neuron.getPotential(),
+                     neuron.getSpikes(), neuron.getModelAttr(),
+                     psc.getTauSAttr(),
+                     SurrogateAttr::get(b.getContext(), o.surrogate),
+                     b.getF32FloatAttr(o.width), b.getF32FloatAttr(o.scale),
+                     b.getF32FloatAttr(o.temperature),
+                     o.detachReset ? b.getUnitAttr() : UnitAttr()));
       return success();
     }
     auto e = PSCErrorScanOp::create(b, loc, g.getType(), g, psc.getTauSAttr());
     auto delta = NABackwardOp::create(
-        b, loc, g.getType(), e, lif.getInput(), lif.getPotential(),
-        lif.getSpikes(),
-        lif.getTauMAttr(), psc.getTauSAttr(), lif.getThresholdAttr(),
+        b, loc, g.getType(), e, neuron.getInput(), neuron.getPotential(),
+        neuron.getSpikes(), neuron.getModelAttr(), psc.getTauSAttr(),
         b.getF32FloatAttr(clip), b.getStringAttr(selection));
-    accumulate(lif.getInput(), delta);
+    accumulate(neuron.getInput(), delta);
     return success();
   }
-  if (auto lif = dyn_cast<LIFOp>(op)) {
-    if (gradOf(lif.getPotential()) || gradOf(lif.getSpikes()))
-      return lif.emitOpError("spikes reach the loss without passing through "
-                             "snn.psc; NA differentiates the PSC");
+  if (auto neuron = dyn_cast<NeuronOp>(op)) {
+    if (gradOf(neuron.getPotential()) || gradOf(neuron.getSpikes()))
+      return neuron.emitOpError("spikes reach the loss without passing "
+                                "through snn.psc; NA differentiates the PSC");
+    return success();
+  }
+  if (auto bias = dyn_cast<BiasAddOp>(op)) {
+    Value g = gradOf(bias.getResult());
+    if (!g)
+      return success();
+    if (needs(bias.getBias()))
+      accumulate(bias.getBias(),
+                 BiasGradOp::create(b, loc, bias.getBias().getType(), g));
+    accumulate(bias.getInput(), g);
     return success();
   }
   if (auto dense = dyn_cast<DenseOp>(op)) {
@@ -247,7 +267,17 @@ LogicalResult BuildTrainingGraphPass::build(ModuleOp module,
   auto lrArg = entry->getArgument(3 * numParams + 1);
 
   IRMapping map;
-  Backward bwd(b, clip, selection, backward == "stbp", stbpWidth);
+  Backward::STBPSettings stbpSettings;
+  if (std::optional<Surrogate> sg = symbolizeSurrogate(stbpSurrogate))
+    stbpSettings.surrogate = *sg;
+  else
+    return forward.emitOpError() << "unknown STBP surrogate '"
+                                 << stbpSurrogate << "' (rect or sigmoid)";
+  stbpSettings.width = stbpWidth;
+  stbpSettings.scale = stbpScale;
+  stbpSettings.temperature = stbpTemperature;
+  stbpSettings.detachReset = stbpDetachReset;
+  Backward bwd(b, clip, selection, backward == "stbp", stbpSettings);
   for (auto [i, p] : llvm::enumerate(params)) {
     map.map(p, entry->getArgument(i));
     bwd.markNeedsGrad(entry->getArgument(i));

@@ -13,7 +13,9 @@ def BuildTrainingGraphPass : Pass<"snn-build-training-graph", "ModuleOp"> {
     - `@train_step(params..., m..., v..., step: i64, lr: f32, inputs...)
        -> (params..., m..., v..., loss, output spikes)`: the forward pass, the
       output error of the loss op (eq. 6), a PSC-error scan (eq. 7) and an
-      `snn.na_backward` for every LIF layer, gradients to the layer below
+      `snn.na_backward` for every layer of neurons (or an
+      `snn.stbp_backward` with `backward=stbp`), a bias gradient for every
+      `snn.bias_add`, gradients to the layer below
       (eq. 9) and to the weights (eq. 10), backward through pooling, flatten
       and dropout, optional gradient-norm clipping, and one AdamW update per
       parameter;
@@ -40,8 +42,17 @@ def BuildTrainingGraphPass : Pass<"snn-build-training-graph", "ModuleOp"> {
            "Name of the training-step function to build">,
     Option<"buildEval", "eval", "bool", "true",
            "Also build eval_step">,
+    Option<"stbpSurrogate", "stbp-surrogate", "std::string", "\"rect\"",
+           "STBP's surrogate of ds/du: rect (width) or sigmoid (scale, "
+           "temperature)">,
     Option<"stbpWidth", "stbp-width", "float", "1.0f",
            "Width of STBP's rectangular surrogate derivative">,
+    Option<"stbpScale", "stbp-scale", "float", "5.0f",
+           "Scale of STBP's sigmoid-derivative surrogate">,
+    Option<"stbpTemperature", "stbp-temperature", "float", "3.0f",
+           "Temperature of STBP's sigmoid-derivative surrogate">,
+    Option<"stbpDetachReset", "stbp-detach-reset", "bool", "false",
+           "STBP: no gradient through the reset's dependence on the spike">,
     Option<"maxGradNorm", "max-grad-norm", "float", "0.0f",
            "Clip the joint gradient norm to this value (0: no clipping)">,
     Option<"weightDecay", "weight-decay", "float", "0.01f",

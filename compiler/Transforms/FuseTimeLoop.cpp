@@ -2,13 +2,17 @@
 //
 // Rewrites each time recurrence (NA_SPEC section 1 and eq. (7)) into an
 // snn.time_loop whose body computes one [B, ...] step with elementwise arith
-// ops, fusing an snn.lif with the snn.psc of its spikes. The arithmetic is
+// ops, fusing an snn.neuron with the snn.psc of its spikes. The neuron's
+// dynamics come from compiler/Neurons (charge, fire, reset); the rest is
 // written in the order that the tests/ reference uses:
-//   u = dm * r + c;  s = u >= theta;  r = s ? 0 : u;  a = ds * a + s * (1/tau_s)
-//   e = g + ds * e_next
+//   a = ds * a + s * (1/tau_s);  e = g + ds * e_next
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Transforms/Passes.h"
+
+#include "compiler/Neurons/NeuronModel.h"
+
+#include "mlir/Dialect/Math/IR/Math.h"
 
 namespace mlir::snn {
 #define GEN_PASS_DEF_FUSETIMELOOPPASS
@@ -78,20 +82,18 @@ Value zeros(OpBuilder &b, Location loc, RankedTensorType t) {
       b, loc, DenseElementsAttr::get(t, b.getF32FloatAttr(0.0f)));
 }
 
-/// LIF, and the PSC of its spikes when there is one: one loop.
-void fuseLIF(LIFOp lif) {
-  OpBuilder b(lif);
-  Location loc = lif.getLoc();
-  auto type = lif.getType(0);
+/// A layer of neurons, and the PSC of its spikes when there is one: one loop.
+void fuseNeuron(NeuronOp neuron) {
+  OpBuilder b(neuron);
+  Location loc = neuron.getLoc();
+  auto type = neuron.getType(0);
   auto step = stepType(type);
   PSCOp psc;
-  for (Operation *user : lif.getSpikes().getUsers())
+  for (Operation *user : neuron.getSpikes().getUsers())
     if (auto p = dyn_cast<PSCOp>(user)) {
       psc = p;
       break;
     }
-  float tauM = lif.getTauM().convertToFloat();
-  float theta = lif.getThreshold().convertToFloat();
   float tauS = psc ? psc.getTauS().convertToFloat() : 2.0f;
   Value z = zeros(b, loc, step);
   SmallVector<Value> inits{z};
@@ -101,27 +103,27 @@ void fuseLIF(LIFOp lif) {
     results.push_back(type);
   }
   auto loop = buildLoop(
-      b, loc, lif.getInput(), inits, results, /*reverse=*/false,
+      b, loc, neuron.getInput(), inits, results, /*reverse=*/false,
       [&](OpBuilder &bb, ValueRange in, ValueRange state) {
         StepBuilder s{bb, loc, step};
-        Value u = s.add(s.mul(s.splat(1.0f - 1.0f / tauM), state[0]), in[0]);
-        Value fire = arith::CmpFOp::create(bb, loc, arith::CmpFPredicate::OGE,
-                                           u, s.splat(theta));
+        NeuronModel model(neuron.getModel(), bb, loc, step);
+        Value u = model.charge(bb, loc, state[0], in[0]);
+        Value fire = model.fires(bb, loc, u);
         Value spikes =
-            arith::SelectOp::create(bb, loc, fire, s.splat(1.0f), s.splat(0.0f));
-        Value r = arith::SelectOp::create(bb, loc, fire, s.splat(0.0f), u);
+            arith::SelectOp::create(bb, loc, fire, model.one, model.zero);
+        Value r = model.reset(bb, loc, u, fire);
         if (!psc)
           return SmallVector<Value>{u, spikes, r};
         Value a = s.psc(state[1], spikes, tauS);
         return SmallVector<Value>{u, spikes, a, r, a};
       });
-  lif.getPotential().replaceAllUsesWith(loop.getResult(0));
-  lif.getSpikes().replaceAllUsesWith(loop.getResult(1));
+  neuron.getPotential().replaceAllUsesWith(loop.getResult(0));
+  neuron.getSpikes().replaceAllUsesWith(loop.getResult(1));
   if (psc) {
     psc.getResult().replaceAllUsesWith(loop.getResult(2));
     psc.erase();
   }
-  lif.erase();
+  neuron.erase();
 }
 
 /// a[t] = ds a[t-1] + x[t] / tau_s on its own (PSC, event encoding), or with
@@ -163,40 +165,52 @@ void lowerErrorScan(PSCErrorScanOp scan) {
   scan.erase();
 }
 
+/// The surrogate h(u) of ds/du (snn.stbp_backward).
+Value surrogate(StepBuilder &s, STBPBackwardOp op, Value u, Value theta) {
+  OpBuilder &b = s.b;
+  Location loc = s.loc;
+  Value off = arith::SubFOp::create(b, loc, u, theta);
+  if (op.getSurrogate() == Surrogate::sigmoid) {
+    // scale * sig(x) (1 - sig(x)) / temperature, sig(x) = 1/(1 + exp(-x/k)).
+    float k = op.getTemperature().convertToFloat();
+    Value e = math::ExpOp::create(
+        b, loc, s.mul(arith::NegFOp::create(b, loc, off), s.splat(1.0f / k)));
+    Value sig = arith::DivFOp::create(b, loc, s.splat(1.0f), s.add(s.splat(1.0f), e));
+    Value slope = s.mul(sig, arith::SubFOp::create(b, loc, s.splat(1.0f), sig));
+    return s.mul(slope, s.splat(op.getScale().convertToFloat() / k));
+  }
+  float width = op.getWidth().convertToFloat();
+  Value below = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OLT, off,
+                                      s.splat(width / 2));
+  Value above = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT, off,
+                                      s.splat(-width / 2));
+  Value inside = arith::AndIOp::create(b, loc, below, above);
+  return arith::SelectOp::create(b, loc, inside, s.splat(1.0f / width),
+                                 s.splat(0.0f));
+}
+
 /// STBP (snn.stbp_backward): the eq. (7) scan and the BPTT recurrence of
-/// the LIF neuron in one reverse loop; state (e, dL/dr).
+/// the neuron in one reverse loop; state (e, dL/dr).
 void lowerSTBP(STBPBackwardOp op) {
   OpBuilder b(op);
   Location loc = op.getLoc();
   auto step = stepType(op.getType());
-  float dm = 1.0f - 1.0f / op.getTauM().convertToFloat();
   float ds = 1.0f - 1.0f / op.getTauS().convertToFloat();
   float invTauS = 1.0f / op.getTauS().convertToFloat();
-  float theta = op.getThreshold().convertToFloat();
-  float width = op.getWidth().convertToFloat();
+  bool detach = op.getDetachReset();
   Value z = zeros(b, loc, step);
   auto loop = buildLoop(
       b, loc, ValueRange{op.getGrad(), op.getPotential(), op.getSpikes()},
       ValueRange{z, z}, op.getType(), /*reverse=*/true,
       [&](OpBuilder &bb, ValueRange in, ValueRange state) {
         StepBuilder s{bb, loc, step};
+        NeuronModel model(op.getNeuron(), bb, loc, step);
         Value g = in[0], u = in[1], spk = in[2], eNext = state[0], dr = state[1];
         Value e = s.add(g, s.mul(s.splat(ds), eNext));
-        Value dS = arith::SubFOp::create(bb, loc, s.mul(e, s.splat(invTauS)),
-                                         s.mul(dr, u));
-        // Rectangular surrogate of the spike function's derivative.
-        Value off = arith::SubFOp::create(bb, loc, u, s.splat(theta));
-        Value below = arith::CmpFOp::create(bb, loc, arith::CmpFPredicate::OLT,
-                                            off, s.splat(width / 2));
-        Value above = arith::CmpFOp::create(bb, loc, arith::CmpFPredicate::OGT,
-                                            off, s.splat(-width / 2));
-        Value inside = arith::AndIOp::create(bb, loc, below, above);
-        Value h = arith::SelectOp::create(bb, loc, inside, s.splat(1.0f / width),
-                                          s.splat(0.0f));
-        Value keep = arith::SubFOp::create(bb, loc, s.splat(1.0f), spk);
-        Value du = s.add(s.mul(dS, h), s.mul(dr, keep));
-        Value drPrev = s.mul(s.splat(dm), du);
-        return SmallVector<Value>{du, e, drPrev};
+        Value h = surrogate(s, op, u, model.threshold);
+        Value du = model.backward(bb, loc, s.mul(e, s.splat(invTauS)), dr, u,
+                                  spk, h, detach);
+        return SmallVector<Value>{du, e, model.chargeGrad(bb, loc, du)};
       },
       "stbp_backward");
   op.getResult().replaceAllUsesWith(loop.getResult(0));
@@ -208,7 +222,7 @@ struct FuseTimeLoopPass
   void runOnOperation() override {
     SmallVector<Operation *> ops;
     getOperation().walk([&](Operation *op) {
-      if (isa<LIFOp, PSCOp, EncodeCurrentOp, EncodeEventsOp, PSCErrorScanOp,
+      if (isa<NeuronOp, PSCOp, EncodeCurrentOp, EncodeEventsOp, PSCErrorScanOp,
               STBPBackwardOp>(op))
         ops.push_back(op);
     });
@@ -216,13 +230,13 @@ struct FuseTimeLoopPass
     for (Operation *op : ops) {
       if (erased.contains(op))
         continue;
-      if (auto lif = dyn_cast<LIFOp>(op)) {
-        for (Operation *user : lif.getSpikes().getUsers())
+      if (auto neuron = dyn_cast<NeuronOp>(op)) {
+        for (Operation *user : neuron.getSpikes().getUsers())
           if (isa<PSCOp>(user)) {
             erased.insert(user);
             break;
           }
-        fuseLIF(lif);
+        fuseNeuron(neuron);
       } else if (auto psc = dyn_cast<PSCOp>(op)) {
         lowerKernel(op, psc.getInput(), psc.getTauS().convertToFloat(), false);
       } else if (auto ev = dyn_cast<EncodeEventsOp>(op)) {

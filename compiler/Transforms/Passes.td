@@ -24,16 +24,18 @@ def FactorInputEncodingPass : Pass<"snn-factor-input-encoding", "func::FuncOp"> 
 }
 
 def FuseTimeLoopPass : Pass<"snn-fuse-time-loop", "func::FuncOp"> {
-  let summary = "Fuse LIF + PSC (and every other time recurrence) into snn.time_loop";
+  let summary = "Fuse neurons + PSC (and every other time recurrence) into snn.time_loop";
   let description = [{
     Every time recurrence becomes one `snn.time_loop` whose state is carried
-    as loop arguments: an `snn.lif` together with the `snn.psc` of its spikes
+    as loop arguments: an `snn.neuron` together with the `snn.psc` of its spikes
     (one loop yields u, s and a; state: carried potential r and PSC a), and
     on their own the other recurrences (`snn.psc`, `snn.encode_current`,
-    `snn.encode_events`, and `snn.psc_error_scan` as a reverse loop). The
-    body works on one `[B, ...]` step with elementwise arith ops.
+    `snn.encode_events`, and `snn.psc_error_scan` and `snn.stbp_backward`
+    as reverse loops). The body works on one `[B, ...]` step with
+    elementwise arith ops; the neuron's dynamics come from compiler/Neurons.
   }];
   let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
                            "::mlir::tensor::TensorDialect"];
 }
 

@@ -32,18 +32,33 @@ Vec psc(float tauS, int T, int n, const Vec &s) {
   return a;
 }
 
+namespace {
+/// Section 8: u[t] = k r[t-1] + c[t], k = 1 - 1/tau_m (LIF) or 1 (IF).
+float charge(const Neuron &p, float r, float c) {
+  if (p.integrate)
+    return r + c;
+  float decay = 1.0f - 1.0f / p.tauM;
+  return decay * r + c;
+}
+/// Section 8: r[t] = u (1 - s) (zero) or u - theta s (subtraction).
+float carried(const Neuron &p, float u, bool spike) {
+  if (!spike)
+    return u;
+  return p.subtract ? u - p.theta : 0.0f;
+}
+} // namespace
+
 void lif(const Neuron &p, int T, int n, const Vec &c, Vec &u, Vec &s) {
   u.assign(c.size(), 0.0f);
   s.assign(c.size(), 0.0f);
-  float decay = 1.0f - 1.0f / p.tauM;
   for (int i = 0; i < n; ++i) {
     float r = 0.0f;
     for (int t = 0; t < T; ++t) {
-      float ut = decay * r + c[t * n + i];
+      float ut = charge(p, r, c[t * n + i]);
       float st = ut >= p.theta ? 1.0f : 0.0f;
       u[t * n + i] = ut;
       s[t * n + i] = st;
-      r = st > 0.0f ? 0.0f : ut;
+      r = carried(p, ut, st > 0.0f);
     }
   }
 }
@@ -62,7 +77,7 @@ Vec errorScan(float tauS, int T, int n, const Vec &g) {
 Vec naBackwardSNS(const Neuron &p, int T, int n, const Vec &e, const Vec &c,
                   const Vec &u, const Vec &s, int window) {
   Vec delta(e.size());
-  float dm = 1.0f - 1.0f / p.tauM, ds = 1.0f - 1.0f / p.tauS;
+  float ds = 1.0f - 1.0f / p.tauS;
   float inv = 1.0f / p.tauS;
   std::vector<float> sp(T), a(T), ap(T);
   for (int i = 0; i < n; ++i) {
@@ -73,7 +88,8 @@ Vec naBackwardSNS(const Neuron &p, int T, int n, const Vec &e, const Vec &c,
       a[t] = prev;
     }
     for (int q = 0; q < T; ++q) {
-      // Step 1: flip the firing status at q with the least perturbation.
+      // Step 1: flip the firing status at q with the least perturbation
+      // (section 8: the same carried potential for both reset rules).
       bool spiked = s[q * n + i] > 0.5f;
       for (int t = 0; t < T; ++t)
         sp[t] = s[t * n + i];
@@ -83,9 +99,9 @@ Vec naBackwardSNS(const Neuron &p, int T, int n, const Vec &e, const Vec &c,
       for (int t = q + 1; t < T; ++t) {
         if (window > 0 && t > q + window)
           break; // past the window: the original spikes (sp[t] = s[t])
-        float ut = dm * r + c[t * n + i];
+        float ut = charge(p, r, c[t * n + i]);
         sp[t] = ut >= p.theta ? 1.0f : 0.0f;
-        r = sp[t] > 0.0f ? 0.0f : ut;
+        r = carried(p, ut, sp[t] > 0.0f);
       }
       float aprev = q > 0 ? a[q - 1] : 0.0f;
       for (int t = q; t < T; ++t) {
@@ -112,12 +128,12 @@ namespace {
 float perturb(const Neuron &p, int T, int n, int i, const Vec &e, const Vec &c,
               const Vec &s, const std::vector<int> &flips,
               std::vector<double> &eps) {
-  float dm = 1.0f - 1.0f / p.tauM, ds = 1.0f - 1.0f / p.tauS;
+  float ds = 1.0f - 1.0f / p.tauS;
   float inv = 1.0f / p.tauS;
   eps.assign(T, 0.0);
   float r = 0.0f, a = 0.0f, ap = 0.0f, dL = 0.0f;
   for (int t = 0; t < T; ++t) {
-    float ut = dm * r + c[t * n + i];
+    float ut = charge(p, r, c[t * n + i]);
     bool fires = ut >= p.theta;
     float st;
     if (std::find(flips.begin(), flips.end(), t) != flips.end()) {
@@ -126,7 +142,7 @@ float perturb(const Neuron &p, int T, int n, int i, const Vec &e, const Vec &c,
       r = fires ? p.theta : 0.0f; // just below threshold, or fired
     } else {
       st = fires ? 1.0f : 0.0f;
-      r = fires ? 0.0f : ut;
+      r = carried(p, ut, fires);
     }
     a = ds * a + s[t * n + i] * inv;
     ap = ds * ap + st * inv;
@@ -196,23 +212,54 @@ Vec naBackwardPairs(const Neuron &p, int T, int n, const Vec &e, const Vec &c,
   return grad;
 }
 
-Vec stbpBackward(const Neuron &p, float width, int T, int n, const Vec &g,
-                 const Vec &u, const Vec &s) {
+Vec stbpBackward(const Neuron &p, const Surrogate &h, int T, int n,
+                 const Vec &g, const Vec &u, const Vec &s) {
   Vec e = errorScan(p.tauS, T, n, g), delta(g.size());
-  float dm = 1.0f - 1.0f / p.tauM;
+  float k = p.integrate ? 1.0f : 1.0f - 1.0f / p.tauM;
   for (int i = 0; i < n; ++i) {
-    float dr = 0.0f; // dL/dr[t]: r[t] feeds u[t+1] = dm r[t] + c[t+1]
+    float dr = 0.0f; // dL/dr[t]: r[t] feeds u[t+1] = k r[t] + c[t+1]
     for (int t = T - 1; t >= 0; --t) {
       float ut = u[t * n + i], st = s[t * n + i];
-      // r = u (1 - s): dr/ds = -u, dr/du = 1 - s; a = ds a + s / tau_s.
-      float dS = e[t * n + i] * (1.0f / p.tauS) - dr * ut;
-      float h = std::fabs(ut - p.theta) < width / 2 ? 1.0f / width : 0.0f;
-      float du = dS * h + dr * (1.0f - st);
+      // a = ds a + s / tau_s; r = R(u, s):
+      //   zero:        R = u (1 - s),     dR/du = 1 - s, dR/ds = -u
+      //   subtraction: R = u - theta s,   dR/du = 1,     dR/ds = -theta
+      float dRdu = p.subtract ? 1.0f : 1.0f - st;
+      float dRds = p.subtract ? -p.theta : -ut;
+      float dS = e[t * n + i] * (1.0f / p.tauS);
+      if (!h.detachReset)
+        dS = dS + dr * dRds;
+      float x = ut - p.theta, hu;
+      if (h.sigmoid) {
+        double sig = 1.0 / (1.0 + std::exp(-static_cast<double>(x) / h.temperature));
+        hu = static_cast<float>(h.scale * sig * (1.0 - sig) / h.temperature);
+      } else {
+        hu = std::fabs(x) < h.width / 2 ? 1.0f / h.width : 0.0f;
+      }
+      float du = dS * hu + dr * dRdu;
       delta[t * n + i] = du;
-      dr = dm * du;
+      dr = k * du;
     }
   }
   return delta;
+}
+
+void addBias(int rows, int channels, int positions, Vec &c, const Vec &bias) {
+  for (int m = 0; m < rows; ++m)
+    for (int o = 0; o < channels; ++o)
+      for (int q = 0; q < positions; ++q)
+        c[(static_cast<size_t>(m) * channels + o) * positions + q] += bias[o];
+}
+
+Vec biasGrad(int rows, int channels, int positions, const Vec &delta) {
+  Vec db(channels);
+  for (int o = 0; o < channels; ++o) {
+    double acc = 0.0;
+    for (int m = 0; m < rows; ++m)
+      for (int q = 0; q < positions; ++q)
+        acc += delta[(static_cast<size_t>(m) * channels + o) * positions + q];
+    db[o] = static_cast<float>(acc);
+  }
+  return db;
 }
 
 Vec dense(int rows, int in, int out, const Vec &a, const Vec &w) {
@@ -375,10 +422,14 @@ float MLPStep::run(std::vector<Vec> &w, std::vector<Vec> &m,
                    std::vector<Vec> *potentials) const {
   size_t layers = sizes.size() - 1;
   int rows = T * batch;
+  // Parameters: W per layer, or W, b per layer with biases.
+  size_t per = biases ? 2 : 1;
   std::vector<Vec> acts{encodeCurrent(neuron.tauS, T, batch * sizes[0], x)};
   std::vector<Vec> cs, us, ss;
   for (size_t l = 0; l < layers; ++l) {
-    cs.push_back(dense(rows, sizes[l], sizes[l + 1], acts.back(), w[l]));
+    cs.push_back(dense(rows, sizes[l], sizes[l + 1], acts.back(), w[per * l]));
+    if (biases)
+      addBias(rows, sizes[l + 1], 1, cs.back(), w[per * l + 1]);
     Vec u, s;
     lif(neuron, T, batch * sizes[l + 1], cs.back(), u, s);
     acts.push_back(psc(neuron.tauS, T, batch * sizes[l + 1], s));
@@ -389,17 +440,20 @@ float MLPStep::run(std::vector<Vec> &w, std::vector<Vec> &m,
   Vec g;
   float loss = vanRossum(neuron.tauS, T, batch * classes, acts.back(),
                          targetSpikes(T, batch, classes, labels), g);
-  std::vector<Vec> grads(layers);
+  std::vector<Vec> grads(per * layers);
   for (size_t l = layers; l-- > 0;) {
     int n = batch * sizes[l + 1];
     Vec e = errorScan(neuron.tauS, T, n, g);
     Vec delta = naBackwardSNS(neuron, T, n, e, cs[l], us[l], ss[l]);
-    grads[l] = denseGradWeight(rows, sizes[l], sizes[l + 1], acts[l], delta);
+    grads[per * l] =
+        denseGradWeight(rows, sizes[l], sizes[l + 1], acts[l], delta);
+    if (biases)
+      grads[per * l + 1] = biasGrad(rows, sizes[l + 1], 1, delta);
     if (l > 0)
-      g = denseGradInput(rows, sizes[l], sizes[l + 1], delta, w[l]);
+      g = denseGradInput(rows, sizes[l], sizes[l + 1], delta, w[per * l]);
   }
-  for (size_t l = 0; l < layers; ++l)
-    adamw(opt, step, lr, w[l], grads[l], m[l], v[l]);
+  for (size_t k = 0; k < grads.size(); ++k)
+    adamw(opt, step, lr, w[k], grads[k], m[k], v[k]);
   outSpikes = ss.back();
   if (potentials)
     *potentials = us;

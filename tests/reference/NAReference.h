@@ -19,15 +19,28 @@ namespace snnref {
 
 using Vec = std::vector<float>;
 
+/// A layer's neuron (NA_SPEC sections 1 and 8) and its PSC: LIF (leak
+/// 1 - 1/tau_m) or IF (`integrate`: no leak), reset to zero or by
+/// subtraction.
 struct Neuron {
   float tauM = 5.0f, tauS = 2.0f, theta = 1.0f, clip = 10.0f;
+  bool integrate = false; // IF: u = r + c
+  bool subtract = false;  // reset by subtraction: r = u - theta after a spike
+};
+
+/// STBP's surrogate of ds/du (NA_SPEC sections 6 and 8).
+struct Surrogate {
+  bool sigmoid = false;
+  float width = 1.0f;                      // rect: (|u - theta| < w/2) / w
+  float scale = 5.0f, temperature = 3.0f;  // sigmoid: scale * sig'(u - theta)
+  bool detachReset = false;                // no gradient through dR/ds
 };
 
 /// Section 1: a[t] = (1 - 1/tau_s) a[t-1] + x * (1/tau_s), x repeated.
 Vec encodeCurrent(float tauS, int T, int n, const Vec &x);
 /// Section 1: the PSC kernel on spikes.
 Vec psc(float tauS, int T, int n, const Vec &s);
-/// Section 1: u (pre-reset) and s of LIF neurons driven by c.
+/// Sections 1 and 8: u (pre-reset) and s of the neurons driven by c.
 void lif(const Neuron &p, int T, int n, const Vec &c, Vec &u, Vec &s);
 /// Eq. (7): e[T-1] = g[T-1], e[t] = g[t] + (1 - 1/tau_s) e[t+1].
 Vec errorScan(float tauS, int T, int n, const Vec &g);
@@ -44,11 +57,11 @@ Vec naBackwardSNS(const Neuron &p, int T, int n, const Vec &e, const Vec &c,
 Vec naBackwardPairs(const Neuron &p, int T, int n, const Vec &e, const Vec &c,
                     const Vec &u, const Vec &s);
 
-/// STBP (Wu et al.): BPTT of the LIF layer and its PSC through membrane and
-/// reset, the spike derivative replaced by a rectangle of `width` around
-/// theta. g = dL/da of the PSC output; returns dL/dc.
-Vec stbpBackward(const Neuron &p, float width, int T, int n, const Vec &g,
-                 const Vec &u, const Vec &s);
+/// STBP (Wu et al.): BPTT of the neuron layer and its PSC through membrane
+/// and reset, the spike derivative replaced by the surrogate. g = dL/da of
+/// the PSC output; returns dL/dc.
+Vec stbpBackward(const Neuron &p, const Surrogate &h, int T, int n,
+                 const Vec &g, const Vec &u, const Vec &s);
 
 /// c[m, o] = sum_i W[o, i] a[m, i]  (m < rows = T * B).
 Vec dense(int rows, int in, int out, const Vec &a, const Vec &w);
@@ -56,6 +69,10 @@ Vec dense(int rows, int in, int out, const Vec &a, const Vec &w);
 Vec denseGradInput(int rows, int in, int out, const Vec &delta, const Vec &w);
 /// Eq. (10): dW[o, i] = sum_m a[m, i] delta[m, o].
 Vec denseGradWeight(int rows, int in, int out, const Vec &a, const Vec &delta);
+/// c[m, o, p] += bias[o] for rows m, channels o and positions p (in place).
+void addBias(int rows, int channels, int positions, Vec &c, const Vec &bias);
+/// db[o] = sum over rows m and positions p of delta[m, o, p].
+Vec biasGrad(int rows, int channels, int positions, const Vec &delta);
 
 /// One convolution geometry: images [n, c, h, w], weights [o, c, kh, kw].
 struct Conv {
@@ -93,8 +110,10 @@ struct MLPStep {
   int T = 5, batch = 2;
   std::vector<int> sizes; // input, hidden..., classes
   Neuron neuron;
+  bool biases = false; // every dense layer has a bias (ONNX Gemm's C)
   AdamW opt;
-  // In: weights [out, in] per layer, m, v, step, lr, x [B, in], labels [B].
+  // In: weights [out, in] per layer (each followed by its bias [out] with
+  // biases), m, v, step, lr, x [B, in], labels [B].
   // Out: updated weights, m, v; loss; output spikes [T, B, classes]; and,
   // for margin checks, every layer's potentials.
   float run(std::vector<Vec> &w, std::vector<Vec> &m, std::vector<Vec> &v,

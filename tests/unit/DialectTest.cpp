@@ -33,7 +33,7 @@ TEST_F(SNNDialectTest, ConvOutputSize) {
             ShapedType::kDynamic);
 }
 
-TEST_F(SNNDialectTest, BuiltLIFVerifiesAndRejectsBadTau) {
+TEST_F(SNNDialectTest, BuiltNeuronVerifiesAndRejectsBadTau) {
   OpBuilder b(&ctx);
   auto loc = b.getUnknownLoc();
   auto module = ModuleOp::create(loc);
@@ -41,9 +41,9 @@ TEST_F(SNNDialectTest, BuiltLIFVerifiesAndRejectsBadTau) {
   auto t = tensor({5, 2, 3});
   auto fn = func::FuncOp::create(b, loc, "f", b.getFunctionType({t}, {t}));
   b.setInsertionPointToEnd(fn.addEntryBlock());
-  auto lif = snn::LIFOp::create(b, loc, t, t, fn.getArgument(0),
-                                b.getF32FloatAttr(5.0f),
-                                b.getF32FloatAttr(1.0f));
+  auto lif = snn::NeuronOp::create(
+      b, loc, t, t, fn.getArgument(0),
+      snn::NeuronAttr::getLIF(&ctx, 5.0f, 1.0f));
   func::ReturnOp::create(b, loc, lif.getSpikes());
   EXPECT_TRUE(succeeded(verify(module)));
 
@@ -57,9 +57,19 @@ TEST_F(SNNDialectTest, BuiltLIFVerifiesAndRejectsBadTau) {
     message = d.str();
     return success();
   });
-  lif.setTauMAttr(b.getF32FloatAttr(1.0f));
-  EXPECT_TRUE(failed(verify(module)));
-  EXPECT_NE(message.find("'tau_m' must be > 1"), std::string::npos) << message;
+  // tau_m = 1 is a memoryless neuron (leak 0); below 1 is refused.
+  EXPECT_EQ(snn::NeuronAttr::getLIF(&ctx, 1.0f, 1.0f).getLeak(), 0.0f);
+  auto bad = snn::NeuronAttr::getChecked(
+      [&] { return emitError(loc); }, &ctx, snn::NeuronKind::lif,
+      llvm::APFloat(0.5f), llvm::APFloat(1.0f), snn::ResetKind::zero);
+  EXPECT_FALSE(bad);
+  EXPECT_NE(message.find("'tau_m' must be finite and >= 1"), std::string::npos)
+      << message;
+  // IF has no leak.
+  auto integrate = snn::NeuronAttr::get(&ctx, snn::NeuronKind::integrate, 7.0f,
+                                        1.0f, snn::ResetKind::subtract);
+  EXPECT_EQ(integrate.getLeak(), 1.0f);
+  EXPECT_EQ(integrate.getTauM().convertToFloat(), 0.0f);
   module->destroy();
 }
 
@@ -82,7 +92,7 @@ TEST_F(SNNDialectTest, ErrorScanRunsBackwardInTime) {
 TEST_F(SNNDialectTest, NABackwardDefaultsToSNS) {
   auto module = parseSourceString<ModuleOp>(R"mlir(
     func.func @f(%e: tensor<5x2x3xf32>, %u: tensor<5x2x3xf32>, %s: tensor<5x2x3xf32>) -> tensor<5x2x3xf32> {
-      %d = snn.na_backward %e, %u, %u, %s : tensor<5x2x3xf32>
+      %d = snn.na_backward %e, %u, %u, %s {neuron = #snn.neuron<lif>} : tensor<5x2x3xf32>
       return %d : tensor<5x2x3xf32>
     })mlir",
                                             &ctx);
@@ -90,11 +100,11 @@ TEST_F(SNNDialectTest, NABackwardDefaultsToSNS) {
   snn::NABackwardOp na;
   module->walk([&](snn::NABackwardOp op) { na = op; });
   ASSERT_TRUE(na);
+  // #snn.neuron's omitted parameters take their defaults.
+  EXPECT_EQ(na.getNeuron(), snn::NeuronAttr::getLIF(&ctx, 5.0f, 1.0f));
   EXPECT_EQ(na.getSelection(), "sns");
   EXPECT_FLOAT_EQ(na.getClip().convertToFloat(), 10.0f);
-  EXPECT_FLOAT_EQ(na.getTauM().convertToFloat(), 5.0f);
   EXPECT_FLOAT_EQ(na.getTauS().convertToFloat(), 2.0f);
-  EXPECT_FLOAT_EQ(na.getThreshold().convertToFloat(), 1.0f);
 }
 
 } // namespace

@@ -89,7 +89,7 @@ TEST_F(ImporterTest, EveryExampleImports) {
     auto forward = module->lookupSymbol<func::FuncOp>("forward");
     ASSERT_TRUE(forward) << name;
     int lifs = 0;
-    forward.walk([&](snn::LIFOp) { ++lifs; });
+    forward.walk([&](snn::NeuronOp) { ++lifs; });
     EXPECT_GE(lifs, 1) << name;
   }
   closedir(d);
@@ -127,17 +127,23 @@ TEST_F(ImporterTest, MalformedModelsGiveOneClearLine) {
       {"missing attribute", [](MLP &m) {
          m.encode = "a0 = ai.snn.EncodeCurrent <tau_s = 2.0> (x)"; },
        "'T'"},
-      {"tau_m <= 1", [](MLP &m) {
-         m.lif1 = "u1, s1 = ai.snn.LIF <tau_m = 1.0> (c1)"; },
-       "(#2, LIF): attribute 'tau_m' must be > 1"},
+      {"tau_m < 1", [](MLP &m) {
+         m.lif1 = "u1, s1 = ai.snn.LIF <tau_m = 0.5> (c1)"; },
+       "(#2, LIF): attribute 'tau_m' must be >= 1"},
+      {"unknown reset", [](MLP &m) {
+         m.lif1 = "u1, s1 = ai.snn.LIF <reset = \"half\"> (c1)"; },
+       "(#2, LIF): attribute 'reset' must be zero or subtract, got 'half'"},
+      {"IF with tau_m", [](MLP &m) {
+         m.lif1 = "u1, s1 = ai.snn.IF <tau_m = 4.0> (c1)"; },
+       "Unrecognized attribute: tau_m for operator IF"},
       {"threshold <= 0", [](MLP &m) {
          m.lif1 = "u1, s1 = ai.snn.LIF <threshold = -0.5> (c1)"; },
        "attribute 'threshold' must be > 0"},
       {"T < 1", [](MLP &m) {
          m.encode = "a0 = ai.snn.EncodeCurrent <T = 0> (x)"; },
        "attribute 'T' must be >= 1"},
-      {"tau_s <= 1", [](MLP &m) { m.psc1 = "a1 = ai.snn.PSC <tau_s = 0.5> (s1)"; },
-       "attribute 'tau_s' must be > 1"},
+      {"tau_s < 1", [](MLP &m) { m.psc1 = "a1 = ai.snn.PSC <tau_s = 0.5> (s1)"; },
+       "attribute 'tau_s' must be >= 1"},
       {"T disagrees", [](MLP &m) {
          m.target = "d = ai.snn.TargetSpikes <T = 3, num_classes = 3> (labels)"; },
        "T = 3 disagrees with T = 2"},
@@ -156,8 +162,12 @@ TEST_F(ImporterTest, MalformedModelsGiveOneClearLine) {
        "the graph must have two outputs"},
       {"name used twice", [](MLP &m) { m.psc1 = "c1 = ai.snn.PSC (s1)"; },
        "c1"},
-      {"bias", [](MLP &m) { m.dense1 = "c1 = Gemm <transB = 1> (a0, w1, w1)"; },
-       "a bias (input C) is not supported"},
+      {"bias of the wrong shape", [](MLP &m) {
+         m.dense1 = "c1 = Gemm <transB = 1> (a0, w1, w1)"; },
+       "bias 'w1' must have shape [5]"},
+      {"Gemm beta", [](MLP &m) {
+         m.dense1 = "c1 = Gemm <transB = 1, beta = 2.0> (a0, w1)"; },
+       "only beta = 1 is supported"},
       {"transB", [](MLP &m) { m.dense1 = "c1 = Gemm (a0, w1)"; },
        "transB = 1"},
       {"dynamic batch", [](MLP &m) {

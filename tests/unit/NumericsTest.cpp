@@ -59,17 +59,49 @@ std::string flt(float v) {
   return ::testing::AssertionSuccess();
 }
 
-/// `snn.lif` then `snn.na_backward` on given e and c: the SNS kernel alone.
+/// The #snn.neuron of a reference neuron.
+std::string neuronAttr(const snnref::Neuron &p) {
+  std::string reset = p.subtract ? "subtract" : "zero";
+  if (p.integrate)
+    return "#snn.neuron<if, threshold = " + flt(p.theta) + ", reset = " +
+           reset + ">";
+  return "#snn.neuron<lif, tau_m = " + flt(p.tauM) + ", threshold = " +
+         flt(p.theta) + ", reset = " + reset + ">";
+}
+
+/// The same as snn.neuron's custom syntax prints it (`<lif, ...>`).
+std::string neuronSyntax(const snnref::Neuron &p) {
+  return neuronAttr(p).substr(std::string("#snn.neuron").size());
+}
+
+/// "LIF, reset to zero", ... for test messages.
+std::string neuronName(const snnref::Neuron &p) {
+  return std::string(p.integrate ? "IF" : "LIF") +
+         (p.subtract ? ", reset by subtraction" : ", reset to zero");
+}
+
+/// The four built-in neurons (NA_SPEC section 8) with the given constants.
+std::vector<snnref::Neuron> neuronVariants(snnref::Neuron base) {
+  std::vector<snnref::Neuron> all;
+  for (bool integrate : {false, true})
+    for (bool subtract : {false, true}) {
+      snnref::Neuron p = base;
+      p.integrate = integrate;
+      p.subtract = subtract;
+      all.push_back(p);
+    }
+  return all;
+}
+
+/// `snn.neuron` then `snn.na_backward` on given e and c: the SNS kernel alone.
 std::string naModule(int T, int B, int N, const snnref::Neuron &p,
                      const std::string &selection = "sns") {
   std::string t = tensor({T, B, N});
   std::ostringstream os;
   os << "func.func @na(%e: " << t << ", %c: " << t << ") -> " << t << " {\n"
-     << "  %u, %s = snn.lif %c {tau_m = " << flt(p.tauM)
-     << " : f32, threshold = " << flt(p.theta) << " : f32} : " << t << "\n"
-     << "  %d = snn.na_backward %e, %c, %u, %s {tau_m = " << flt(p.tauM)
-     << " : f32, tau_s = " << flt(p.tauS) << " : f32, threshold = "
-     << flt(p.theta) << " : f32, clip = " << flt(p.clip)
+     << "  %u, %s = snn.neuron %c " << neuronSyntax(p) << " : " << t << "\n"
+     << "  %d = snn.na_backward %e, %c, %u, %s {neuron = " << neuronAttr(p)
+     << ", tau_s = " << flt(p.tauS) << " : f32, clip = " << flt(p.clip)
      << " : f32, selection = \"" << selection << "\"} : " << t
      << "\n"
      << "  return %d : " << t << "\n}\n";
@@ -82,14 +114,24 @@ struct NACase {
   std::function<float(std::mt19937 &, int t, int i)> current;
   int window = 0; // windowed SNS when > 0
   bool pairs = false; // the eq. (15) strategy with double flips
+  float tauM = 4.0f, tauS = 3.0f;
 };
 
+void checkNACase(const NACase &k, const snnref::Neuron &p);
+
+/// Every case runs for the four built-in neurons (LIF and IF, reset to
+/// zero and by subtraction).
 void checkNACase(const NACase &k) {
-  snnref::Neuron p;
-  p.tauM = 4.0f;
-  p.tauS = 3.0f;
-  p.theta = 1.0f;
-  p.clip = 8.0f;
+  snnref::Neuron base;
+  base.tauM = k.tauM;
+  base.tauS = k.tauS;
+  base.theta = 1.0f;
+  base.clip = 8.0f;
+  for (const snnref::Neuron &p : neuronVariants(base))
+    checkNACase(k, p);
+}
+
+void checkNACase(const NACase &k, const snnref::Neuron &p) {
   std::string error;
   std::string selection = k.pairs ? "pairs" : k.window ? "windowed" : "sns";
   std::string pipeline =
@@ -139,7 +181,7 @@ void checkNACase(const NACase &k) {
     // The pairs solve differs in precision (float Thomas vs double
     // elimination).
     std::string name =
-        std::string(k.name) +
+        std::string(k.name) + " [" + neuronName(p) + "]" +
         (variant == 1 ? " (GPU kernel, one chain at a time)"
          : variant == 2 ? (k.T <= 32 ? " (GPU kernel, all chains in one group)"
                                      : " (GPU kernel, one chain at a time)")
@@ -238,42 +280,74 @@ TEST(NABackwardSNS, BatchOne) {
                }});
 }
 
-/// STBP's backward of one layer against the reference.
+TEST(NABackwardSNS, MemorylessNeuronIdentityPSC) {
+  // tau_m = 1: no memory (u = c for LIF); tau_s = 1: a = s.
+  NACase k{"tau_m = 1, tau_s = 1", 7, 2, 6, [](std::mt19937 &r, int, int) {
+             return std::uniform_real_distribution<float>(-0.2f, 1.5f)(r);
+           }};
+  k.tauM = 1.0f;
+  k.tauS = 1.0f;
+  checkNACase(k);
+}
+
+/// STBP's backward of one layer against the reference: every neuron, both
+/// surrogates, the reset's gradient kept and detached.
 TEST(STBPBackward, MatchesReference) {
-  snnref::Neuron p;
-  p.tauS = 3.0f;
+  snnref::Neuron base;
+  base.tauS = 3.0f;
   const int T = 12, B = 2, N = 5, n = B * N;
-  const float width = 0.8f;
-  std::string t = tensor({T, B, N});
-  std::string module =
-      "func.func @stbp(%g: " + t + ", %c: " + t + ") -> " + t + " {\n" +
-      "  %u, %s = snn.lif %c : " + t + "\n" +
-      "  %d = snn.stbp_backward %g, %u, %s {tau_s = " + flt(p.tauS) +
-      " : f32, width = " + flt(width) + " : f32} : " + t + "\n" +
-      "  return %d : " + t + "\n}\n";
-  std::string error;
-  auto jit = JitModule::compile(module, false, error);
-  ASSERT_TRUE(jit) << error;
-  std::mt19937 rng(3);
-  std::uniform_real_distribution<float> current(-0.2f, 1.2f);
-  std::normal_distribution<float> normal(0.0f, 1.0f);
-  Vec g(T * n), c(T * n), delta(T * n);
-  for (int k = 0; k < T * n; ++k) {
-    g[k] = normal(rng);
-    c[k] = current(rng);
-  }
-  jit->call("stbp",
-            {Arg::buffer(g.data(), {T, B, N}), Arg::buffer(c.data(), {T, B, N}),
-             Arg::buffer(delta.data(), {T, B, N})},
-            false);
-  Vec u, s;
-  snnref::lif(p, T, n, c, u, s);
-  Vec want = snnref::stbpBackward(p, width, T, n, g, u, s);
-  EXPECT_TRUE(near(delta, want, 1e-5f, 1e-4f, "stbp delta"));
-  int nonzero = 0;
-  for (float d : want)
-    nonzero += d != 0.0f;
-  EXPECT_GT(nonzero, T * n / 4) << "the surrogate window should be hit often";
+  std::vector<snnref::Surrogate> surrogates(4);
+  surrogates[0].width = 0.8f;
+  surrogates[1].width = 0.8f;
+  surrogates[1].detachReset = true;
+  surrogates[2].sigmoid = true;
+  surrogates[3].sigmoid = true;
+  surrogates[3].scale = 2.0f;
+  surrogates[3].temperature = 0.5f;
+  surrogates[3].detachReset = true;
+  for (const snnref::Neuron &p : neuronVariants(base))
+    for (const snnref::Surrogate &h : surrogates) {
+      std::string t = tensor({T, B, N});
+      std::string attrs =
+          h.sigmoid ? "surrogate = #snn<surrogate sigmoid>, scale = " +
+                          flt(h.scale) + " : f32, temperature = " +
+                          flt(h.temperature) + " : f32"
+                    : "width = " + flt(h.width) + " : f32";
+      if (h.detachReset)
+        attrs += ", detach_reset";
+      std::string module =
+          "func.func @stbp(%g: " + t + ", %c: " + t + ") -> " + t + " {\n" +
+          "  %u, %s = snn.neuron %c " + neuronSyntax(p) + " : " + t + "\n" +
+          "  %d = snn.stbp_backward %g, %u, %s {neuron = " + neuronAttr(p) +
+          ", tau_s = " + flt(p.tauS) + " : f32, " + attrs + "} : " + t + "\n" +
+          "  return %d : " + t + "\n}\n";
+      std::string what = neuronName(p) + ", " + attrs;
+      std::string error;
+      auto jit = JitModule::compile(module, false, error);
+      ASSERT_TRUE(jit) << error;
+      std::mt19937 rng(3);
+      std::uniform_real_distribution<float> current(-0.2f, 1.2f);
+      std::normal_distribution<float> normal(0.0f, 1.0f);
+      Vec g(T * n), c(T * n), delta(T * n);
+      for (int k = 0; k < T * n; ++k) {
+        g[k] = normal(rng);
+        c[k] = current(rng);
+      }
+      jit->call("stbp",
+                {Arg::buffer(g.data(), {T, B, N}),
+                 Arg::buffer(c.data(), {T, B, N}),
+                 Arg::buffer(delta.data(), {T, B, N})},
+                false);
+      Vec u, s;
+      snnref::lif(p, T, n, c, u, s);
+      Vec want = snnref::stbpBackward(p, h, T, n, g, u, s);
+      EXPECT_TRUE(near(delta, want, 1e-5f, 1e-4f, what.c_str()));
+      int nonzero = 0;
+      for (float d : want)
+        nonzero += d != 0.0f;
+      EXPECT_GT(nonzero, T * n / 4)
+          << what << ": the surrogate window should be hit often";
+    }
 }
 
 /// The forward function of an MLP for snn-build-training-graph.
@@ -282,14 +356,16 @@ std::string mlpModule(const snnref::MLPStep &m) {
   size_t layers = m.sizes.size() - 1;
   int T = m.T, B = m.batch, classes = m.sizes.back();
   os << "func.func @forward(";
-  for (size_t l = 0; l < layers; ++l)
+  for (size_t l = 0; l < layers; ++l) {
     os << "%w" << l << ": " << tensor({m.sizes[l + 1], m.sizes[l]})
        << " {snn.param}, ";
+    if (m.biases)
+      os << "%b" << l << ": " << tensor({m.sizes[l + 1]}) << " {snn.param}, ";
+  }
   os << "%x: " << tensor({B, m.sizes[0]}) << ", %labels: "
      << tensor({B}, "i32") << ") -> (f32, " << tensor({T, B, classes})
      << ") attributes {snn.na_clip = " << flt(m.neuron.clip) << " : f32} {\n";
-  std::string neuron = "{tau_m = " + flt(m.neuron.tauM) +
-                       " : f32, threshold = " + flt(m.neuron.theta) + " : f32}";
+  std::string neuron = neuronSyntax(m.neuron);
   std::string tauS = "{tau_s = " + flt(m.neuron.tauS) + " : f32}";
   os << "  %a0 = snn.encode_current %x " << tauS << " : "
      << tensor({B, m.sizes[0]}) << " -> " << tensor({T, B, m.sizes[0]}) << "\n";
@@ -297,8 +373,14 @@ std::string mlpModule(const snnref::MLPStep &m) {
     std::string in = tensor({T, B, m.sizes[l]});
     std::string out = tensor({T, B, m.sizes[l + 1]});
     os << "  %c" << l << " = snn.dense %a" << l << ", %w" << l << " : " << in
-       << ", " << tensor({m.sizes[l + 1], m.sizes[l]}) << " -> " << out << "\n"
-       << "  %u" << l << ", %s" << l << " = snn.lif %c" << l << " " << neuron
+       << ", " << tensor({m.sizes[l + 1], m.sizes[l]}) << " -> " << out << "\n";
+    std::string c = "%c" + std::to_string(l);
+    if (m.biases) {
+      os << "  %cb" << l << " = snn.bias_add %c" << l << ", %b" << l << " : "
+         << out << ", " << tensor({m.sizes[l + 1]}) << "\n";
+      c = "%cb" + std::to_string(l);
+    }
+    os << "  %u" << l << ", %s" << l << " = snn.neuron " << c << " " << neuron
        << " : " << out << "\n"
        << "  %a" << l + 1 << " = snn.psc %s" << l << " " << tauS << " : " << out
        << "\n";
@@ -338,7 +420,11 @@ void compareTrainSteps(const std::string &module, const Reference &ref,
         if (i > 0)
           fanIn *= paramShapes[l][i];
       }
-      float scale = initScale * std::sqrt(2.0f / fanIn);
+      // Biases ([out]) small, so that they shift potentials without
+      // saturating the neurons.
+      float scale = paramShapes[l].size() == 1
+                        ? 0.3f
+                        : initScale * std::sqrt(2.0f / fanIn);
       for (int64_t k = 0; k < size; ++k)
         w[l].push_back(normal(rng) * scale);
       m[l].assign(size, 0.0f);
@@ -413,6 +499,30 @@ TEST(TrainStep, MLPMatchesReference) {
   compareTrainSteps(mlpModule(ref), ref, {{16, 20}, {5, 16}}, {3, 20}, 5, 2.5f);
 }
 
+TEST(TrainStep, IFSubtractionBiasMLPMatchesReference) {
+  snnref::MLPStep ref;
+  ref.T = 6;
+  ref.batch = 3;
+  ref.sizes = {20, 16, 5};
+  ref.neuron.integrate = true;
+  ref.neuron.subtract = true;
+  ref.neuron.theta = 1.5f;
+  ref.biases = true;
+  compareTrainSteps(mlpModule(ref), ref, {{16, 20}, {16}, {5, 16}, {5}},
+                    {3, 20}, 5, 2.5f);
+}
+
+TEST(TrainStep, LIFSubtractionBiasMLPMatchesReference) {
+  snnref::MLPStep ref;
+  ref.T = 5;
+  ref.batch = 2;
+  ref.sizes = {12, 10, 4};
+  ref.neuron.subtract = true;
+  ref.biases = true;
+  compareTrainSteps(mlpModule(ref), ref, {{10, 12}, {10}, {4, 10}, {4}},
+                    {2, 12}, 4, 2.0f);
+}
+
 TEST(TrainStep, MLPBatchOneLongWindow) {
   snnref::MLPStep ref;
   ref.T = 30;
@@ -435,8 +545,7 @@ std::string cnnModule(const snnref::CNNStep &r) {
   std::string wc = tensor({g.o, g.c, g.kh, g.kw});
   std::string wd = tensor({r.classes, features});
   std::string tauS = "{tau_s = " + flt(r.neuron.tauS) + " : f32}";
-  std::string neuron = "{tau_m = " + flt(r.neuron.tauM) + " : f32, threshold = " +
-                       flt(r.neuron.theta) + " : f32}";
+  std::string neuron = neuronSyntax(r.neuron);
   std::ostringstream os;
   os << "func.func @forward(%wc: " << wc << " {snn.param}, %wd: " << wd
      << " {snn.param}, %x: " << x << ", %labels: " << tensor({B}, "i32")
@@ -446,13 +555,13 @@ std::string cnnModule(const snnref::CNNStep &r) {
      << "  %c1 = snn.conv2d %a0, %wc {padding = array<i64: " << g.pad << ", "
      << g.pad << ">, strides = array<i64: " << g.stride << ", " << g.stride
      << ">} : " << a0 << ", " << wc << " -> " << c1 << "\n"
-     << "  %u1, %s1 = snn.lif %c1 " << neuron << " : " << c1 << "\n"
+     << "  %u1, %s1 = snn.neuron %c1 " << neuron << " : " << c1 << "\n"
      << "  %a1 = snn.psc %s1 " << tauS << " : " << c1 << "\n"
      << "  %p1 = snn.pool sum %a1 {kernel = array<i64: 2, 2>, scale = 1.1 : f32} : "
      << c1 << " -> " << p1 << "\n"
      << "  %f = snn.flatten %p1 : " << p1 << " -> " << f << "\n"
      << "  %c2 = snn.dense %f, %wd : " << f << ", " << wd << " -> " << o << "\n"
-     << "  %u2, %s2 = snn.lif %c2 " << neuron << " : " << o << "\n"
+     << "  %u2, %s2 = snn.neuron %c2 " << neuron << " : " << o << "\n"
      << "  %a2 = snn.psc %s2 " << tauS << " : " << o << "\n"
      << "  %d = snn.target_spikes %labels : " << tensor({B}, "i32") << " -> " << o << "\n"
      << "  %loss, %g = snn.van_rossum_loss %a2, %d " << tauS << " : " << o << "\n"

@@ -87,6 +87,18 @@ cl::opt<float> maxGradNorm("max-grad-norm",
                            cl::init(0.0f));
 cl::opt<float> weightDecay("weight-decay", cl::desc("AdamW weight decay"),
                            cl::init(0.01f));
+cl::opt<std::string> stbpSurrogate(
+    "stbp-surrogate",
+    cl::desc("The STBP step's surrogate of ds/du: rect:WIDTH (the default, "
+             "rect:1) or sigmoid:SCALE,TEMPERATURE (NA_SPEC section 6: "
+             "sigmoid:5,3 is SCALE * sig'(u - theta) with sig(x) = 1/(1 + "
+             "exp(-x/TEMPERATURE)))"),
+    cl::init("rect:1"));
+cl::opt<bool> stbpDetachReset(
+    "stbp-detach-reset",
+    cl::desc("The STBP step passes no gradient through the reset's "
+             "dependence on the spike (NA_SPEC section 8)"),
+    cl::init(false));
 cl::opt<Target> target(
     "target",
     cl::desc("Which side --emit=selected|fused|loops|llvm shows"),
@@ -260,7 +272,7 @@ int compile(int argc, char **argv) {
   static cl::OptionCategory snncOptions("snnc options");
   auto show = [&](auto &...options) { (options.addCategory(snncOptions), ...); };
   show(inputFile, outputFile, emit, neighborhood, selection, naClip,
-       maxGradNorm, weightDecay, target, withCUDA, gpuChip, gpuBlock,
+       maxGradNorm, weightDecay, stbpSurrogate, stbpDetachReset, target, withCUDA, gpuChip, gpuBlock,
        gpuChainGroup, gpuConvGradInput, driver, cpuName, passPlugins);
   cl::HideUnrelatedOptions(snncOptions);
   cl::ParseCommandLineOptions(argc, argv,
@@ -279,6 +291,12 @@ int compile(int argc, char **argv) {
     return fail("--cpu '" + cpuName +
                 "' is not a CPU LLVM knows (host, x86-64, x86-64-v2, "
                 "x86-64-v3, x86-64-v4, skylake-avx512, znver4, ...)");
+  {
+    snn::TrainingOptions probe;
+    std::string problem = snn::parseSTBPSurrogate(stbpSurrogate, probe);
+    if (!problem.empty())
+      return fail("--stbp-surrogate '" + stbpSurrogate + "': " + problem);
+  }
   if (driver != "trainer" && driver != "single-neuron")
     return fail("--driver must be trainer or single-neuron, not '" + driver +
                 "'");
@@ -333,6 +351,8 @@ int compile(int argc, char **argv) {
   opts.weightDecay = weightDecay;
   opts.neighborhood = neighborhood;
   opts.selection = selection;
+  opts.stbpDetachReset = stbpDetachReset;
+  (void)snn::parseSTBPSurrogate(stbpSurrogate, opts); // checked above
 
   // One pass manager per stage, so that every stage can be printed.
   auto stage = [&](ModuleOp m, auto build) {

@@ -45,10 +45,10 @@ LogicalResult checkTau(Operation *op, StringRef name, float v) {
   if (std::isinf(v))
     return op->emitOpError() << "attribute '" << name
                              << "' must be finite, got " << num(v);
-  if (!(v > 1.0f))
+  if (!(v >= 1.0f))
     return op->emitOpError() << "attribute '" << name
-                             << "' must be > 1 (a decay of 1 - 1/" << name
-                             << " in (0, 1)), got " << num(v);
+                             << "' must be >= 1 (a decay of 1 - 1/" << name
+                             << " in [0, 1)), got " << num(v);
   return success();
 }
 
@@ -210,11 +210,7 @@ LogicalResult EncodeEventsOp::verify() {
   return checkTimeMajor(*this, "input", getInput().getType());
 }
 
-LogicalResult LIFOp::verify() {
-  if (failed(checkTau(*this, "tau_m", getTauM().convertToFloat())) ||
-      failed(checkPositive(*this, "threshold",
-                           getThreshold().convertToFloat())))
-    return failure();
+LogicalResult NeuronOp::verify() {
   return checkTimeMajor(*this, "input", getInput().getType());
 }
 
@@ -231,10 +227,7 @@ LogicalResult PSCErrorScanOp::verify() {
 }
 
 LogicalResult NABackwardOp::verify() {
-  if (failed(checkTau(*this, "tau_m", getTauM().convertToFloat())) ||
-      failed(checkTau(*this, "tau_s", getTauS().convertToFloat())) ||
-      failed(checkPositive(*this, "threshold",
-                           getThreshold().convertToFloat())) ||
+  if (failed(checkTau(*this, "tau_s", getTauS().convertToFloat())) ||
       failed(checkPositive(*this, "clip", getClip().convertToFloat())))
     return failure();
   if (getSelection().empty())
@@ -244,11 +237,11 @@ LogicalResult NABackwardOp::verify() {
 }
 
 LogicalResult STBPBackwardOp::verify() {
-  if (failed(checkTau(*this, "tau_m", getTauM().convertToFloat())) ||
-      failed(checkTau(*this, "tau_s", getTauS().convertToFloat())) ||
-      failed(checkPositive(*this, "threshold",
-                           getThreshold().convertToFloat())) ||
-      failed(checkPositive(*this, "width", getWidth().convertToFloat())))
+  if (failed(checkTau(*this, "tau_s", getTauS().convertToFloat())) ||
+      failed(checkPositive(*this, "width", getWidth().convertToFloat())) ||
+      failed(checkPositive(*this, "scale", getScale().convertToFloat())) ||
+      failed(checkPositive(*this, "temperature",
+                           getTemperature().convertToFloat())))
     return failure();
   return checkTimeMajor(*this, "grad", getGrad().getType());
 }
@@ -256,6 +249,28 @@ LogicalResult STBPBackwardOp::verify() {
 //===----------------------------------------------------------------------===//
 // Synaptic layers and their backward
 //===----------------------------------------------------------------------===//
+
+LogicalResult BiasAddOp::verify() {
+  auto in = getInput().getType();
+  if (failed(checkTimeMajor(*this, "input", in)))
+    return failure();
+  if (in.getRank() < 3)
+    return emitOpError() << "'input' must have a channel axis ([T, B, O, "
+                            "...]), got "
+                         << shapeStr(in);
+  return checkShape(*this, "bias", getBias().getType(), {in.getDimSize(2)});
+}
+
+LogicalResult BiasGradOp::verify() {
+  auto d = getDelta().getType();
+  if (failed(checkTimeMajor(*this, "delta", d)))
+    return failure();
+  if (d.getRank() < 3)
+    return emitOpError() << "'delta' must have a channel axis ([T, B, O, "
+                            "...]), got "
+                         << shapeStr(d);
+  return checkShape(*this, "result", getType(), {d.getDimSize(2)});
+}
 
 LogicalResult DenseOp::verify() {
   auto in = getInput().getType();

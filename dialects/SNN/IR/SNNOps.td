@@ -18,9 +18,10 @@ def SNN_LabelTensor : 1DTensorOf<[I32]>;
 
 // Common attribute spellings; their ranges are checked by the op verifiers
 // so that the diagnostics can name the attribute and the offending value.
-def SNN_TauM : DefaultValuedAttr<F32Attr, "5.0">;
 def SNN_TauS : DefaultValuedAttr<F32Attr, "2.0">;
-def SNN_Threshold : DefaultValuedAttr<F32Attr, "1.0">;
+// The backward ops' neuron, when not given: the LIF of NA_SPEC section 1.
+def SNN_DefaultNeuron : DefaultValuedAttr<SNN_NeuronAttr,
+    "::mlir::snn::NeuronAttr::getLIF($_builder.getContext(), 5.0f, 1.0f)">;
 defvar SNN_Pair = DenseI64ArrayAttr;
 
 class SNN_RecurrentOp<string mnemonic, list<Trait> traits = []>
@@ -120,6 +121,25 @@ def SNN_Conv2dOp : SNN_Op<"conv2d", [Pure]> {
   let hasVerifier = 1;
 }
 
+def SNN_BiasAddOp : SNN_Op<"bias_add", [Pure,
+                                       AllTypesMatch<["input", "result"]>]> {
+  let summary = "adds a per-channel bias to a synaptic layer's current";
+  let description = [{
+    `c[t, b, o, ...] + bias[o]` at every step: the third input of ONNX
+    `Gemm` and `Conv` (channel axis 2 of `[T, B, O, ...]`).
+
+    Example:
+    ```mlir
+    %cb = snn.bias_add %c, %b : tensor<5x64x400xf32>, tensor<400xf32>
+    ```
+  }];
+  let arguments = (ins SNN_TimeTensor:$input, 1DTensorOf<[F32]>:$bias);
+  let results = (outs SNN_TimeTensor:$result);
+  let assemblyFormat =
+      "$input `,` $bias attr-dict `:` type($input) `,` type($bias)";
+  let hasVerifier = 1;
+}
+
 def SNN_PoolOp : SNN_Op<"pool", [Pure]> {
   let summary = "sum or average pooling of PSCs, scaled, at every step";
   let description = [{
@@ -184,25 +204,25 @@ def SNN_DropoutOp : SNN_Op<"dropout", [Pure,
 // Neurons
 //===----------------------------------------------------------------------===//
 
-def SNN_LIFOp : SNN_RecurrentOp<"lif",
-                                [AllTypesMatch<["input", "potential", "spikes"]>]> {
-  let summary = "leaky integrate-and-fire neurons with reset to zero";
+def SNN_NeuronOp : SNN_RecurrentOp<"neuron",
+                                   [AllTypesMatch<["input", "potential", "spikes"]>]> {
+  let summary = "a layer of spiking neurons (LIF, IF; reset to zero or by subtraction)";
   let description = [{
-    NA_SPEC section 1, per neuron, state 0 at t = -1:
-    `u[t] = (1 - 1/tau_m) r[t-1] + c[t]`, `s[t] = u[t] >= threshold`,
-    `r[t] = u[t] (1 - s[t])`. Yields the pre-reset potential `u` (the NA
-    backward needs it) and the spikes `s` (0.0 or 1.0).
+    NA_SPEC sections 1 and 8, per neuron, state 0 at t = -1, with the
+    dynamics of `model` (`#snn.neuron`): `u[t] = k r[t-1] + c[t]`,
+    `s[t] = u[t] >= threshold`, `r[t]` the reset of `u[t]`. Yields the
+    pre-reset potential `u` (the NA backward needs it) and the spikes `s`
+    (0.0 or 1.0).
 
     Example:
     ```mlir
-    %u, %s = snn.lif %c {tau_m = 5.0 : f32, threshold = 1.0 : f32}
+    %u, %s = snn.neuron %c <lif, tau_m = 5.0, threshold = 1.0, reset = zero>
         : tensor<5x64x400xf32>
     ```
   }];
-  let arguments = (ins SNN_TimeTensor:$input, SNN_TauM:$tau_m,
-                   SNN_Threshold:$threshold);
+  let arguments = (ins SNN_TimeTensor:$input, SNN_NeuronAttr:$model);
   let results = (outs SNN_TimeTensor:$potential, SNN_TimeTensor:$spikes);
-  let assemblyFormat = "$input attr-dict `:` type($input)";
+  let assemblyFormat = "$input $model attr-dict `:` type($input)";
 }
 
 def SNN_PSCOp : SNN_RecurrentOp<"psc", [AllTypesMatch<["input", "result"]>]> {
@@ -309,7 +329,7 @@ def SNN_PSCErrorScanOp : SNN_RecurrentOp<"psc_error_scan",
 
 def SNN_NABackwardOp : SNN_Op<"na_backward", [Pure,
     AllTypesMatch<["error", "input", "potential", "spikes", "delta"]>]> {
-  let summary = "Neighborhood Aggregation backward of a LIF layer";
+  let summary = "Neighborhood Aggregation backward of a layer of neurons";
   let description = [{
     NA_SPEC section 3: for every neuron and perturbation time `p`, flip the
     firing status at `p` with the least perturbation, re-run the layer's
@@ -322,19 +342,20 @@ def SNN_NABackwardOp : SNN_Op<"na_backward", [Pure,
     paper's Simple Neighborhood Selection, by default). `error` is the PSC
     error `e` of eq. (7); `input` is the layer's synaptic input `c` (the
     re-simulation uses the same `c[t]`, bit for bit); `potential` and
-    `spikes` are the forward `u`, `s`.
+    `spikes` are the forward `u`, `s`; `neuron` is the layer's model
+    (NA_SPEC section 8: the same flips for every reset rule).
 
     Example:
     ```mlir
     %delta = snn.na_backward %e, %c, %u, %s {clip = 10.0 : f32, selection = "sns",
-        tau_m = 5.0 : f32, tau_s = 2.0 : f32, threshold = 1.0 : f32}
-        : tensor<5x64x400xf32>
+        neuron = #snn.neuron<lif, tau_m = 5.0, threshold = 1.0, reset = zero>,
+        tau_s = 2.0 : f32} : tensor<5x64x400xf32>
     ```
   }];
   let arguments = (ins SNN_TimeTensor:$error, SNN_TimeTensor:$input,
                    SNN_TimeTensor:$potential,
-                   SNN_TimeTensor:$spikes, SNN_TauM:$tau_m, SNN_TauS:$tau_s,
-                   SNN_Threshold:$threshold,
+                   SNN_TimeTensor:$spikes, SNN_DefaultNeuron:$neuron,
+                   SNN_TauS:$tau_s,
                    DefaultValuedAttr<F32Attr, "10.0">:$clip,
                    DefaultValuedStrAttr<StrAttr, "sns">:$selection);
   let results = (outs SNN_TimeTensor:$delta);
@@ -345,31 +366,45 @@ def SNN_NABackwardOp : SNN_Op<"na_backward", [Pure,
 
 def SNN_STBPBackwardOp : SNN_Op<"stbp_backward", [Pure,
     AllTypesMatch<["grad", "potential", "spikes", "delta"]>]> {
-  let summary = "surrogate-gradient (STBP) backward of a LIF layer and its PSC";
+  let summary = "surrogate-gradient (STBP) backward of a layer of neurons and its PSC";
   let description = [{
     The sibling of `snn.na_backward` for the spatio-temporal backpropagation
-    of Wu et al. (2018/2019): backpropagation through time of the LIF
-    recurrence of NA_SPEC section 1, through the membrane and the reset,
-    with the spike function's derivative replaced by a rectangular
-    surrogate `h(u) = (|u - threshold| < width / 2) / width`. With `grad`
-    = dL/da of the layer's PSC output and e the eq. (7) scan of it:
+    of Wu et al. (2018/2019): backpropagation through time of the neuron
+    recurrence (NA_SPEC sections 1 and 8), through the membrane and the
+    reset r = R(u, s), with the spike function's derivative replaced by a
+    surrogate h(u):
 
-        dL/ds[t] = e[t] / tau_s - dr[t] * u[t]
-        du[t]    = dL/ds[t] * h(u[t]) + dr[t] * (1 - s[t])
-        dr[t-1]  = (1 - 1/tau_m) * du[t],   dr[T-1] = 0
+        rect:    h(u) = (|u - threshold| < width / 2) / width
+        sigmoid: h(u) = scale * sig'(u - threshold),
+                 sig(x) = 1 / (1 + exp(-x / temperature))
 
-    and `delta = du` (= dL/dc).
+    With `grad` = dL/da of the layer's PSC output, e the eq. (7) scan of it
+    and k the neuron's leak:
+
+        dL/ds[t] = e[t] / tau_s + dr[t] * dR/ds      (0 with detach_reset)
+        du[t]    = dL/ds[t] * h(u[t]) + dr[t] * dR/du
+        dr[t-1]  = k * du[t],   dr[T-1] = 0
+
+    dR/du = 1 - s, dR/ds = -u (reset to zero); 1 and -threshold (by
+    subtraction). `delta = du` (= dL/dc).
 
     Example:
     ```mlir
-    %delta = snn.stbp_backward %g, %u, %s {tau_m = 5.0 : f32, tau_s = 2.0 : f32,
-        threshold = 1.0 : f32, width = 1.0 : f32} : tensor<30x1x1xf32>
+    %delta = snn.stbp_backward %g, %u, %s {
+        neuron = #snn.neuron<lif, tau_m = 5.0, threshold = 1.0, reset = zero>,
+        tau_s = 2.0 : f32, surrogate = #snn<surrogate rect>, width = 1.0 : f32}
+        : tensor<30x1x1xf32>
     ```
   }];
   let arguments = (ins SNN_TimeTensor:$grad, SNN_TimeTensor:$potential,
-                   SNN_TimeTensor:$spikes, SNN_TauM:$tau_m, SNN_TauS:$tau_s,
-                   SNN_Threshold:$threshold,
-                   DefaultValuedAttr<F32Attr, "1.0">:$width);
+                   SNN_TimeTensor:$spikes, SNN_DefaultNeuron:$neuron,
+                   SNN_TauS:$tau_s,
+                   DefaultValuedAttr<SNN_SurrogateAttr,
+                                     "::mlir::snn::Surrogate::rect">:$surrogate,
+                   DefaultValuedAttr<F32Attr, "1.0">:$width,
+                   DefaultValuedAttr<F32Attr, "5.0">:$scale,
+                   DefaultValuedAttr<F32Attr, "3.0">:$temperature,
+                   UnitAttr:$detach_reset);
   let results = (outs SNN_TimeTensor:$delta);
   let assemblyFormat =
       "$grad `,` $potential `,` $spikes attr-dict `:` type($grad)";
@@ -460,6 +495,22 @@ def SNN_Conv2dGradWeightOp : SNN_Op<"conv2d_grad_weight", [Pure]> {
     $input `,` $delta attr-dict `:` type($input) `,` type($delta)
     `->` type($result)
   }];
+  let hasVerifier = 1;
+}
+
+def SNN_BiasGradOp : SNN_Op<"bias_grad", [Pure]> {
+  let summary = "bias gradient: dL/db = sum over time, batch and positions";
+  let description = [{
+    `db[o] = sum_{t, b, ...} delta[t, b, o, ...]`.
+
+    Example:
+    ```mlir
+    %db = snn.bias_grad %delta : tensor<5x64x400xf32> -> tensor<400xf32>
+    ```
+  }];
+  let arguments = (ins SNN_TimeTensor:$delta);
+  let results = (outs 1DTensorOf<[F32]>:$result);
+  let assemblyFormat = "$delta attr-dict `:` type($delta) `->` type($result)";
   let hasVerifier = 1;
 }
 

@@ -29,7 +29,7 @@
 // CHECK: } {snn.kernel = "time_loop"}
 // CHECK-NOT: snn.time_loop
 func.func @lif_psc(%c: tensor<5x2x3xf32>) -> tensor<5x2x3xf32> {
-  %u, %s = snn.lif %c : tensor<5x2x3xf32>
+  %u, %s = snn.neuron %c <lif> : tensor<5x2x3xf32>
   %a = snn.psc %s : tensor<5x2x3xf32>
   return %a : tensor<5x2x3xf32>
 }
@@ -51,7 +51,7 @@ func.func @lif_psc(%c: tensor<5x2x3xf32>) -> tensor<5x2x3xf32> {
 // CHECK-NOT: snn.time_loop
 module attributes {snn.neuron_block = 1 : i64} {
   func.func @lif_psc_gpu(%c: tensor<5x2x3xf32>) -> tensor<5x2x3xf32> {
-    %u, %s = snn.lif %c : tensor<5x2x3xf32>
+    %u, %s = snn.neuron %c <lif> : tensor<5x2x3xf32>
     %a = snn.psc %s : tensor<5x2x3xf32>
     return %a : tensor<5x2x3xf32>
   }

@@ -49,6 +49,6 @@ func.func @encode_current_grad(%g: tensor<5x2x3xf32>) -> tensor<2x3xf32> {
 
 func.func @not_lowered(%c: tensor<5x2x3xf32>) -> tensor<5x2x3xf32> {
   // expected-error @+1 {{is not lowered by snn-to-loops}}
-  %u, %s = snn.lif %c : tensor<5x2x3xf32>
+  %u, %s = snn.neuron %c <lif> : tensor<5x2x3xf32>
   return %s : tensor<5x2x3xf32>
 }

@@ -25,7 +25,7 @@ func.func @forward(%w: tensor<3x3xf32> {snn.param}, %l: f32) -> (f32, tensor<3x3
 func.func @forward(%w: tensor<3x4xf32> {snn.param}, %a: tensor<5x2x4xf32>, %d: tensor<5x2x3xf32>) -> (f32, tensor<5x2x3xf32>) {
   %c = snn.dense %a, %w : tensor<5x2x4xf32>, tensor<3x4xf32> -> tensor<5x2x3xf32>
   // expected-error @+1 {{spikes reach the loss without passing through snn.psc}}
-  %u, %s = snn.lif %c : tensor<5x2x3xf32>
+  %u, %s = snn.neuron %c <lif> : tensor<5x2x3xf32>
   %loss, %g = snn.van_rossum_loss %s, %d : tensor<5x2x3xf32>
   return %loss, %s : f32, tensor<5x2x3xf32>
 }
@@ -34,7 +34,7 @@ func.func @forward(%w: tensor<3x4xf32> {snn.param}, %a: tensor<5x2x4xf32>, %d: t
 
 func.func @forward(%w: tensor<3x4xf32> {snn.param}, %a: tensor<5x2x4xf32>, %d: tensor<5x2x3xf32>) -> (f32, tensor<5x2x3xf32>) {
   %c = snn.dense %a, %w : tensor<5x2x4xf32>, tensor<3x4xf32> -> tensor<5x2x3xf32>
-  // expected-error @+1 {{the NA backward needs the input of snn.psc to be the spikes of an snn.lif}}
+  // expected-error @+1 {{the NA backward needs the input of snn.psc to be the spikes of an snn.neuron}}
   %p = snn.psc %c : tensor<5x2x3xf32>
   %loss, %g = snn.van_rossum_loss %p, %d : tensor<5x2x3xf32>
   return %loss, %p : f32, tensor<5x2x3xf32>

@@ -9,10 +9,10 @@ func.func @forward(%w1: tensor<3x4xf32> {snn.param}, %w2: tensor<2x3xf32> {snn.p
     attributes {snn.na_clip = 5.0 : f32} {
   %a0 = snn.encode_current %x : tensor<5x4xf32> -> tensor<6x5x4xf32>
   %c1 = snn.dense %a0, %w1 : tensor<6x5x4xf32>, tensor<3x4xf32> -> tensor<6x5x3xf32>
-  %u1, %s1 = snn.lif %c1 : tensor<6x5x3xf32>
+  %u1, %s1 = snn.neuron %c1 <lif> : tensor<6x5x3xf32>
   %a1 = snn.psc %s1 : tensor<6x5x3xf32>
   %c2 = snn.dense %a1, %w2 : tensor<6x5x3xf32>, tensor<2x3xf32> -> tensor<6x5x2xf32>
-  %u2, %s2 = snn.lif %c2 : tensor<6x5x2xf32>
+  %u2, %s2 = snn.neuron %c2 <lif> : tensor<6x5x2xf32>
   %a2 = snn.psc %s2 : tensor<6x5x2xf32>
   %d = snn.target_spikes %labels : tensor<5xi32> -> tensor<6x5x2xf32>
   %loss, %g = snn.van_rossum_loss %a2, %d : tensor<6x5x2xf32>
@@ -26,9 +26,9 @@ func.func @forward(%w1: tensor<3x4xf32> {snn.param}, %w2: tensor<2x3xf32> {snn.p
 // CHECK-LABEL: func.func @train_step(
 // CHECK-SAME: %[[W1:[a-z0-9]+]]: tensor<3x4xf32>, %[[W2:[a-z0-9]+]]: tensor<2x3xf32>, %[[M1:[a-z0-9]+]]: tensor<3x4xf32>, %[[M2:[a-z0-9]+]]: tensor<2x3xf32>, %[[V1:[a-z0-9]+]]: tensor<3x4xf32>, %[[V2:[a-z0-9]+]]: tensor<2x3xf32>, %[[STEP:[a-z0-9]+]]: i64, %[[LR:[a-z0-9]+]]: f32, %[[X:[a-z0-9]+]]: tensor<5x4xf32>, %[[L:[a-z0-9]+]]: tensor<5xi32>)
 // CHECK: %[[A0:.*]] = snn.encode_current %[[X]]
-// CHECK: %[[U1:.*]], %[[S1:.*]] = snn.lif %[[C1:[0-9]+]]
+// CHECK: %[[U1:.*]], %[[S1:.*]] = snn.neuron %[[C1:[0-9]+]]
 // CHECK: %[[A1:.*]] = snn.psc %[[S1]]
-// CHECK: %[[U2:.*]], %[[S2:.*]] = snn.lif %[[C2:[0-9]+]]
+// CHECK: %[[U2:.*]], %[[S2:.*]] = snn.neuron %[[C2:[0-9]+]]
 // CHECK: %[[A2:.*]] = snn.psc %[[S2]]
 // CHECK: %[[LOSS:.*]], %[[G:.*]] = snn.van_rossum_loss %[[A2]]
 // Output layer: eq. (7) scan of the output error, then NA.

@@ -14,11 +14,11 @@
 // CHECK: %[[RN:.*]] = arith.select %[[F]], %{{.*}}, %[[U]]
 // CHECK: %[[AN:.*]] = arith.addf
 // CHECK: snn.yield %[[U]], %[[S]], %[[AN]], %[[RN]], %[[AN]]
-// CHECK-NOT: snn.lif
+// CHECK-NOT: snn.neuron
 // CHECK-NOT: snn.psc
 // CHECK: return %[[L]]#2, %[[L]]#0
 func.func @lif_psc(%c: tensor<5x2x3xf32>) -> (tensor<5x2x3xf32>, tensor<5x2x3xf32>) {
-  %u, %s = snn.lif %c {tau_m = 4.0 : f32} : tensor<5x2x3xf32>
+  %u, %s = snn.neuron %c <lif, tau_m = 4.0> : tensor<5x2x3xf32>
   %a = snn.psc %s : tensor<5x2x3xf32>
   return %a, %u : tensor<5x2x3xf32>, tensor<5x2x3xf32>
 }

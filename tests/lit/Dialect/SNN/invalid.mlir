@@ -2,8 +2,8 @@
 // RUN: snn-opt %s -split-input-file -verify-diagnostics
 
 func.func @encode_tau(%x: tensor<2x4xf32>) {
-  // expected-error @+1 {{attribute 'tau_s' must be > 1}}
-  %a = snn.encode_current %x {tau_s = 1.0 : f32} : tensor<2x4xf32> -> tensor<5x2x4xf32>
+  // expected-error @+1 {{attribute 'tau_s' must be >= 1}}
+  %a = snn.encode_current %x {tau_s = 0.9 : f32} : tensor<2x4xf32> -> tensor<5x2x4xf32>
   return
 }
 
@@ -34,7 +34,7 @@ func.func @encode_zero_steps(%x: tensor<2x4xf32>) {
 // -----
 
 func.func @events_tau(%s: tensor<5x2x4xf32>) {
-  // expected-error @+1 {{attribute 'tau_s' must be > 1}}
+  // expected-error @+1 {{attribute 'tau_s' must be >= 1}}
   %a = snn.encode_events %s {tau_s = 0.5 : f32} : tensor<5x2x4xf32>
   return
 }
@@ -178,16 +178,56 @@ func.func @dropout_mask(%a: tensor<5x2x4xf32>, %k: i64) {
 // -----
 
 func.func @lif_tau(%c: tensor<5x2x4xf32>) {
-  // expected-error @+1 {{attribute 'tau_m' must be > 1}}
-  %u, %s = snn.lif %c {tau_m = 1.0 : f32} : tensor<5x2x4xf32>
+  // expected-error @+1 {{neuron parameter 'tau_m' must be finite and >= 1 (a leak of 1 - 1/tau_m in [0, 1)), got 0.5}}
+  %u, %s = snn.neuron %c <lif, tau_m = 0.5> : tensor<5x2x4xf32>
+  return
+}
+
+// -----
+
+func.func @if_tau(%c: tensor<5x2x4xf32>) {
+  // expected-error @+1 {{unknown parameter 'tau_m' of a if neuron}}
+  %u, %s = snn.neuron %c <if, tau_m = 5.0> : tensor<5x2x4xf32>
+  return
+}
+
+// -----
+
+func.func @neuron_kind(%c: tensor<5x2x4xf32>) {
+  // expected-error @+1 {{unknown neuron kind 'izhikevich' (lif or if)}}
+  %u, %s = snn.neuron %c <izhikevich> : tensor<5x2x4xf32>
+  return
+}
+
+// -----
+
+func.func @neuron_reset(%c: tensor<5x2x4xf32>) {
+  // expected-error @+1 {{unknown reset 'half' (zero or subtract)}}
+  %u, %s = snn.neuron %c <lif, reset = half> : tensor<5x2x4xf32>
+  return
+}
+
+// -----
+
+func.func @bias_shape(%c: tensor<5x2x4xf32>, %b: tensor<3xf32>) {
+  // expected-error @+1 {{'bias' has shape tensor<3xf32> but the op implies [4]}}
+  %y = snn.bias_add %c, %b : tensor<5x2x4xf32>, tensor<3xf32>
+  return
+}
+
+// -----
+
+func.func @bias_grad_shape(%d: tensor<5x2x4xf32>) {
+  // expected-error @+1 {{'result' has shape tensor<5xf32> but the op implies [4]}}
+  %db = snn.bias_grad %d : tensor<5x2x4xf32> -> tensor<5xf32>
   return
 }
 
 // -----
 
 func.func @lif_threshold(%c: tensor<5x2x4xf32>) {
-  // expected-error @+1 {{attribute 'threshold' must be > 0, got -1}}
-  %u, %s = snn.lif %c {threshold = -1.0 : f32} : tensor<5x2x4xf32>
+  // expected-error @+1 {{neuron parameter 'threshold' must be finite and > 0, got -1}}
+  %u, %s = snn.neuron %c <lif, threshold = -1.0> : tensor<5x2x4xf32>
   return
 }
 
@@ -195,15 +235,15 @@ func.func @lif_threshold(%c: tensor<5x2x4xf32>) {
 
 func.func @lif_types(%c: tensor<5x2x4xf32>) {
   // expected-error @+1 {{all of {input, potential, spikes} have same type}}
-  %u, %s = "snn.lif"(%c) : (tensor<5x2x4xf32>) -> (tensor<5x2x4xf32>, tensor<4x2x4xf32>)
+  %u, %s = "snn.neuron"(%c) {model = #snn.neuron<lif>} : (tensor<5x2x4xf32>) -> (tensor<5x2x4xf32>, tensor<4x2x4xf32>)
   return
 }
 
 // -----
 
 func.func @psc_tau(%s: tensor<5x2x4xf32>) {
-  // expected-error @+1 {{attribute 'tau_s' must be > 1}}
-  %a = snn.psc %s {tau_s = 1.0 : f32} : tensor<5x2x4xf32>
+  // expected-error @+1 {{attribute 'tau_s' must be >= 1}}
+  %a = snn.psc %s {tau_s = 0.9 : f32} : tensor<5x2x4xf32>
   return
 }
 
@@ -234,7 +274,7 @@ func.func @target_rank(%l: tensor<2xi32>) {
 // -----
 
 func.func @loss_tau(%a: tensor<5x2x10xf32>, %d: tensor<5x2x10xf32>) {
-  // expected-error @+1 {{attribute 'tau_s' must be > 1}}
+  // expected-error @+1 {{attribute 'tau_s' must be >= 1}}
   %l, %g = snn.van_rossum_loss %a, %d {tau_s = 0.0 : f32} : tensor<5x2x10xf32>
   return
 }
@@ -258,32 +298,32 @@ func.func @count_loss_rank(%a: tensor<10xf32>, %d: tensor<10xf32>) {
 // -----
 
 func.func @scan_tau(%g: tensor<5x2x10xf32>) {
-  // expected-error @+1 {{attribute 'tau_s' must be > 1}}
-  %e = snn.psc_error_scan %g {tau_s = 1.0 : f32} : tensor<5x2x10xf32>
+  // expected-error @+1 {{attribute 'tau_s' must be >= 1}}
+  %e = snn.psc_error_scan %g {tau_s = 0.5 : f32} : tensor<5x2x10xf32>
   return
 }
 
 // -----
 
 func.func @na_tau_m(%e: tensor<5x2x10xf32>) {
-  // expected-error @+1 {{attribute 'tau_m' must be > 1}}
-  %d = snn.na_backward %e, %e, %e, %e {tau_m = 0.9 : f32} : tensor<5x2x10xf32>
+  // expected-error @+1 {{neuron parameter 'tau_m' must be finite and >= 1}}
+  %d = snn.na_backward %e, %e, %e, %e {neuron = #snn.neuron<lif, tau_m = 0.9>} : tensor<5x2x10xf32>
   return
 }
 
 // -----
 
 func.func @na_tau_s(%e: tensor<5x2x10xf32>) {
-  // expected-error @+1 {{attribute 'tau_s' must be > 1}}
-  %d = snn.na_backward %e, %e, %e, %e {tau_s = 1.0 : f32} : tensor<5x2x10xf32>
+  // expected-error @+1 {{attribute 'tau_s' must be >= 1}}
+  %d = snn.na_backward %e, %e, %e, %e {tau_s = 0.0 : f32} : tensor<5x2x10xf32>
   return
 }
 
 // -----
 
 func.func @na_threshold(%e: tensor<5x2x10xf32>) {
-  // expected-error @+1 {{attribute 'threshold' must be > 0, got 0}}
-  %d = snn.na_backward %e, %e, %e, %e {threshold = 0.0 : f32} : tensor<5x2x10xf32>
+  // expected-error @+1 {{neuron parameter 'threshold' must be finite and > 0, got 0}}
+  %d = snn.na_backward %e, %e, %e, %e {neuron = #snn.neuron<lif, threshold = 0.0>} : tensor<5x2x10xf32>
   return
 }
 
@@ -321,9 +361,9 @@ func.func @stbp_width(%g: tensor<5x2x10xf32>) {
 
 // -----
 
-func.func @stbp_tau(%g: tensor<5x2x10xf32>) {
-  // expected-error @+1 {{attribute 'tau_m' must be > 1}}
-  %d = snn.stbp_backward %g, %g, %g {tau_m = 1.0 : f32} : tensor<5x2x10xf32>
+func.func @stbp_temperature(%g: tensor<5x2x10xf32>) {
+  // expected-error @+1 {{attribute 'temperature' must be > 0, got -1}}
+  %d = snn.stbp_backward %g, %g, %g {surrogate = #snn<surrogate sigmoid>, temperature = -1.0 : f32} : tensor<5x2x10xf32>
   return
 }
 

@@ -14,8 +14,12 @@ func.func @forward(%x: tensor<2x1x8x8xf32>, %w1: tensor<4x1x3x3xf32>,
   %c1 = snn.conv2d %a0, %w1 {padding = array<i64: 1, 1>} : tensor<5x2x1x8x8xf32>, tensor<4x1x3x3xf32> -> tensor<5x2x4x8x8xf32>
   // CHECK: snn.conv2d %{{.*}}, %{{.*}} {strides = array<i64: 2, 2>} : tensor<5x2x1x8x8xf32>, tensor<4x1x3x3xf32> -> tensor<5x2x4x3x3xf32>
   %c1s = snn.conv2d %e0, %w1 {strides = array<i64: 2, 2>} : tensor<5x2x1x8x8xf32>, tensor<4x1x3x3xf32> -> tensor<5x2x4x3x3xf32>
-  // CHECK: %{{.*}}, %{{.*}} = snn.lif %{{.*}} {tau_m = 4.000000e+00 : f32, threshold = 5.000000e-01 : f32} : tensor<5x2x4x8x8xf32>
-  %u1, %s1 = snn.lif %c1 {tau_m = 4.0 : f32, threshold = 0.5 : f32} : tensor<5x2x4x8x8xf32>
+  // CHECK: %{{.*}}, %{{.*}} = snn.neuron %{{.*}} <lif, tau_m = 4.000000e+00, threshold = 5.000000e-01, reset = zero> : tensor<5x2x4x8x8xf32>
+  %u1, %s1 = snn.neuron %c1 <lif, tau_m = 4.0, threshold = 0.5> : tensor<5x2x4x8x8xf32>
+  // CHECK: snn.neuron %{{.*}} <if, threshold = 2.500000e-01, reset = subtract> : tensor<5x2x4x8x8xf32>
+  %ui, %si = snn.neuron %c1 <if, reset = subtract, threshold = 0.25> : tensor<5x2x4x8x8xf32>
+  // CHECK: snn.neuron %{{.*}} <lif, tau_m = 1.000000e+00, threshold = 1.000000e+00, reset = zero> : tensor<5x2x4x8x8xf32>
+  %um, %sm = snn.neuron %c1 <lif, tau_m = 1.0> : tensor<5x2x4x8x8xf32>
   // CHECK: snn.psc %{{.*}} : tensor<5x2x4x8x8xf32>
   %a1 = snn.psc %s1 : tensor<5x2x4x8x8xf32>
   // CHECK: snn.pool sum %{{.*}} {kernel = array<i64: 2, 2>, scale = 1.100000e+00 : f32} : tensor<5x2x4x8x8xf32> -> tensor<5x2x4x4x4xf32>
@@ -28,7 +32,13 @@ func.func @forward(%x: tensor<2x1x8x8xf32>, %w1: tensor<4x1x3x3xf32>,
   %fd, %mask = snn.dropout %f, %key {rate = 0.2 : f32} : tensor<5x2x36xf32> -> tensor<2x36xf32>
   // CHECK: snn.dense %{{.*}}, %{{.*}} : tensor<5x2x36xf32>, tensor<10x36xf32> -> tensor<5x2x10xf32>
   %c2 = snn.dense %fd, %w2 : tensor<5x2x36xf32>, tensor<10x36xf32> -> tensor<5x2x10xf32>
-  return %c2 : tensor<5x2x10xf32>
+  // CHECK: snn.bias_add %{{.*}}, %{{.*}} : tensor<5x2x10xf32>, tensor<10xf32>
+  %b = arith.constant dense<0.5> : tensor<10xf32>
+  %c2b = snn.bias_add %c2, %b : tensor<5x2x10xf32>, tensor<10xf32>
+  // CHECK: snn.bias_add %{{.*}}, %{{.*}} : tensor<5x2x4x8x8xf32>, tensor<4xf32>
+  %bc = arith.constant dense<0.5> : tensor<4xf32>
+  %c1b = snn.bias_add %c1, %bc : tensor<5x2x4x8x8xf32>, tensor<4xf32>
+  return %c2b : tensor<5x2x10xf32>
 }
 
 // CHECK-LABEL: func.func @losses
@@ -50,12 +60,16 @@ func.func @backward(%g: tensor<5x2x10xf32>, %u: tensor<5x2x10xf32>, %s: tensor<5
                     %mask: tensor<2x36xf32>) {
   // CHECK: snn.psc_error_scan %{{.*}} {tau_s = 3.000000e+00 : f32} : tensor<5x2x10xf32>
   %e = snn.psc_error_scan %g {tau_s = 3.0 : f32} : tensor<5x2x10xf32>
-  // CHECK: snn.na_backward %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {clip = 2.000000e+01 : f32, selection = "windowed", tau_m = 4.000000e+00 : f32} : tensor<5x2x10xf32>
-  %d = snn.na_backward %e, %g, %u, %s {clip = 20.0 : f32, selection = "windowed", tau_m = 4.0 : f32} : tensor<5x2x10xf32>
+  // CHECK: snn.na_backward %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {clip = 2.000000e+01 : f32, neuron = #snn.neuron<lif, tau_m = 4.000000e+00, threshold = 1.000000e+00, reset = subtract>, selection = "windowed"} : tensor<5x2x10xf32>
+  %d = snn.na_backward %e, %g, %u, %s {clip = 20.0 : f32, selection = "windowed", neuron = #snn.neuron<lif, tau_m = 4.0, reset = subtract>} : tensor<5x2x10xf32>
   // CHECK: snn.na_backward %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} : tensor<5x2x10xf32>
   %d0 = snn.na_backward %e, %g, %u, %s : tensor<5x2x10xf32>
   // CHECK: snn.stbp_backward %{{.*}}, %{{.*}}, %{{.*}} {width = 5.000000e-01 : f32} : tensor<5x2x10xf32>
   %st = snn.stbp_backward %g, %u, %s {width = 0.5 : f32} : tensor<5x2x10xf32>
+  // CHECK: snn.stbp_backward %{{.*}}, %{{.*}}, %{{.*}} {detach_reset, neuron = #snn.neuron<if, threshold = 1.000000e+00, reset = subtract>, scale = 2.000000e+00 : f32, surrogate = #snn<surrogate sigmoid>} : tensor<5x2x10xf32>
+  %st2 = snn.stbp_backward %g, %u, %s {neuron = #snn.neuron<if, reset = subtract>, surrogate = #snn<surrogate sigmoid>, scale = 2.0 : f32, detach_reset} : tensor<5x2x10xf32>
+  // CHECK: snn.bias_grad %{{.*}} : tensor<5x2x10xf32> -> tensor<10xf32>
+  %db = snn.bias_grad %g : tensor<5x2x10xf32> -> tensor<10xf32>
   // CHECK: snn.dense_grad_input %{{.*}}, %{{.*}} : tensor<5x2x10xf32>, tensor<10x36xf32> -> tensor<5x2x36xf32>
   %gi = snn.dense_grad_input %d, %w : tensor<5x2x10xf32>, tensor<10x36xf32> -> tensor<5x2x36xf32>
   // CHECK: snn.dense_grad_weight %{{.*}}, %{{.*}} : tensor<5x2x36xf32>, tensor<5x2x10xf32> -> tensor<10x36xf32>
