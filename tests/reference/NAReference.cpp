@@ -470,12 +470,18 @@ float CNNStep::run(std::vector<Vec> &w, std::vector<Vec> &m,
   int ph = conv.oh() / 2, pw = conv.ow() / 2;
   int features = conv.o * ph * pw;
   Vec a0 = encodeCurrent(neuron.tauS, T, batch * inSize, x);
-  Vec c1 = conv2d(conv, images, a0, w[0]);
+  size_t wc = 0, bc = 1, wd = biases ? 2 : 1, bd = 3;
+  Vec c1 = conv2d(conv, images, a0, w[wc]);
+  int positions = conv.oh() * conv.ow();
+  if (biases)
+    addBias(images, conv.o, positions, c1, w[bc]);
   Vec u1, s1;
   lif(neuron, T, convN, c1, u1, s1);
   Vec a1 = psc(neuron.tauS, T, convN, s1);
   Vec p1 = sumPool(images, conv.o, conv.oh(), conv.ow(), 2, 1.1f, a1);
-  Vec c2 = dense(images, features, classes, p1, w[1]);
+  Vec c2 = dense(images, features, classes, p1, w[wd]);
+  if (biases)
+    addBias(images, classes, 1, c2, w[bd]);
   Vec u2, s2;
   lif(neuron, T, batch * classes, c2, u2, s2);
   Vec a2 = psc(neuron.tauS, T, batch * classes, s2);
@@ -485,13 +491,19 @@ float CNNStep::run(std::vector<Vec> &w, std::vector<Vec> &m,
   Vec e2 = errorScan(neuron.tauS, T, batch * classes, g);
   Vec d2 = naBackwardSNS(neuron, T, batch * classes, e2, c2, u2, s2);
   Vec dw2 = denseGradWeight(images, features, classes, p1, d2);
-  Vec gp = denseGradInput(images, features, classes, d2, w[1]);
+  Vec gp = denseGradInput(images, features, classes, d2, w[wd]);
   Vec g1 = sumPoolGrad(images, conv.o, conv.oh(), conv.ow(), 2, 1.1f, gp);
   Vec e1 = errorScan(neuron.tauS, T, convN, g1);
   Vec d1 = naBackwardSNS(neuron, T, convN, e1, c1, u1, s1);
   Vec dw1 = conv2dGradWeight(conv, images, a0, d1);
-  adamw(opt, step, lr, w[0], dw1, m[0], v[0]);
-  adamw(opt, step, lr, w[1], dw2, m[1], v[1]);
+  adamw(opt, step, lr, w[wc], dw1, m[wc], v[wc]);
+  adamw(opt, step, lr, w[wd], dw2, m[wd], v[wd]);
+  if (biases) {
+    Vec db1 = biasGrad(images, conv.o, positions, d1);
+    Vec db2 = biasGrad(images, classes, 1, d2);
+    adamw(opt, step, lr, w[bc], db1, m[bc], v[bc]);
+    adamw(opt, step, lr, w[bd], db2, m[bd], v[bd]);
+  }
   outSpikes = s2;
   if (potentials)
     *potentials = {u1, u2};

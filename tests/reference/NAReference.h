@@ -129,6 +129,7 @@ struct CNNStep {
   int T = 5, batch = 2, classes = 5;
   Conv conv{1, 8, 8, 4, 3, 3, 1, 1};
   Neuron neuron;
+  bool biases = false; // w = {conv, conv bias, dense, dense bias}
   AdamW opt;
   float run(std::vector<Vec> &w, std::vector<Vec> &m, std::vector<Vec> &v,
             int64_t step, float lr, const Vec &x,

@@ -546,22 +546,34 @@ std::string cnnModule(const snnref::CNNStep &r) {
   std::string wd = tensor({r.classes, features});
   std::string tauS = "{tau_s = " + flt(r.neuron.tauS) + " : f32}";
   std::string neuron = neuronSyntax(r.neuron);
+  std::string bc = tensor({g.o}), bd = tensor({r.classes});
   std::ostringstream os;
-  os << "func.func @forward(%wc: " << wc << " {snn.param}, %wd: " << wd
-     << " {snn.param}, %x: " << x << ", %labels: " << tensor({B}, "i32")
+  os << "func.func @forward(%wc: " << wc << " {snn.param}, ";
+  if (r.biases)
+    os << "%bc: " << bc << " {snn.param}, ";
+  os << "%wd: " << wd << " {snn.param}, ";
+  if (r.biases)
+    os << "%bd: " << bd << " {snn.param}, ";
+  os << "%x: " << x << ", %labels: " << tensor({B}, "i32")
      << ") -> (f32, " << o << ") attributes {snn.na_clip = "
      << flt(r.neuron.clip) << " : f32} {\n"
      << "  %a0 = snn.encode_current %x " << tauS << " : " << x << " -> " << a0 << "\n"
      << "  %c1 = snn.conv2d %a0, %wc {padding = array<i64: " << g.pad << ", "
      << g.pad << ">, strides = array<i64: " << g.stride << ", " << g.stride
-     << ">} : " << a0 << ", " << wc << " -> " << c1 << "\n"
-     << "  %u1, %s1 = snn.neuron %c1 " << neuron << " : " << c1 << "\n"
+     << ">} : " << a0 << ", " << wc << " -> " << c1 << "\n";
+  if (r.biases)
+    os << "  %c1b = snn.bias_add %c1, %bc : " << c1 << ", " << bc << "\n";
+  os << "  %u1, %s1 = snn.neuron " << (r.biases ? "%c1b " : "%c1 ") << neuron
+     << " : " << c1 << "\n"
      << "  %a1 = snn.psc %s1 " << tauS << " : " << c1 << "\n"
      << "  %p1 = snn.pool sum %a1 {kernel = array<i64: 2, 2>, scale = 1.1 : f32} : "
      << c1 << " -> " << p1 << "\n"
      << "  %f = snn.flatten %p1 : " << p1 << " -> " << f << "\n"
-     << "  %c2 = snn.dense %f, %wd : " << f << ", " << wd << " -> " << o << "\n"
-     << "  %u2, %s2 = snn.neuron %c2 " << neuron << " : " << o << "\n"
+     << "  %c2 = snn.dense %f, %wd : " << f << ", " << wd << " -> " << o << "\n";
+  if (r.biases)
+    os << "  %c2b = snn.bias_add %c2, %bd : " << o << ", " << bd << "\n";
+  os << "  %u2, %s2 = snn.neuron " << (r.biases ? "%c2b " : "%c2 ") << neuron
+     << " : " << o << "\n"
      << "  %a2 = snn.psc %s2 " << tauS << " : " << o << "\n"
      << "  %d = snn.target_spikes %labels : " << tensor({B}, "i32") << " -> " << o << "\n"
      << "  %loss, %g = snn.van_rossum_loss %a2, %d " << tauS << " : " << o << "\n"
@@ -575,6 +587,18 @@ TEST(TrainStep, CNNMatchesReference) {
   int features = g.o * (g.oh() / 2) * (g.ow() / 2);
   compareTrainSteps(cnnModule(ref), ref,
                     {{g.o, g.c, g.kh, g.kw}, {ref.classes, features}},
+                    {ref.batch, g.c, g.h, g.w}, ref.classes, 2.5f);
+}
+
+TEST(TrainStep, BiasCNNSubtractionMatchesReference) {
+  snnref::CNNStep ref;
+  ref.biases = true;
+  ref.neuron.subtract = true;
+  const snnref::Conv &g = ref.conv;
+  int features = g.o * (g.oh() / 2) * (g.ow() / 2);
+  compareTrainSteps(cnnModule(ref), ref,
+                    {{g.o, g.c, g.kh, g.kw}, {g.o}, {ref.classes, features},
+                     {ref.classes}},
                     {ref.batch, g.c, g.h, g.w}, ref.classes, 2.5f);
 }
 
