@@ -34,18 +34,16 @@ void mlir::snn::buildTrainStage(OpPassManager &pm, const TrainingOptions &o) {
   if (!o.selection.empty())
     opts.neighborhood = o.selection;
   opts.weightDecay = o.weightDecay;
-  pm.addPass(createBuildTrainingGraphPass(opts));
-  if (o.alsoSTBP) {
-    BuildTrainingGraphPassOptions stbp = opts;
-    stbp.backward = "stbp";
-    stbp.stbpSurrogate = o.stbpSurrogate;
-    stbp.stbpWidth = o.stbpWidth;
-    stbp.stbpScale = o.stbpScale;
-    stbp.stbpTemperature = o.stbpTemperature;
-    stbp.stbpDetachReset = o.stbpDetachReset;
-    stbp.trainName = "train_step_stbp";
-    stbp.buildEval = false;
-    pm.addPass(createBuildTrainingGraphPass(stbp));
+  opts.stbpSurrogate = o.stbpSurrogate;
+  opts.stbpWidth = o.stbpWidth;
+  opts.stbpScale = o.stbpScale;
+  opts.stbpTemperature = o.stbpTemperature;
+  opts.stbpDetachReset = o.stbpDetachReset;
+  for (auto [i, method] : llvm::enumerate(o.methods)) {
+    BuildTrainingGraphPassOptions m = opts;
+    m.backward = method;
+    m.buildEval = i == 0;
+    pm.addPass(createBuildTrainingGraphPass(m));
   }
   // The forward function is only the template of train_step and eval_step.
   pm.addPass(createSymbolDCEPass());

@@ -21,6 +21,7 @@
 #include "mlir/Support/LLVM.h"
 
 #include <string>
+#include <vector>
 
 namespace mlir::snn {
 
@@ -36,8 +37,10 @@ struct TrainingOptions {
   /// The strategy named on every snn.na_backward; empty keeps the model's
   /// `snn.neighborhood` setting (else "sns").
   std::string selection;
-  /// Also build `train_step_stbp`, the STBP surrogate-gradient step.
-  bool alsoSTBP = true;
+  /// The training methods whose steps are built (compiler/Training/
+  /// Methods.h; snnc --methods), each its own function (train_step for na,
+  /// train_step_stbp for stbp); eval_step comes with the first.
+  std::vector<std::string> methods = {"na", "stbp"};
   /// STBP's surrogate: "rect" (stbpWidth) or "sigmoid" (stbpScale,
   /// stbpTemperature); see parseSTBPSurrogate.
   std::string stbpSurrogate = "rect";

@@ -41,10 +41,10 @@ std::unique_ptr<llvm::TargetMachine> hostMachine(std::string &error,
 
 /// `snnc_<name>(void **args)`: calls `name` with *args[i] and stores the
 /// result in *args[n], like ExecutionEngine's packed interface.
-void addPackedWrapper(llvm::Module &m, llvm::StringRef name) {
+llvm::Function *addPackedWrapper(llvm::Module &m, llvm::StringRef name) {
   llvm::Function *f = m.getFunction(name);
   if (!f)
-    return;
+    return nullptr;
   llvm::LLVMContext &ctx = m.getContext();
   auto *ptrTy = llvm::PointerType::get(ctx, 0);
   auto *wrapper = llvm::Function::Create(
@@ -65,6 +65,7 @@ void addPackedWrapper(llvm::Module &m, llvm::StringRef name) {
     b.CreateStore(result, slot);
   }
   b.CreateRetVoid();
+  return wrapper;
 }
 
 } // namespace
@@ -72,6 +73,7 @@ void addPackedWrapper(llvm::Module &m, llvm::StringRef name) {
 std::unique_ptr<llvm::Module>
 mlir::snn::translateForHost(ModuleOp module, ModuleOp cudaModule,
                             llvm::LLVMContext &ctx,
+                            llvm::ArrayRef<EntryPoint> entries,
                             const std::string &modelInfo,
                             llvm::ArrayRef<DenseElementsAttr> paramInits,
                             const std::string &onnxModel, std::string &error,
@@ -93,8 +95,13 @@ mlir::snn::translateForHost(ModuleOp module, ModuleOp cudaModule,
   std::unique_ptr<llvm::Module> m = translate(module, "LLVM dialect");
   if (!m)
     return nullptr;
-  std::vector<std::string> entries{"train_step", "train_step_stbp",
-                                   "eval_step"};
+  // The table's rows: (name, function, workspace global or "").
+  struct Row {
+    std::string name, function, workspace;
+  };
+  std::vector<Row> rows;
+  for (const EntryPoint &e : entries)
+    rows.push_back({e.name, e.function, ""});
   if (cudaModule) {
     // The CUDA side (host code + embedded PTX) joins the same object; its
     // symbols end in _cuda, its runtime callees start with snnrt_cuda_.
@@ -105,16 +112,47 @@ mlir::snn::translateForHost(ModuleOp module, ModuleOp cudaModule,
       error = "linking the CPU and CUDA modules failed";
       return nullptr;
     }
-    for (size_t i = 0, n = entries.size(); i < n; ++i)
-      entries.push_back(entries[i] + "_cuda");
+    for (const EntryPoint &e : entries)
+      rows.push_back({e.name + ":cuda", e.function + "_cuda",
+                      "snnc_cuda_workspace_" + e.function + "_cuda"});
   }
-  for (const std::string &name : entries)
-    addPackedWrapper(*m, name);
+  auto *ptrTy = llvm::PointerType::get(ctx, 0);
+  auto *i64Ty = llvm::Type::getInt64Ty(ctx);
+  auto *entryTy = llvm::StructType::get(ctx, {ptrTy, ptrTy, i64Ty});
+  std::vector<llvm::Constant *> table;
+  for (const Row &r : rows) {
+    llvm::Function *wrapper = addPackedWrapper(*m, r.function);
+    if (!wrapper) {
+      error = "the model has no function @" + r.function + " for entry '" +
+              r.name + "'";
+      return nullptr;
+    }
+    int64_t workspace = 0;
+    if (!r.workspace.empty())
+      if (auto *g = m->getGlobalVariable(r.workspace))
+        if (auto *c = llvm::dyn_cast_or_null<llvm::ConstantInt>(
+                g->getInitializer()))
+          workspace = c->getSExtValue();
+    auto *name = llvm::ConstantDataArray::getString(ctx, r.name, true);
+    auto *nameVar = new llvm::GlobalVariable(
+        *m, name->getType(), true, llvm::GlobalValue::PrivateLinkage, name,
+        "snnc_entry_name");
+    table.push_back(llvm::ConstantStruct::get(
+        entryTy, {nameVar, wrapper, llvm::ConstantInt::get(i64Ty, workspace)}));
+  }
+  table.push_back(llvm::ConstantStruct::get(
+      entryTy, {llvm::ConstantPointerNull::get(ptrTy),
+                llvm::ConstantPointerNull::get(ptrTy),
+                llvm::ConstantInt::get(i64Ty, 0)}));
+  auto *entriesTy = llvm::ArrayType::get(entryTy, table.size());
+  new llvm::GlobalVariable(*m, entriesTy, true,
+                           llvm::GlobalValue::ExternalLinkage,
+                           llvm::ConstantArray::get(entriesTy, table),
+                           "snnc_entries");
   auto *info = llvm::ConstantDataArray::getString(ctx, modelInfo, true);
   new llvm::GlobalVariable(*m, info->getType(), true,
                            llvm::GlobalValue::ExternalLinkage, info,
                            "snnc_model_info");
-  auto *ptrTy = llvm::PointerType::get(ctx, 0);
   std::vector<llvm::Constant *> inits;
   for (auto [i, init] : llvm::enumerate(paramInits)) {
     if (!init) {
@@ -132,7 +170,6 @@ mlir::snn::translateForHost(ModuleOp module, ModuleOp cudaModule,
   new llvm::GlobalVariable(*m, onnx->getType(), true,
                            llvm::GlobalValue::ExternalLinkage, onnx,
                            "snnc_onnx_model");
-  auto *i64Ty = llvm::Type::getInt64Ty(ctx);
   new llvm::GlobalVariable(*m, i64Ty, true, llvm::GlobalValue::ExternalLinkage,
                            llvm::ConstantInt::get(i64Ty, onnxModel.size()),
                            "snnc_onnx_model_size");

@@ -8,13 +8,23 @@
 #include "llvm/IR/Module.h"
 
 #include <memory>
+#include <vector>
 #include <string>
 
 namespace mlir::snn {
 
+/// A step the object exports in its `snnc_entries` table
+/// (runtime/include/snnrt/model.h): `name` ("train:na", "eval") and the
+/// function it calls ("train_step", "eval_step").
+struct EntryPoint {
+  std::string name, function;
+};
+
 /// Translates a module in the LLVM dialect to LLVM IR for the host, adds the
-/// packed entry points `snnc_train_step(void **)` / `snnc_eval_step(void **)`
-/// (argument i is read from args[i], the f32 result written to args[n]) and
+/// packed entry points `snnc_<function>(void **)` of `entries` (argument i
+/// is read from args[i], the f32 result written to args[n]), the table
+/// `snnc_entries` of them (with the `:cuda` ones of the CUDA side and their
+/// workspace sizes) and
 /// the `snnc_model_info` string, the table `snnc_param_init` (one pointer
 /// per parameter to its initial f32 values, null for Kaiming initialization
 /// at train time), the source model `snnc_onnx_model` / `snnc_onnx_model_size`
@@ -27,6 +37,7 @@ namespace mlir::snn {
 /// znver4, ...) for trainers carried to other machines.
 std::unique_ptr<llvm::Module>
 translateForHost(ModuleOp module, ModuleOp cudaModule, llvm::LLVMContext &ctx,
+                 llvm::ArrayRef<EntryPoint> entries,
                  const std::string &modelInfo,
                  llvm::ArrayRef<DenseElementsAttr> paramInits,
                  const std::string &onnxModel, std::string &error,

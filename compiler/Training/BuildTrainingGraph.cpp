@@ -1,11 +1,14 @@
 //===- BuildTrainingGraph.cpp - forward + loss -> train_step, eval_step ----===//
 //
-// Reverse-mode construction of the NA training step (NA_SPEC sections 2-3):
-// the forward ops are cloned into @train_step in order, then visited in
-// reverse, each adding the backward ops for the gradients of its results.
+// Reverse-mode construction of a training step (NA_SPEC sections 2-3): the
+// forward ops are put into the step in order (by the method), then visited
+// in reverse, each adding the backward ops for the gradients of its results
+// through its gradient rule; the method differentiates the neurons
+// (Methods.h).
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Training/Passes.h"
+#include "compiler/Training/Methods.h"
 
 #include "mlir/IR/IRMapping.h"
 
@@ -25,25 +28,21 @@ Value zerosLike(OpBuilder &b, Location loc, Type type) {
       b, loc, DenseElementsAttr::get(t, b.getF32FloatAttr(0.0f)));
 }
 
-/// Gradients dL/dv of forward values, accumulated over their uses.
-class Backward {
+/// Gradients dL/dv of forward values, accumulated over their uses; each
+/// forward op adds its operands' gradients through its rule (Methods.h).
+class Backward : public GradientContext {
 public:
-  /// How STBP treats the spike function and the reset.
-  struct STBPSettings {
-    Surrogate surrogate = Surrogate::rect;
-    float width = 1.0f, scale = 5.0f, temperature = 3.0f;
-    bool detachReset = false;
-  };
-  Backward(OpBuilder &b, float clip, StringRef selection, bool stbp,
-           STBPSettings stbpSettings)
-      : b(b), clip(clip), selection(selection), stbp(stbp),
-        stbpSettings(stbpSettings) {}
+  Backward(OpBuilder &b, const TrainingMethod &m, MethodOptions opts)
+      : b(b), m(m), opts(std::move(opts)) {}
 
   void markNeedsGrad(Value v) { needsGrad.insert(v); }
-  bool needs(Value v) const { return needsGrad.contains(v); }
-  Value gradOf(Value v) const { return grads.lookup(v); }
+  bool needs(Value v) const override { return needsGrad.contains(v); }
+  Value gradOf(Value v) const override { return grads.lookup(v); }
+  OpBuilder &builder() override { return b; }
+  const TrainingMethod &method() const override { return m; }
+  const MethodOptions &options() const override { return opts; }
 
-  void accumulate(Value v, Value g) {
+  void accumulate(Value v, Value g) override {
     if (!needs(v))
       return;
     auto it = grads.find(v);
@@ -60,130 +59,22 @@ public:
         needsGrad.insert(r);
   }
 
-  LogicalResult visit(Operation *op);
+  LogicalResult visit(Operation *op) {
+    if (const GradientRule *rule = lookupGradientRule(op))
+      return (*rule)(op, *this);
+    if (llvm::any_of(op->getResults(), [&](Value r) { return gradOf(r); }))
+      return op->emitOpError("has no gradient rule (compiler/Training/"
+                             "Methods.cpp)");
+    return success();
+  }
 
 private:
   OpBuilder &b;
-  float clip;
-  std::string selection;
-  bool stbp;
-  STBPSettings stbpSettings;
+  const TrainingMethod &m;
+  MethodOptions opts;
   DenseSet<Value> needsGrad;
   DenseMap<Value, Value> grads;
 };
-
-LogicalResult Backward::visit(Operation *op) {
-  Location loc = op->getLoc();
-  if (isa<VanRossumLossOp, SpikeCountLossOp, EncodeCurrentOp, EncodeEventsOp,
-          TargetSpikesOp>(op))
-    return success();
-
-  if (auto psc = dyn_cast<PSCOp>(op)) {
-    Value g = gradOf(psc.getResult());
-    if (!g)
-      return success();
-    auto neuron = psc.getInput().getDefiningOp<NeuronOp>();
-    if (!neuron || psc.getInput() != neuron.getSpikes())
-      return psc.emitOpError("the NA backward needs the input of snn.psc to be "
-                             "the spikes of an snn.neuron");
-    if (stbp) {
-      const STBPSettings &o = stbpSettings;
-      accumulate(neuron.getInput(),
-                 STBPBackwardOp::create(
-                     b, loc, g.getType(), g, neuron.getPotential(),
-                     neuron.getSpikes(), neuron.getModelAttr(),
-                     psc.getTauSAttr(),
-                     SurrogateAttr::get(b.getContext(), o.surrogate),
-                     b.getF32FloatAttr(o.width), b.getF32FloatAttr(o.scale),
-                     b.getF32FloatAttr(o.temperature),
-                     o.detachReset ? b.getUnitAttr() : UnitAttr()));
-      return success();
-    }
-    auto e = PSCErrorScanOp::create(b, loc, g.getType(), g, psc.getTauSAttr());
-    auto delta = NABackwardOp::create(
-        b, loc, g.getType(), e, neuron.getInput(), neuron.getPotential(),
-        neuron.getSpikes(), neuron.getModelAttr(), psc.getTauSAttr(),
-        b.getF32FloatAttr(clip), b.getStringAttr(selection));
-    accumulate(neuron.getInput(), delta);
-    return success();
-  }
-  if (auto neuron = dyn_cast<NeuronOp>(op)) {
-    if (gradOf(neuron.getPotential()) || gradOf(neuron.getSpikes()))
-      return neuron.emitOpError("spikes reach the loss without passing "
-                                "through snn.psc; NA differentiates the PSC");
-    return success();
-  }
-  if (auto bias = dyn_cast<BiasAddOp>(op)) {
-    Value g = gradOf(bias.getResult());
-    if (!g)
-      return success();
-    if (needs(bias.getBias()))
-      accumulate(bias.getBias(),
-                 BiasGradOp::create(b, loc, bias.getBias().getType(), g));
-    accumulate(bias.getInput(), g);
-    return success();
-  }
-  if (auto dense = dyn_cast<DenseOp>(op)) {
-    Value g = gradOf(dense.getResult());
-    if (!g)
-      return success();
-    if (needs(dense.getWeight()))
-      accumulate(dense.getWeight(),
-                 DenseGradWeightOp::create(b, loc, dense.getWeight().getType(),
-                                           dense.getInput(), g));
-    if (needs(dense.getInput()))
-      accumulate(dense.getInput(),
-                 DenseGradInputOp::create(b, loc, dense.getInput().getType(), g,
-                                          dense.getWeight()));
-    return success();
-  }
-  if (auto conv = dyn_cast<Conv2dOp>(op)) {
-    Value g = gradOf(conv.getResult());
-    if (!g)
-      return success();
-    if (needs(conv.getWeight()))
-      accumulate(conv.getWeight(),
-                 Conv2dGradWeightOp::create(
-                     b, loc, conv.getWeight().getType(), conv.getInput(), g,
-                     conv.getStridesAttr(), conv.getPaddingAttr()));
-    if (needs(conv.getInput()))
-      accumulate(conv.getInput(),
-                 Conv2dGradInputOp::create(b, loc, conv.getInput().getType(), g,
-                                           conv.getWeight(),
-                                           conv.getStridesAttr(),
-                                           conv.getPaddingAttr()));
-    return success();
-  }
-  if (auto pool = dyn_cast<PoolOp>(op)) {
-    if (Value g = gradOf(pool.getResult()))
-      accumulate(pool.getInput(),
-                 PoolGradOp::create(b, loc, pool.getInput().getType(),
-                                    pool.getKindAttr(), g, pool.getKernelAttr(),
-                                    pool.getScaleAttr()));
-    return success();
-  }
-  if (auto flat = dyn_cast<FlattenOp>(op)) {
-    if (Value g = gradOf(flat.getResult())) {
-      auto inType = flat.getInput().getType();
-      ReassociationIndices features;
-      for (int64_t i = 2; i < inType.getRank(); ++i)
-        features.push_back(i);
-      SmallVector<ReassociationIndices> reassoc{{0}, {1}, features};
-      accumulate(flat.getInput(),
-                 tensor::ExpandShapeOp::create(b, loc, inType, g, reassoc));
-    }
-    return success();
-  }
-  if (auto drop = dyn_cast<DropoutOp>(op)) {
-    if (Value g = gradOf(drop.getResult()))
-      accumulate(drop.getInput(),
-                 DropoutGradOp::create(b, loc, g.getType(), g, drop.getMask()));
-    return success();
-  }
-  if (llvm::any_of(op->getResults(), [&](Value r) { return gradOf(r); }))
-    return op->emitOpError("has no backward rule in snn-build-training-graph");
-  return success();
-}
 
 struct BuildTrainingGraphPass
     : mlir::snn::impl::BuildTrainingGraphPassBase<BuildTrainingGraphPass> {
@@ -255,10 +146,16 @@ LogicalResult BuildTrainingGraphPass::build(ModuleOp module,
   resultTypes.push_back(ret.getOperand(1).getType());
 
   b.setInsertionPointAfter(forward);
-  if (backward != "na" && backward != "stbp")
-    return forward.emitOpError() << "unknown backward method '" << backward
-                                 << "' (na or stbp)";
-  auto train = func::FuncOp::create(b, loc, trainName,
+  const TrainingMethod *method = lookupTrainingMethod(backward);
+  if (!method) {
+    auto diag = forward.emitOpError()
+                << "unknown training method '" << backward << "' (";
+    llvm::interleaveComma(trainingMethodNames(), diag);
+    return diag << ")";
+  }
+  std::string name =
+      trainName.empty() ? method->trainStep : std::string(trainName);
+  auto train = func::FuncOp::create(b, loc, name,
                                     b.getFunctionType(argTypes, resultTypes));
   Block *entry = train.addEntryBlock();
   b.setInsertionPointToEnd(entry);
@@ -267,17 +164,19 @@ LogicalResult BuildTrainingGraphPass::build(ModuleOp module,
   auto lrArg = entry->getArgument(3 * numParams + 1);
 
   IRMapping map;
-  Backward::STBPSettings stbpSettings;
+  MethodOptions opts;
+  opts.naClip = clip;
+  opts.selection = selection;
   if (std::optional<Surrogate> sg = symbolizeSurrogate(stbpSurrogate))
-    stbpSettings.surrogate = *sg;
+    opts.surrogate = *sg;
   else
     return forward.emitOpError() << "unknown STBP surrogate '"
                                  << stbpSurrogate << "' (rect or sigmoid)";
-  stbpSettings.width = stbpWidth;
-  stbpSettings.scale = stbpScale;
-  stbpSettings.temperature = stbpTemperature;
-  stbpSettings.detachReset = stbpDetachReset;
-  Backward bwd(b, clip, selection, backward == "stbp", stbpSettings);
+  opts.width = stbpWidth;
+  opts.scale = stbpScale;
+  opts.temperature = stbpTemperature;
+  opts.detachReset = stbpDetachReset;
+  Backward bwd(b, *method, opts);
   for (auto [i, p] : llvm::enumerate(params)) {
     map.map(p, entry->getArgument(i));
     bwd.markNeedsGrad(entry->getArgument(i));
@@ -287,7 +186,7 @@ LogicalResult BuildTrainingGraphPass::build(ModuleOp module,
 
   SmallVector<Operation *> cloned;
   for (Operation &op : forward.getBody().front().without_terminator()) {
-    Operation *c = b.clone(op, map);
+    Operation *c = method->cloneForward(b, &op, map);
     cloned.push_back(c);
     bwd.propagateNeedsGrad(c);
   }

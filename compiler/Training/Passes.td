@@ -36,10 +36,12 @@ def BuildTrainingGraphPass : Pass<"snn-build-training-graph", "ModuleOp"> {
            "Neighborhood-selection strategy named on every snn.na_backward "
            "(default: the model's snn.neighborhood setting, else sns)">,
     Option<"backward", "backward", "std::string", "\"na\"",
-           "Backward method of the spiking layers: na (snn.na_backward) or "
-           "stbp (snn.stbp_backward, surrogate gradient)">,
-    Option<"trainName", "train-name", "std::string", "\"train_step\"",
-           "Name of the training-step function to build">,
+           "Training method, by its registered name (compiler/Training/"
+           "Methods.h): na (snn.na_backward), stbp (snn.stbp_backward, "
+           "surrogate gradient), ...">,
+    Option<"trainName", "train-name", "std::string", "\"\"",
+           "Name of the training-step function to build (default: the "
+           "method's: train_step for na, train_step_stbp for stbp)">,
     Option<"buildEval", "eval", "bool", "true",
            "Also build eval_step">,
     Option<"stbpSurrogate", "stbp-surrogate", "std::string", "\"rect\"",

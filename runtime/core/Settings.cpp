@@ -63,15 +63,16 @@ std::string checkSetting(const std::string &key, const std::string &value) {
                    value == "synthetic"
                ? ""
                : "fashion-mnist, mnist, cifar10, nmnist or synthetic";
-  if (key == "backward")
-    return value == "na" || value == "stbp" ? "" : "na or stbp";
-  if (key == "neighborhood")
+  if (key == "backward" || key == "neighborhood")
     return !value.empty() &&
                    value.find_first_not_of(
                        "abcdefghijklmnopqrstuvwxyz0123456789_-") ==
                        std::string::npos
                ? ""
-               : "a strategy name (lower case letters, digits, '-', '_')";
+               : key == "backward"
+                     ? "a training method's name (na, stbp, ...)"
+                     : "a strategy name (lower case letters, digits, '-', "
+                       "'_')";
   return "";
 }
 

@@ -1,10 +1,12 @@
 //===- CudaStep.cpp - the compiled step on a GPU ----------------------------===//
 #include "CudaStep.h"
 #include "PackedArgs.h"
+#include "StepABI.h"
 
 #include "../cuda/Driver.h"
 #include "../cuda/Launch.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace snnrt {
@@ -121,28 +123,35 @@ struct CudaStep::Impl {
     return l;
   }
 
-  void addSet(PackedArgs &a, int s) {
+  /// Pointers to the device buffers of set `k` (params, m, v) of `set`.
+  std::vector<void *> setPointers(int set, int k) {
     size_t P = d.params.size();
-    for (int k = 0; k < 3; ++k)
-      for (size_t i = 0; i < P; ++i)
-        a.buffer(sets[s][k * P + i].data(), d.params[i].shape);
+    std::vector<void *> out;
+    for (size_t i = 0; i < P; ++i)
+      out.push_back(sets[set][k * P + i].data());
+    return out;
   }
 
-  void addInputs(PackedArgs &a, int b) {
-    for (const TensorDesc &in : d.inputs) {
-      if (&in == xDesc)
-        a.buffer(x[b].dev.data(), in.shape);
-      else if (&in == yDesc)
-        a.buffer(y[b].dev.data(), in.shape);
-      else
-        a.buffer(key.dev.data(), {1});
+  /// The operands of a step on parameter set `set` and batch buffer `b`
+  /// (StepABI.h); `held` keeps the pointer lists alive.
+  StepOperands operands(int set, int b, std::vector<void *> (&held)[6]) {
+    StepOperands o;
+    for (int k = 0; k < 3; ++k) {
+      held[k] = setPointers(set, k);
+      held[3 + k] = setPointers(1 - set, k);
+      o.state[k] = &held[k];
+      o.next[k] = &held[3 + k];
     }
-  }
-
-  void addOutputs(PackedArgs &a) {
-    a.buffer(spikes.dev.data(), d.outputSpikes);
-    a.buffer(loss.dev.data(), {1});
-    a.buffer(workspace.data(), {static_cast<int64_t>(workspace.bytes())});
+    o.x = x[b].dev.data();
+    o.y = y[b].dev.data();
+    o.stepBuf = step.dev.data();
+    o.lrBuf = lr.dev.data();
+    o.keyBuf = key.dev.data();
+    o.spikes = spikes.dev.data();
+    o.lossBuf = loss.dev.data();
+    o.workspace = workspace.data();
+    o.workspaceBytes = static_cast<int64_t>(workspace.bytes());
+    return o;
   }
 
   void raise() {
@@ -159,12 +168,8 @@ struct CudaStep::Impl {
 
   void trainOnDevice() {
     PackedArgs a;
-    addSet(a, cur);
-    a.buffer(step.dev.data(), {1});
-    a.buffer(lr.dev.data(), {1});
-    addInputs(a, cur);
-    addSet(a, 1 - cur);
-    addOutputs(a);
+    std::vector<void *> held[6];
+    packTrainStep(a, d, StepSide::CUDA, operands(cur, cur, held));
     const Driver &drv = driver();
     // Two eager steps first: modules load, cuDNN measures its algorithms.
     if (!graphs || trainCalls < 2) {
@@ -193,9 +198,8 @@ CudaStep::CudaStep(const ModelDesc &d, Entry train, Entry eval, bool graphs)
 
 CudaStep::~CudaStep() = default;
 
-void CudaStep::upload(const std::vector<std::vector<float>> &params,
-                      const std::vector<std::vector<float>> &m,
-                      const std::vector<std::vector<float>> &v) {
+void CudaStep::upload(const Tensors &params, const Tensors &m,
+                      const Tensors &v) {
   const std::vector<std::vector<float>> *all[3] = {&params, &m, &v};
   size_t P = p->d.params.size();
   for (int k = 0; k < 3; ++k)
@@ -208,9 +212,7 @@ void CudaStep::upload(const std::vector<std::vector<float>> &params,
   check(driver().cuStreamSynchronize(stream()), "cuStreamSynchronize");
 }
 
-void CudaStep::download(std::vector<std::vector<float>> &params,
-                        std::vector<std::vector<float>> &m,
-                        std::vector<std::vector<float>> &v) {
+void CudaStep::download(Tensors &params, Tensors &m, Tensors &v) {
   std::vector<std::vector<float>> *all[3] = {&params, &m, &v};
   size_t P = p->d.params.size();
   for (int k = 0; k < 3; ++k)
@@ -276,15 +278,21 @@ float CudaStep::eval(const float *x, const int32_t *y, float *spikes) {
   int64_t zero = 0;
   s.toDevice(s.key, &zero, sizeof(zero));
   PackedArgs a;
-  size_t P = s.d.params.size();
-  for (size_t i = 0; i < P; ++i)
-    a.buffer(s.sets[s.cur][i].data(), s.d.params[i].shape);
-  s.addInputs(a, b);
-  s.addOutputs(a);
+  std::vector<void *> held[6];
+  packEvalStep(a, s.d, StepSide::CUDA, s.operands(s.cur, b, held));
   s.call(s.evalEntry.fn, a);
   s.resultsFromDevice();
   check(driver().cuStreamSynchronize(stream()), "cuStreamSynchronize (eval step)");
   return s.results(spikes);
+}
+
+void CudaStep::clampParams(float c) {
+  Tensors params, m, v;
+  download(params, m, v);
+  for (std::vector<float> &t : params)
+    for (float &w : t)
+      w = std::min(std::max(w, -c), c);
+  upload(params, m, v);
 }
 
 double CudaStep::meanStepMs() const {

@@ -15,6 +15,7 @@
 #define SNNRT_TRAINER_CUDASTEP_H
 
 #include "ModelDesc.h"
+#include "StepExecutor.h"
 
 #include <cstdint>
 #include <memory>
@@ -24,42 +25,33 @@ namespace snnrt {
 
 using PackedFn = void (*)(void **);
 
-class CudaStep {
+class CudaStep : public StepExecutor {
 public:
   struct Entry {
     PackedFn fn;
     int64_t workspaceBytes;
   };
   CudaStep(const ModelDesc &d, Entry train, Entry eval, bool graphs);
-  ~CudaStep();
+  ~CudaStep() override;
 
-  /// Copies parameters and moments to the device (after init or resume).
-  void upload(const std::vector<std::vector<float>> &params,
-              const std::vector<std::vector<float>> &m,
-              const std::vector<std::vector<float>> &v);
-  /// Copies the current parameters and moments back.
-  void download(std::vector<std::vector<float>> &params,
-                std::vector<std::vector<float>> &m,
-                std::vector<std::vector<float>> &v);
-  /// One AdamW step; returns the loss and fills `spikes` ([T, B, N]).
-  float train(const float *x, const int32_t *y, int64_t step, float lr,
-              int64_t key, float *spikes) {
-    launch(x, y, step, lr, key);
-    return finish(spikes);
-  }
-  /// The same in two halves, so that the caller can stage() the next batch
-  /// while the device runs this step: launch() returns at once (the batch is
-  /// copied now unless it was staged), finish() waits for the step.
+  void upload(const Tensors &params, const Tensors &m,
+              const Tensors &v) override;
+  void download(Tensors &params, Tensors &m, Tensors &v) override;
+  /// launch() returns at once (the batch is copied now unless it was
+  /// staged); finish() waits for the step.
   void launch(const float *x, const int32_t *y, int64_t step, float lr,
-              int64_t key);
-  float finish(float *spikes);
+              int64_t key) override;
+  float finish(float *spikes) override;
+  bool stages() const override { return true; }
   /// Copies the next step's batch to the device on a second stream, while
   /// the launched step runs (the buffers alternate with the parameters).
-  void stage(const float *x, const int32_t *y);
-  float eval(const float *x, const int32_t *y, float *spikes);
+  void stage(const float *x, const int32_t *y) override;
+  float eval(const float *x, const int32_t *y, float *spikes) override;
+  /// Through the host: download, clamp, upload.
+  void clampParams(float c) override;
   /// Mean milliseconds of the device work of the train steps so far (CUDA
   /// events around each step, copies included).
-  double meanStepMs() const;
+  double meanStepMs() const override;
 
 private:
   struct Impl;

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 #include "compiler/Import/ONNXImporter.h"
 #include "compiler/Pipelines/Pipelines.h"
+#include "compiler/Training/Methods.h"
 #include "compiler/Target/ModelInfo.h"
 #include "compiler/Target/ObjectEmitter.h"
 #include "dialects/SNN/IR/SNNDialect.h"
@@ -87,6 +88,10 @@ cl::opt<float> maxGradNorm("max-grad-norm",
                            cl::init(0.0f));
 cl::opt<float> weightDecay("weight-decay", cl::desc("AdamW weight decay"),
                            cl::init(0.01f));
+cl::list<std::string> methods(
+    "methods", cl::CommaSeparated,
+    cl::desc("The training methods whose steps the trainer holds, by name "
+             "(default na,stbp; trainer --backward picks one of them)"));
 cl::opt<std::string> stbpSurrogate(
     "stbp-surrogate",
     cl::desc("The STBP step's surrogate of ds/du: rect:WIDTH (the default, "
@@ -261,6 +266,17 @@ OwningOpRef<ModuleOp> loadModel(MLIRContext &ctx, std::string &onnxBytes) {
 
 } // namespace
 
+/// The steps a trainer exports: one per method, and eval_step.
+std::vector<snn::EntryPoint>
+entryPoints(const std::vector<std::string> &methodNames) {
+  std::vector<snn::EntryPoint> entries;
+  for (const std::string &name : methodNames)
+    entries.push_back({"train:" + name,
+                       snn::lookupTrainingMethod(name)->trainStep});
+  entries.push_back({"eval", "eval_step"});
+  return entries;
+}
+
 int compile(int argc, char **argv) {
   registerAllPasses();
   snn::registerAllSNNPasses();
@@ -272,7 +288,7 @@ int compile(int argc, char **argv) {
   static cl::OptionCategory snncOptions("snnc options");
   auto show = [&](auto &...options) { (options.addCategory(snncOptions), ...); };
   show(inputFile, outputFile, emit, neighborhood, selection, naClip,
-       maxGradNorm, weightDecay, stbpSurrogate, stbpDetachReset, target, withCUDA, gpuChip, gpuBlock,
+       maxGradNorm, weightDecay, methods, stbpSurrogate, stbpDetachReset, target, withCUDA, gpuChip, gpuBlock,
        gpuChainGroup, gpuConvGradInput, driver, cpuName, passPlugins);
   cl::HideUnrelatedOptions(snncOptions);
   cl::ParseCommandLineOptions(argc, argv,
@@ -297,6 +313,26 @@ int compile(int argc, char **argv) {
     if (!problem.empty())
       return fail("--stbp-surrogate '" + stbpSurrogate + "': " + problem);
   }
+  std::vector<std::string> methodList(methods.begin(), methods.end());
+  if (methodList.empty())
+    methodList = {"na", "stbp"};
+  for (size_t i = 0; i < methodList.size(); ++i) {
+    if (!snn::lookupTrainingMethod(methodList[i])) {
+      std::string known;
+      for (const std::string &m : snn::trainingMethodNames())
+        known += (known.empty() ? "" : ", ") + m;
+      return fail("--methods: unknown training method '" + methodList[i] +
+                  "' (" + known + ")");
+    }
+    for (size_t j = 0; j < i; ++j)
+      if (methodList[j] == methodList[i])
+        return fail("--methods: '" + methodList[i] + "' is given twice");
+  }
+  if (driver == "single-neuron" &&
+      (std::find(methodList.begin(), methodList.end(), "na") == methodList.end() ||
+       std::find(methodList.begin(), methodList.end(), "stbp") == methodList.end()))
+    return fail("--driver=single-neuron compares NA with STBP: --methods "
+                "must hold na and stbp");
   if (driver != "trainer" && driver != "single-neuron")
     return fail("--driver must be trainer or single-neuron, not '" + driver +
                 "'");
@@ -336,6 +372,11 @@ int compile(int argc, char **argv) {
   auto forward = module->lookupSymbol<func::FuncOp>("forward");
   if (!forward)
     return fail("'" + inputFile + "' has no function @forward");
+  if (auto b = forward->getAttrOfType<StringAttr>("snn.backward");
+      b && std::find(methodList.begin(), methodList.end(), b.str()) ==
+               methodList.end())
+    return fail("the model's setting snn.backward = '" + b.str() +
+                "' is not among the compiled methods (--methods)");
   FailureOr<std::string> info = snn::describeModel(forward);
   if (failed(info))
     return 1;
@@ -352,6 +393,7 @@ int compile(int argc, char **argv) {
   opts.neighborhood = neighborhood;
   opts.selection = selection;
   opts.stbpDetachReset = stbpDetachReset;
+  opts.methods = methodList;
   (void)snn::parseSTBPSurrogate(stbpSurrogate, opts); // checked above
 
   // One pass manager per stage, so that every stage can be printed.
@@ -451,7 +493,8 @@ int compile(int argc, char **argv) {
   llvm::LLVMContext llvmCtx;
   std::string error;
   auto llvmModule =
-      snn::translateForHost(*module, cuda ? *cuda : ModuleOp(), llvmCtx, *info,
+      snn::translateForHost(*module, cuda ? *cuda : ModuleOp(), llvmCtx,
+                            entryPoints(methodList), *info,
                             paramInits, onnxBytes, error, cpuName);
   if (!llvmModule)
     return fail(error);

@@ -1,0 +1,241 @@
+//===- Methods.cpp - NA, STBP and the gradient rules of the forward ops ----===//
+#include "compiler/Training/Methods.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "llvm/ADT/DenseMap.h"
+
+#include <mutex>
+
+using namespace mlir;
+using namespace mlir::snn;
+
+//===----------------------------------------------------------------------===//
+// Methods
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// NA (NA_SPEC section 3): the eq. (7) scan, then snn.na_backward, which a
+/// strategy in the neighborhood slot lowers.
+Value naBackward(OpBuilder &b, Location loc, NeuronOp neuron, PSCOp psc,
+                 Value g, const MethodOptions &o) {
+  auto e = PSCErrorScanOp::create(b, loc, g.getType(), g, psc.getTauSAttr());
+  return NABackwardOp::create(b, loc, g.getType(), e, neuron.getInput(),
+                              neuron.getPotential(), neuron.getSpikes(),
+                              neuron.getModelAttr(), psc.getTauSAttr(),
+                              b.getF32FloatAttr(o.naClip),
+                              b.getStringAttr(o.selection));
+}
+
+/// STBP (Wu et al.): BPTT with a surrogate of the spike's derivative.
+Value stbpBackward(OpBuilder &b, Location loc, NeuronOp neuron, PSCOp psc,
+                   Value g, const MethodOptions &o) {
+  return STBPBackwardOp::create(
+      b, loc, g.getType(), g, neuron.getPotential(), neuron.getSpikes(),
+      neuron.getModelAttr(), psc.getTauSAttr(),
+      SurrogateAttr::get(b.getContext(), o.surrogate),
+      b.getF32FloatAttr(o.width), b.getF32FloatAttr(o.scale),
+      b.getF32FloatAttr(o.temperature),
+      o.detachReset ? b.getUnitAttr() : UnitAttr());
+}
+
+struct Registry {
+  std::mutex mutex;
+  std::vector<TrainingMethod> methods;
+  Registry() {
+    methods.push_back({"na", "Neighborhood Aggregation (NA_SPEC section 3)",
+                       "train_step", naBackward});
+    methods.push_back({"stbp",
+                       "STBP: backpropagation through time with a surrogate "
+                       "gradient",
+                       "train_step_stbp", stbpBackward});
+  }
+};
+
+Registry &registry() {
+  static Registry r;
+  return r;
+}
+
+} // namespace
+
+void mlir::snn::registerTrainingMethod(TrainingMethod method) {
+  Registry &r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  for (TrainingMethod &m : r.methods)
+    if (m.name == method.name) {
+      m = std::move(method);
+      return;
+    }
+  r.methods.push_back(std::move(method));
+}
+
+const TrainingMethod *mlir::snn::lookupTrainingMethod(llvm::StringRef name) {
+  Registry &r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  for (const TrainingMethod &m : r.methods)
+    if (m.name == name)
+      return &m;
+  return nullptr;
+}
+
+std::vector<std::string> mlir::snn::trainingMethodNames() {
+  Registry &r = registry();
+  std::lock_guard<std::mutex> lock(r.mutex);
+  std::vector<std::string> names;
+  for (const TrainingMethod &m : r.methods)
+    names.push_back(m.name);
+  return names;
+}
+
+//===----------------------------------------------------------------------===//
+// Gradient rules (NA_SPEC sections 2-3, eqs. (9) and (10))
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+LogicalResult noGradient(Operation *, GradientContext &) { return success(); }
+
+LogicalResult pscRule(Operation *op, GradientContext &c) {
+  auto psc = cast<PSCOp>(op);
+  Value g = c.gradOf(psc.getResult());
+  if (!g)
+    return success();
+  auto neuron = psc.getInput().getDefiningOp<NeuronOp>();
+  if (!neuron || psc.getInput() != neuron.getSpikes())
+    return psc.emitOpError("the NA backward needs the input of snn.psc to be "
+                           "the spikes of an snn.neuron");
+  c.accumulate(neuron.getInput(),
+               c.method().neuronBackward(c.builder(), op->getLoc(), neuron,
+                                         psc, g, c.options()));
+  return success();
+}
+
+LogicalResult neuronRule(Operation *op, GradientContext &c) {
+  auto neuron = cast<NeuronOp>(op);
+  if (c.gradOf(neuron.getPotential()) || c.gradOf(neuron.getSpikes()))
+    return neuron.emitOpError("spikes reach the loss without passing "
+                              "through snn.psc; NA differentiates the PSC");
+  return success();
+}
+
+LogicalResult biasRule(Operation *op, GradientContext &c) {
+  auto bias = cast<BiasAddOp>(op);
+  Value g = c.gradOf(bias.getResult());
+  if (!g)
+    return success();
+  if (c.needs(bias.getBias()))
+    c.accumulate(bias.getBias(),
+                 BiasGradOp::create(c.builder(), op->getLoc(),
+                                    bias.getBias().getType(), g));
+  c.accumulate(bias.getInput(), g);
+  return success();
+}
+
+LogicalResult denseRule(Operation *op, GradientContext &c) {
+  auto dense = cast<DenseOp>(op);
+  Value g = c.gradOf(dense.getResult());
+  if (!g)
+    return success();
+  OpBuilder &b = c.builder();
+  Location loc = op->getLoc();
+  if (c.needs(dense.getWeight()))
+    c.accumulate(dense.getWeight(),
+                 DenseGradWeightOp::create(b, loc, dense.getWeight().getType(),
+                                           dense.getInput(), g));
+  if (c.needs(dense.getInput()))
+    c.accumulate(dense.getInput(),
+                 DenseGradInputOp::create(b, loc, dense.getInput().getType(),
+                                          g, dense.getWeight()));
+  return success();
+}
+
+LogicalResult convRule(Operation *op, GradientContext &c) {
+  auto conv = cast<Conv2dOp>(op);
+  Value g = c.gradOf(conv.getResult());
+  if (!g)
+    return success();
+  OpBuilder &b = c.builder();
+  Location loc = op->getLoc();
+  if (c.needs(conv.getWeight()))
+    c.accumulate(conv.getWeight(),
+                 Conv2dGradWeightOp::create(
+                     b, loc, conv.getWeight().getType(), conv.getInput(), g,
+                     conv.getStridesAttr(), conv.getPaddingAttr()));
+  if (c.needs(conv.getInput()))
+    c.accumulate(conv.getInput(),
+                 Conv2dGradInputOp::create(b, loc, conv.getInput().getType(),
+                                           g, conv.getWeight(),
+                                           conv.getStridesAttr(),
+                                           conv.getPaddingAttr()));
+  return success();
+}
+
+LogicalResult poolRule(Operation *op, GradientContext &c) {
+  auto pool = cast<PoolOp>(op);
+  if (Value g = c.gradOf(pool.getResult()))
+    c.accumulate(pool.getInput(),
+                 PoolGradOp::create(c.builder(), op->getLoc(),
+                                    pool.getInput().getType(),
+                                    pool.getKindAttr(), g,
+                                    pool.getKernelAttr(), pool.getScaleAttr()));
+  return success();
+}
+
+LogicalResult flattenRule(Operation *op, GradientContext &c) {
+  auto flat = cast<FlattenOp>(op);
+  Value g = c.gradOf(flat.getResult());
+  if (!g)
+    return success();
+  auto inType = flat.getInput().getType();
+  ReassociationIndices features;
+  for (int64_t i = 2; i < inType.getRank(); ++i)
+    features.push_back(i);
+  SmallVector<ReassociationIndices> reassoc{{0}, {1}, features};
+  c.accumulate(flat.getInput(),
+               tensor::ExpandShapeOp::create(c.builder(), op->getLoc(), inType,
+                                             g, reassoc));
+  return success();
+}
+
+LogicalResult dropoutRule(Operation *op, GradientContext &c) {
+  auto drop = cast<DropoutOp>(op);
+  if (Value g = c.gradOf(drop.getResult()))
+    c.accumulate(drop.getInput(),
+                 DropoutGradOp::create(c.builder(), op->getLoc(), g.getType(),
+                                       g, drop.getMask()));
+  return success();
+}
+
+const DenseMap<TypeID, GradientRule> &rules() {
+  static const DenseMap<TypeID, GradientRule> table = [] {
+    DenseMap<TypeID, GradientRule> t;
+    // Sources of the graph: the loss seeds the gradient, the encodings and
+    // the targets take none.
+    for (TypeID id : {TypeID::get<VanRossumLossOp>(),
+                      TypeID::get<SpikeCountLossOp>(),
+                      TypeID::get<EncodeCurrentOp>(),
+                      TypeID::get<EncodeEventsOp>(),
+                      TypeID::get<TargetSpikesOp>()})
+      t[id] = noGradient;
+    t[TypeID::get<PSCOp>()] = pscRule;
+    t[TypeID::get<NeuronOp>()] = neuronRule;
+    t[TypeID::get<BiasAddOp>()] = biasRule;
+    t[TypeID::get<DenseOp>()] = denseRule;
+    t[TypeID::get<Conv2dOp>()] = convRule;
+    t[TypeID::get<PoolOp>()] = poolRule;
+    t[TypeID::get<FlattenOp>()] = flattenRule;
+    t[TypeID::get<DropoutOp>()] = dropoutRule;
+    return t;
+  }();
+  return table;
+}
+
+} // namespace
+
+const GradientRule *mlir::snn::lookupGradientRule(Operation *op) {
+  const auto &table = rules();
+  auto it = table.find(op->getName().getTypeID());
+  return it == table.end() ? nullptr : &it->second;
+}

@@ -1,0 +1,26 @@
+//===- Options.h - the trainer's command line --------------------*- C++ -*-===//
+#ifndef SNNRT_TRAINER_OPTIONS_H
+#define SNNRT_TRAINER_OPTIONS_H
+
+#include <cstdint>
+#include <string>
+
+namespace snnrt {
+
+struct Options {
+  std::string data, dataset, checkpoint, metrics, plot, augment, exportPath;
+  int64_t epochs = -1, batch = -1, threads = 0, maxSteps = -1;
+  double lr = -1, lrDecay = -1, nmnistKeep = 0.3, weightClip = 0;
+  uint64_t seed = 1;
+  std::string device = "auto", backward;
+  bool resume = false, evalOnly = false, cudaGraphs = true, logSteps = false,
+       tf32 = false, deterministic = false, overwrite = false;
+};
+
+/// Parses argv; --help and --version print and exit, a bad option exits 2.
+Options parseArgs(int argc, char **argv);
+[[noreturn]] void usageError(const std::string &m);
+
+} // namespace snnrt
+
+#endif

@@ -1,0 +1,119 @@
+//===- TrainerData.cpp - which dataset, and the batches of it --------------===//
+#include "Trainer.h"
+#include "runtime/core/Settings.h"
+
+#include <cstring>
+#include <random>
+#include <stdexcept>
+
+namespace snnrt {
+
+void Trainer::loadData() {
+  std::string name = o.dataset.empty()
+                         ? (d.settings.count("dataset") ? d.settings.at("dataset")
+                                                        : "fashion-mnist")
+                         : o.dataset;
+  std::string valid = checkSetting("dataset", name);
+  if (!valid.empty())
+    usageError("unknown dataset '" + name + "' (" + valid + ")");
+  std::string dir = o.data;
+  if (dir.empty() && name != "synthetic") {
+    if (name != "fashion-mnist")
+      usageError("--data DIR is required for dataset '" + name + "'");
+    dir = "/usr/share/datasets/fashion-mnist";
+  }
+  if (name == "fashion-mnist" || name == "mnist") {
+    train = loadIdx(dir, "train");
+    test = loadIdx(dir, "t10k");
+  } else if (name == "cifar10") {
+    train = loadCifar10(dir, true);
+    test = loadCifar10(dir, false);
+  } else if (name == "nmnist") {
+    train = loadNMNIST(dir, true, d.steps(), o.nmnistKeep);
+    test = loadNMNIST(dir, false, d.steps(), o.nmnistKeep);
+  } else if (name == "synthetic") {
+    train = syntheticData(50);
+    test = syntheticData(2);
+  } else {
+    usageError("unknown dataset '" + name +
+               "' (fashion-mnist, mnist, cifar10, nmnist, synthetic)");
+  }
+  // The model's data input is [B, features...] (currents) or [T*B, ...]
+  // (events); a sample must fill one batch row.
+  int64_t perRow = 1;
+  for (size_t i = 1; i < xDesc->shape.size(); ++i)
+    perRow *= xDesc->shape[i];
+  int64_t expected = train.timeSteps > 0 ? perRow * d.steps() : perRow;
+  for (auto [ds, which] : {std::pair{&train, "training"}, {&test, "test"}}) {
+    if (ds->size() == 0)
+      throw DataError(dir + ": the " + std::string(which) + " set is empty");
+    if (ds->sampleSize() != expected)
+      throw DataError(dir + ": " + which + " samples of " +
+                      std::to_string(ds->sampleSize()) +
+                      " values do not match the model's input '" +
+                      xDesc->name + "', which takes " +
+                      std::to_string(expected) + " per sample");
+  }
+  for (const Dataset *ds : {&train, &test})
+    for (int32_t label : ds->y)
+      if (label < 0 || label >= d.classes())
+        throw DataError(dir + ": label " + std::to_string(label) +
+                        " is out of range for a model with " +
+                        std::to_string(d.classes()) + " outputs");
+}
+
+/// `batches` batches of uniform random inputs in the model's input shape
+/// and random labels (benchmarks of models whose data is not installed).
+Dataset Trainer::syntheticData(int64_t batches) const {
+  Dataset ds;
+  bool events = xDesc->shape[0] != d.batch();
+  ds.timeSteps = events ? d.steps() : 0;
+  if (events)
+    ds.sampleShape.push_back(d.steps());
+  ds.sampleShape.insert(ds.sampleShape.end(), xDesc->shape.begin() + 1,
+                        xDesc->shape.end());
+  ds.classes = static_cast<int32_t>(d.classes());
+  std::mt19937_64 rng(o.seed);
+  std::uniform_real_distribution<float> u(0.0f, 1.0f);
+  int64_t n = batches * d.batch();
+  ds.x.resize(n * ds.sampleSize());
+  for (float &v : ds.x)
+    v = events ? (u(rng) < 0.1f ? 1.0f : 0.0f) : u(rng);
+  for (int64_t i = 0; i < n; ++i)
+    ds.y.push_back(static_cast<int32_t>(rng() % d.classes()));
+  return ds;
+}
+
+Batch Trainer::makeBatch(const Dataset &ds, const std::vector<int64_t> &order,
+                         int64_t first, bool trainMode,
+                         uint64_t augmentSeed) const {
+  int64_t B = d.batch(), F = ds.sampleSize();
+  Batch b;
+  b.x.resize(B * F);
+  b.y.resize(B);
+  for (int64_t k = 0; k < B; ++k) {
+    int64_t idx = first + k;
+    if (idx < static_cast<int64_t>(order.size()))
+      ++b.valid;
+    else
+      idx = order.size() - 1; // pad the last evaluation batch
+    int64_t sample = order[idx];
+    const float *src = ds.x.data() + sample * F;
+    b.y[k] = ds.y[sample];
+    if (ds.timeSteps > 0) {
+      // Events: the model wants [T*B, ...] time-major.
+      int64_t T = ds.timeSteps, per = F / T;
+      for (int64_t t = 0; t < T; ++t)
+        std::memcpy(b.x.data() + (t * B + k) * per, src + t * per,
+                    per * sizeof(float));
+    } else {
+      float *dst = b.x.data() + k * F;
+      std::memcpy(dst, src, F * sizeof(float));
+      if (trainMode && augment.any())
+        augmentImage(augment, ds.sampleShape, dst, augmentSeed ^ (sample * 0x9E3779B97F4A7C15ull));
+    }
+  }
+  return b;
+}
+
+} // namespace snnrt
