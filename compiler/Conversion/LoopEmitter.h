@@ -16,17 +16,15 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "dialects/SNN/IR/SNNOps.h"
 
 namespace mlir::snn {
 
-/// Neurons per parallel iteration of the per-neuron kernels: 256 (the inner
-/// loop over a block's neurons vectorizes on the CPU) unless the module says
-/// `snn.neuron_block` (the GPU pipeline sets 1: one neuron per thread).
+/// Neurons per parallel iteration of the per-neuron kernels: the module's
+/// #snn.target neuron_block (256 by default: the inner loop over a block's
+/// neurons vectorizes on the CPU; the GPU pipeline sets 1).
 inline int64_t neuronBlock(Operation *op) {
-  if (auto m = op->getParentOfType<ModuleOp>())
-    if (auto attr = m->getAttrOfType<IntegerAttr>("snn.neuron_block"))
-      return std::max<int64_t>(1, attr.getInt());
-  return 256;
+  return TargetAttr::of(op).getNeuronBlock();
 }
 
 /// Scalar f32/index arithmetic and memory access at one insertion point.

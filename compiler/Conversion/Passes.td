@@ -4,6 +4,27 @@
 
 include "mlir/Pass/PassBase.td"
 
+def SetTargetPass : Pass<"snn-set-target", "ModuleOp"> {
+  let summary = "Set the module's #snn.target (the kernel emitters' tuning knobs)";
+  let description = [{
+    Writes `snn.target = #snn.target<...>` with the given fields on the
+    module: what snnc does to the CUDA side of a trainer (neuron-block=1),
+    and how a test or snn-opt replays it. The attribute is verified: an
+    out-of-range field is an error.
+  }];
+  let options = [
+    Option<"neuronBlock", "neuron-block", "int64_t", "256",
+           "Neurons per parallel iteration (1: one neuron per GPU thread)">,
+    Option<"chainGroup", "chain-group", "int64_t", "6",
+           "GPU NA kernel: chains of this many flips in registers">,
+    Option<"maxRegisterSteps", "max-register-steps", "int64_t", "8",
+           "GPU NA kernel: up to this T, all chains in one group">,
+    Option<"convGradInput", "conv-grad-input", "std::string", "\"library\"",
+           "library or gemm">,
+  ];
+  let dependentDialects = ["::mlir::snn::SNNDialect"];
+}
+
 def LowerTimeLoopPass : Pass<"snn-lower-time-loop", "func::FuncOp"> {
   let summary = "Lower snn.time_loop to per-neuron loops over T";
   let description = [{
@@ -81,7 +102,7 @@ def SNNToRuntimeCallsPass : Pass<"snn-to-runtime-calls", "ModuleOp"> {
     `snnrt_conv2d_{forward,grad_input,grad_weight}` on `[T*B, C, H, W]`
     views. The callees are declared with `llvm.emit_c_interface`.
 
-    With the module attribute `snn.conv_grad_input = "gemm"` (snnc
+    With the module's `snn.target = #snn.target<conv_grad_input = gemm>` (snnc
     --gpu-conv-grad-input=gemm sets it on the CUDA side) a
     `snn.conv2d_grad_input` becomes one GEMM per image into the gradient of
     the im2col matrix (`snnrt_conv2d_grad_cols`) and a col2im gather loop

@@ -5,7 +5,7 @@
 //   grad input   g[TB,I]  = delta[TB,O] * W[O,I]       snnrt_matmul_nn
 //   grad weight  dW[O,I]  = delta[TB,O]^T * a[TB,I]    snnrt_matmul_tn
 // Convolutions run per [T*B] image in snnrt_conv2d_*. With the module
-// attribute `snn.conv_grad_input = "gemm"` (snnc --gpu-conv-grad-input=gemm
+// attribute `snn.target = #snn.target<conv_grad_input = gemm>` (snnc --gpu-conv-grad-input=gemm
 // sets it on the CUDA side) the gradient through a convolution is instead
 //   cols[n] = W[O, C*KH*KW]^T delta[n][O, OH*OW]      snnrt_conv2d_grad_cols
 //   g[n, c, h, w] = sum over (kh, kw) of the cols entry that the forward
@@ -203,15 +203,8 @@ struct SNNToRuntimeCallsPass
               Conv2dGradInputOp, Conv2dGradWeightOp>(op))
         ops.push_back(op);
     });
-    Attribute mode = getOperation()->getAttr("snn.conv_grad_input");
-    auto name = dyn_cast_or_null<StringAttr>(mode);
-    if (mode && (!name || (name.getValue() != "gemm" &&
-                           name.getValue() != "library"))) {
-      getOperation().emitError(
-          "snn.conv_grad_input must be \"gemm\" or \"library\"");
-      return signalPassFailure();
-    }
-    bool gemmGradInput = name && name.getValue() == "gemm";
+    bool gemmGradInput = TargetAttr::of(getOperation()).getConvGradInput() ==
+                         ConvGradInput::gemm;
     for (Operation *op : ops) {
       if (auto c = dyn_cast<Conv2dGradInputOp>(op); c && gemmGradInput)
         lowerConvGradInputByGemm(c);

@@ -209,23 +209,16 @@ bool PerturbationKernel::chainsInRegisters() {
   // Measured on an H100: at T = 5 the first convolution's NA kernel (batch
   // 256) takes 101 us instead of 123 us; at T = 30 the MNIST CNN step takes
   // 4.59 ms instead of 3.08 ms (T^2 masked chain steps, 4T live values).
-  int64_t most = 8;
-  if (auto m = op->getParentOfType<ModuleOp>())
-    if (auto attr = m->getAttrOfType<IntegerAttr>("snn.max_register_steps"))
-      most = attr.getInt();
-  return steps <= most;
+  return steps <= TargetAttr::of(op).getMaxRegisterSteps();
 }
 
 int64_t PerturbationKernel::neuronBlock() { return snn::neuronBlock(op); }
 
 int64_t PerturbationKernel::chainGroup() {
-  if (auto m = op->getParentOfType<ModuleOp>())
-    if (auto attr = m->getAttrOfType<IntegerAttr>("snn.chain_group"))
-      return std::max<int64_t>(1, attr.getInt());
-  // Measured on an H100, MNIST CNN at T = 30 (device ms per step, two runs
-  // each): G = 1 2.81, 2 2.18-2.26, 4 1.96, 6 1.80-1.81, 8 1.93, 10
-  // 1.92-2.02, 12 2.06-2.15, 15 2.00-2.09.
-  return 6;
+  // The default 6, measured on an H100, MNIST CNN at T = 30 (device ms
+  // per step, two runs each): G = 1 2.81, 2 2.18-2.26, 4 1.96, 6 1.80-1.81,
+  // 8 1.93, 10 1.92-2.02, 12 2.06-2.15, 15 2.00-2.09.
+  return TargetAttr::of(op).getChainGroup();
 }
 
 PerturbationKernel::SweepStep

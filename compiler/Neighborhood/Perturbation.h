@@ -97,14 +97,14 @@ public:
   void emitGroupedSNS(int64_t window, int64_t group);
   static constexpr int64_t kUnrolledGroupSteps = 64;
   /// Whether T is small enough for one group of all T chains: T <= 8 (by
-  /// measurement), or the module's `snn.max_register_steps`.
+  /// measurement), or the module's #snn.target max_register_steps.
   bool chainsInRegisters();
-  /// The module's `snn.chain_group` (snnc --gpu-chain-group), else 6 (by
+  /// The module's #snn.target chain_group (snnc --gpu-chain-group), 6 (by
   /// measurement, T = 30 on an H100); 1: one chain at a time.
   int64_t chainGroup();
 
   /// Neurons per parallel iteration: 256 (vectorizes on CPU) unless the
-  /// module says `snn.neuron_block` (a GPU pipeline sets 1).
+  /// module's #snn.target says otherwise (a GPU pipeline sets 1).
   int64_t neuronBlock();
 
   /// Replaces the op by `delta` (and drops a fused scan).

@@ -230,6 +230,91 @@ std::string mlir::snn::findCUDAToolkit() {
   return "";
 }
 
+TargetAttr mlir::snn::cudaTarget(MLIRContext *ctx, const GPUOptions &o) {
+  TargetAttr cpu = TargetAttr::get(ctx, 256, 6, 8, ConvGradInput::library);
+  return TargetAttr::get(ctx, /*neuronBlock=*/1, o.chainGroup,
+                         cpu.getMaxRegisterSteps(),
+                         o.convGradInputGemm ? ConvGradInput::gemm
+                                             : ConvGradInput::library);
+}
+
+LogicalResult mlir::snn::runStages(
+    ModuleOp module, OwningOpRef<ModuleOp> *cuda,
+    const TrainingOptions &training, const GPUOptions &gpu, Stage last,
+    function_ref<LogicalResult(PassManager &)> configure,
+    llvm::raw_ostream &errors) {
+  MLIRContext *ctx = module.getContext();
+  // One pass manager per stage, so that every stage can be printed.
+  auto stage = [&](ModuleOp m,
+                   function_ref<LogicalResult(PassManager &)> build) {
+    PassManager pm(ctx);
+    if (failed(configure(pm)) || failed(build(pm)))
+      return failure();
+    return pm.run(m);
+  };
+  auto both = [&](function_ref<LogicalResult(PassManager &)> build) {
+    if (failed(stage(module, build)))
+      return failure();
+    return cuda ? stage(**cuda, build) : success();
+  };
+  if (failed(stage(module, [&](PassManager &pm) {
+        buildTrainStage(pm, training);
+        return success();
+      })))
+    return failure();
+  if (last == Stage::Train)
+    return success();
+  if (cuda) {
+    *cuda = module.clone();
+    (**cuda)->setAttr("snn.target", cudaTarget(ctx, gpu));
+  }
+  if (failed(both([&](PassManager &pm) {
+        return buildSelectedStage(pm, training, errors);
+      })))
+    return failure();
+  if (last == Stage::Selected)
+    return success();
+  if (failed(both([&](PassManager &pm) {
+        buildFusedStage(pm);
+        return success();
+      })))
+    return failure();
+  if (last == Stage::Fused)
+    return success();
+  if (failed(both([&](PassManager &pm) {
+        buildLoopsStage(pm);
+        return success();
+      })))
+    return failure();
+  if (last == Stage::Loops)
+    return success();
+  if (cuda) {
+    if (failed(stage(**cuda, [&](PassManager &pm) {
+          return buildGPUStage(pm, gpu, errors);
+        })))
+      return failure();
+    if (last == Stage::GPU)
+      return success();
+    if (failed(stage(**cuda, [&](PassManager &pm) {
+          return buildPTXStage(pm, gpu, errors);
+        })))
+      return failure();
+    if (last == Stage::PTX)
+      return success();
+    if (failed(stage(**cuda, [&](PassManager &pm) {
+          return buildGPUHostLLVMStage(pm, errors);
+        })))
+      return failure();
+  } else if (last == Stage::GPU || last == Stage::PTX) {
+    errors << "the gpu and ptx stages need the CUDA side";
+    return failure();
+  }
+  return stage(module, [&](PassManager &pm) {
+    buildLLVMStage(pm);
+    return success();
+  });
+}
+
 void mlir::snn::registerSNNCDialects(DialectRegistry &registry) {
   registerAllDialects(registry);
   registerAllExtensions(registry);
@@ -247,6 +332,42 @@ void mlir::snn::registerAllSNNPasses() {
   registerTransformsPasses();
   registerConversionPasses();
 
+  struct CUDAPipelineOptions
+      : public PassPipelineOptions<CUDAPipelineOptions> {
+    Option<int64_t> chainGroup{*this, "chain-group",
+                               llvm::cl::desc("snnc --gpu-chain-group"),
+                               llvm::cl::init(6)};
+    Option<std::string> convGradInput{
+        *this, "conv-grad-input",
+        llvm::cl::desc("snnc --gpu-conv-grad-input: cudnn or gemm"),
+        llvm::cl::init("cudnn")};
+    Option<int64_t> blockSize{*this, "block-size",
+                              llvm::cl::desc("snnc --gpu-block"),
+                              llvm::cl::init(256)};
+  };
+  PassPipelineRegistration<CUDAPipelineOptions>(
+      "snn-cuda-pipeline",
+      "The CUDA side of a trainer up to the outlined kernels (snnc "
+      "--emit=gpu --target=cuda): the #snn.target of the CUDA side, forward "
+      "+ loss -> training graph -> SNS -> fusion -> loops -> gpu.launch -> "
+      "gpu.func kernels",
+      [](OpPassManager &pm, const CUDAPipelineOptions &opts) {
+        TrainingOptions o;
+        GPUOptions g;
+        g.chainGroup = opts.chainGroup;
+        g.convGradInputGemm = opts.convGradInput == "gemm";
+        g.blockSize = opts.blockSize;
+        buildTrainStage(pm, o);
+        SetTargetPassOptions t;
+        t.neuronBlock = 1;
+        t.chainGroup = g.chainGroup;
+        t.convGradInput = g.convGradInputGemm ? "gemm" : "library";
+        pm.addPass(createSetTargetPass(t));
+        (void)buildSelectedStage(pm, o, llvm::errs());
+        buildFusedStage(pm);
+        buildLoopsStage(pm);
+        (void)buildGPUStage(pm, g, llvm::errs());
+      });
   PassPipelineRegistration<>(
       "snn-cpu-pipeline",
       "The whole CPU pipeline with default settings: forward + loss -> "

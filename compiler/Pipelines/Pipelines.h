@@ -16,7 +16,10 @@
 #ifndef SNNC_COMPILER_PIPELINES_PIPELINES_H
 #define SNNC_COMPILER_PIPELINES_PIPELINES_H
 
+#include "dialects/SNN/IR/SNNOps.h"
+#include "mlir/IR/BuiltinOps.h"
 #include "mlir/IR/DialectRegistry.h"
+#include "mlir/IR/OwningOpRef.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Support/LLVM.h"
 
@@ -73,6 +76,10 @@ struct GPUOptions {
   int64_t blockSize = 256;
   /// See findCUDAToolkit().
   std::string toolkit = "/usr/local/cuda";
+  /// The CUDA side's #snn.target fields (snnc --gpu-chain-group,
+  /// --gpu-conv-grad-input).
+  int64_t chainGroup = 6;
+  bool convGradInputGemm = false;
 };
 
 /// Appends snn-prepare-gpu and the mapping of parallel loops to outlined
@@ -90,12 +97,33 @@ LogicalResult buildGPUHostLLVMStage(OpPassManager &pm,
 /// GPU part of a trainer is then left out).
 std::string findCUDAToolkit();
 
+/// The stages of a trainer's compilation, in order (snnc --emit).
+enum class Stage { Train, Selected, Fused, Loops, GPU, PTX, LLVM };
+
+/// The CUDA side's #snn.target: one neuron per thread, the chain group and
+/// the conv-grad-input path of `o`.
+TargetAttr cudaTarget(MLIRContext *ctx, const GPUOptions &o);
+
+/// Runs the stages through `last` on `module`, the CPU side, and, when
+/// `cuda` is not null, on the CUDA side: a copy of the module made after the
+/// train stage with cudaTarget(), which also goes through gpu and ptx; at
+/// the llvm stage both sides are in the LLVM dialect (the CUDA side's host
+/// code launching its kernels). `configure` adds command-line pass-manager
+/// settings (IR printing, timing) to the pass manager of every stage; the
+/// diagnostics of a failing stage go to the context's handler. The one
+/// orchestration of snnc, the JIT tests and snn-opt's named pipelines.
+LogicalResult runStages(ModuleOp module, OwningOpRef<ModuleOp> *cuda,
+                        const TrainingOptions &training,
+                        const GPUOptions &gpu, Stage last,
+                        function_ref<LogicalResult(PassManager &)> configure,
+                        llvm::raw_ostream &errors);
+
 /// Adds every dialect and LLVM IR translation that snnc's pipelines produce
 /// or consume (shared by snnc, the JIT tests and other drivers).
 void registerSNNCDialects(DialectRegistry &registry);
 
-/// Registers every snn pass and the named pipelines (snn-opt, snnc and pass
-/// plugins see the same set).
+/// Registers every snn pass and the named pipelines snn-cpu-pipeline and
+/// snn-cuda-pipeline (snn-opt, snnc and pass plugins see the same set).
 void registerAllSNNPasses();
 
 } // namespace mlir::snn

@@ -3,7 +3,7 @@
 // The CUDA side of a trainer lowers the gradient through a convolution to
 // one GEMM per image into the gradient of the im2col matrix
 // (snnrt_conv2d_grad_cols) and a generated col2im gather loop nest
-// (snn-to-runtime-calls with `snn.conv_grad_input = "gemm"`). The same
+// (snn-to-runtime-calls with `#snn.target<conv_grad_input = gemm>`). The same
 // lowering runs here on the CPU (oneDNN for the GEMM, the loop nest
 // JIT-compiled) against the plain loops of tests/reference, for strides,
 // paddings, non-square kernels and 1x1 kernels (tests/unit/ConvCases.h,
@@ -41,7 +41,8 @@ void check(const Conv &g, int T, int B, const char *mode) {
   std::string w = tensor({g.o, g.c, g.kh, g.kw});
   std::string r = tensor({T, B, g.c, g.h, g.w});
   std::ostringstream m;
-  m << "module attributes {snn.conv_grad_input = \"" << mode << "\"} {\n"
+  m << "module attributes {snn.target = #snn.target<conv_grad_input = "
+    << mode << ">} {\n"
     << "func.func @g(%d: " << d << ", %w: " << w << ") -> " << r << " {\n"
     << "  %r = snn.conv2d_grad_input %d, %w {strides = array<i64: "
     << g.stride << ", " << g.stride << ">, padding = array<i64: " << g.pad

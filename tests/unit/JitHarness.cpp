@@ -47,18 +47,26 @@ std::unique_ptr<JitModule> JitModule::compile(const std::string &source,
       parseSourceString<ModuleOp>(source, jit->context.get());
   if (!module)
     return nullptr;
-  PassManager pm(jit->context.get());
   snn::TrainingOptions opts;
   opts.neighborhood = neighborhood;
-  if (training)
-    snn::buildTrainStage(pm, opts);
-  if (failed(snn::buildSelectedStage(pm, opts, err)))
-    return nullptr;
-  snn::buildFusedStage(pm);
-  snn::buildLoopsStage(pm);
-  snn::buildLLVMStage(pm);
-  if (failed(pm.run(*module)))
-    return nullptr;
+  if (training) {
+    // snnc's stages (compiler/Pipelines), the CPU side.
+    if (failed(snn::runStages(
+            *module, nullptr, opts, snn::GPUOptions(), snn::Stage::LLVM,
+            [](PassManager &) { return success(); }, err)))
+      return nullptr;
+  } else {
+    // A module of backward ops without a training graph: the stages after
+    // it.
+    PassManager pm(jit->context.get());
+    if (failed(snn::buildSelectedStage(pm, opts, err)))
+      return nullptr;
+    snn::buildFusedStage(pm);
+    snn::buildLoopsStage(pm);
+    snn::buildLLVMStage(pm);
+    if (failed(pm.run(*module)))
+      return nullptr;
+  }
 
   ExecutionEngineOptions eo;
   eo.transformer = makeOptimizingTransformer(2, 0, nullptr);

@@ -140,24 +140,23 @@ void checkNACase(const NACase &k, const snnref::Neuron &p) {
                        " selection=windowed}"
                  : "snn-neighborhood-sns";
   // SNS runs through every kernel: the CPU's blocked one and the GPU
-  // pipeline's (module attribute snn.neuron_block = 1): one chain at a time
-  // (snn.max_register_steps = 0, snn.chain_group = 1), all chains in one
-  // group (= 32; T = 100 falls back to one chain at a time), and the chains
-  // in groups of 6 (the default; T = 5 and 100 end with a partial group).
+  // pipeline's (#snn.target neuron_block = 1): one chain at a time
+  // (max_register_steps = 0, chain_group = 1), all chains in one group
+  // (= 32; T = 100 falls back to one chain at a time), and the chains in
+  // groups of 6 (the default; T = 5 and 100 end with a partial group).
   for (int variant : {0, 1, 2, 3}) {
     bool perNeuron = variant > 0;
     if (perNeuron && k.pairs)
       continue;
     std::string module = naModule(k.T, k.B, k.N, p, selection);
     const char *attrs[] = {"",
-                           ", snn.max_register_steps = 0 : i64, "
-                           "snn.chain_group = 1 : i64",
-                           ", snn.max_register_steps = 32 : i64, "
-                           "snn.chain_group = 1 : i64",
-                           ", snn.max_register_steps = 0 : i64"};
+                           ", max_register_steps = 0, chain_group = 1",
+                           ", max_register_steps = 32, chain_group = 1",
+                           ", max_register_steps = 0"};
     if (perNeuron)
-      module = std::string("module attributes {snn.neuron_block = 1 : i64") +
-               attrs[variant] + "} {\n" + module + "}\n";
+      module = std::string("module attributes {snn.target = "
+                           "#snn.target<neuron_block = 1") +
+               attrs[variant] + ">} {\n" + module + "}\n";
     auto jit = JitModule::compile(module, false, error, pipeline);
     ASSERT_TRUE(jit) << error;
     int n = k.B * k.N;

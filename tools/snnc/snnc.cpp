@@ -154,11 +154,6 @@ int fail(const llvm::Twine &message) {
   return 1;
 }
 
-/// Runs `pm` on `module`; diagnostics are already printed by the handler.
-bool run(PassManager &pm, ModuleOp module) {
-  return succeeded(pm.run(module));
-}
-
 /// Where the result goes: -o, else the stage's default ("-": stdout).
 std::string outputPath() {
   if (!outputFile.empty())
@@ -396,23 +391,6 @@ int compile(int argc, char **argv) {
   opts.methods = methodList;
   (void)snn::parseSTBPSurrogate(stbpSurrogate, opts); // checked above
 
-  // One pass manager per stage, so that every stage can be printed.
-  auto stage = [&](ModuleOp m, auto build) {
-    PassManager pm(&ctx);
-    if (failed(applyPassManagerCLOptions(pm)))
-      return false;
-    if (!build(pm))
-      return false;
-    return run(pm, m);
-  };
-  if (!stage(*module, [&](PassManager &pm) {
-        snn::buildTrainStage(pm, opts);
-        return true;
-      }))
-    return 1;
-  if (emit == Stage::Train)
-    return writeText(*module);
-
   // The CUDA side is a copy of the training graph lowered with one thread
   // per neuron; trainers hold both and pick at run time (--device).
   bool showCUDA = target == Target::CUDA || emit == Stage::GPU ||
@@ -422,6 +400,8 @@ int compile(int argc, char **argv) {
   gpuOpts.chip = gpuChip;
   gpuOpts.blockSize = gpuBlock;
   gpuOpts.toolkit = snn::findCUDAToolkit();
+  gpuOpts.chainGroup = gpuChainGroup;
+  gpuOpts.convGradInputGemm = gpuConvGradInput == "gemm";
   // libdevice is linked into the kernels at the PTX stage.
   if (buildCUDA && gpuOpts.toolkit.empty() && emit >= Stage::PTX) {
     if (showCUDA)
@@ -431,64 +411,27 @@ int compile(int argc, char **argv) {
                     "the CPU only\n";
     buildCUDA = false;
   }
+  // The stages (compiler/Pipelines), each printable with --emit.
+  snn::Stage last = emit == Stage::Train      ? snn::Stage::Train
+                    : emit == Stage::Selected ? snn::Stage::Selected
+                    : emit == Stage::Fused    ? snn::Stage::Fused
+                    : emit == Stage::Loops    ? snn::Stage::Loops
+                    : emit == Stage::GPU      ? snn::Stage::GPU
+                    : emit == Stage::PTX      ? snn::Stage::PTX
+                                              : snn::Stage::LLVM;
   OwningOpRef<ModuleOp> cuda;
-  if (buildCUDA) {
-    cuda = module->clone();
-    (*cuda)->setAttr("snn.neuron_block",
-                     IntegerAttr::get(IntegerType::get(&ctx, 64), 1));
-    (*cuda)->setAttr("snn.chain_group",
-                     IntegerAttr::get(IntegerType::get(&ctx, 64), gpuChainGroup));
-    // cudnn: the library call, as on the CPU (snnrt_cuda_conv2d_grad_input).
-    (*cuda)->setAttr("snn.conv_grad_input",
-                     StringAttr::get(&ctx, gpuConvGradInput == "gemm"
-                                               ? "gemm"
-                                               : "library"));
-  }
-  // Runs one stage on both sides; prints the chosen side if it is `last`.
-  auto both = [&](Stage last, auto build) -> std::optional<int> {
-    if (!stage(*module, build) || (cuda && !stage(*cuda, build)))
-      return 1;
-    if (emit == last)
-      return writeText(showCUDA ? *cuda : *module);
-    return std::nullopt;
-  };
-  if (auto rc = both(Stage::Selected, [&](PassManager &pm) {
-        return succeeded(snn::buildSelectedStage(pm, opts, llvm::errs()));
-      }))
-    return *rc;
-  if (auto rc = both(Stage::Fused, [&](PassManager &pm) {
-        snn::buildFusedStage(pm);
-        return true;
-      }))
-    return *rc;
-  if (auto rc = both(Stage::Loops, [&](PassManager &pm) {
-        snn::buildLoopsStage(pm);
-        return true;
-      }))
-    return *rc;
-  if (cuda) {
-    if (!stage(*cuda, [&](PassManager &pm) {
-          return succeeded(snn::buildGPUStage(pm, gpuOpts, llvm::errs()));
-        }))
-      return 1;
-    if (emit == Stage::GPU)
-      return writeText(*cuda);
-    if (!stage(*cuda, [&](PassManager &pm) {
-          return succeeded(snn::buildPTXStage(pm, gpuOpts, llvm::errs()));
-        }))
-      return 1;
-    if (emit == Stage::PTX)
-      return writePTX(*cuda);
-    if (!stage(*cuda, [&](PassManager &pm) {
-          return succeeded(snn::buildGPUHostLLVMStage(pm, llvm::errs()));
-        }))
-      return 1;
-  }
-  if (!stage(*module, [&](PassManager &pm) {
-        snn::buildLLVMStage(pm);
-        return true;
-      }))
+  if (failed(snn::runStages(
+          *module, buildCUDA ? &cuda : nullptr, opts, gpuOpts, last,
+          [](PassManager &pm) { return applyPassManagerCLOptions(pm); },
+          llvm::errs())))
     return 1;
+  if (emit == Stage::Train)
+    return writeText(*module);
+  if (emit == Stage::Selected || emit == Stage::Fused || emit == Stage::Loops ||
+      emit == Stage::GPU)
+    return writeText(showCUDA ? *cuda : *module);
+  if (emit == Stage::PTX)
+    return writePTX(*cuda);
 
   llvm::LLVMContext llvmCtx;
   std::string error;

@@ -90,4 +90,54 @@ def SNN_Surrogate : I32EnumAttr<"Surrogate", "STBP surrogate of ds/du",
 }
 def SNN_SurrogateAttr : EnumAttr<SNN_Dialect, SNN_Surrogate, "surrogate">;
 
+//===----------------------------------------------------------------------===//
+// The code-generation target of a module: the tuning knobs that the kernel
+// emitters read, in one verified attribute (`snn.target` on the module).
+//===----------------------------------------------------------------------===//
+
+def SNN_ConvGradInputLibrary : I32EnumAttrCase<"library", 0>;
+def SNN_ConvGradInputGemm : I32EnumAttrCase<"gemm", 1>;
+def SNN_ConvGradInput : I32EnumAttr<"ConvGradInput",
+    "how the gradient through a convolution is computed",
+    [SNN_ConvGradInputLibrary, SNN_ConvGradInputGemm]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::mlir::snn";
+}
+
+def SNN_TargetAttr : AttrDef<SNN_Dialect, "Target"> {
+  let mnemonic = "target";
+  let summary = "where a module's kernels run and how they are tuned";
+  let description = [{
+    The module attribute `snn.target` (absent: the CPU defaults):
+
+    - `neuron_block`: neurons per parallel iteration of the per-neuron
+      kernels (256 on the CPU, where the block's inner loop vectorizes; the
+      CUDA pipeline sets 1: one neuron per thread);
+    - `chain_group`: the GPU NA kernel advances the SNS chains of this many
+      flips at a time in registers (snnc --gpu-chain-group; 1: one chain at
+      a time);
+    - `max_register_steps`: up to this T, all T chains of a neuron in one
+      group (8, by measurement on an H100);
+    - `conv_grad_input`: `library` (oneDNN / cuDNN) or `gemm` (one batched
+      GEMM into the im2col matrix's gradient and col2im; snnc
+      --gpu-conv-grad-input).
+
+    Example:
+    ```mlir
+    module attributes {snn.target = #snn.target<neuron_block = 1, chain_group = 6>} {}
+    ```
+  }];
+  let parameters = (ins
+    DefaultValuedParameter<"int64_t", "256">:$neuron_block,
+    DefaultValuedParameter<"int64_t", "6">:$chain_group,
+    DefaultValuedParameter<"int64_t", "8">:$max_register_steps,
+    DefaultValuedParameter<"ConvGradInput", "ConvGradInput::library">:$conv_grad_input);
+  let assemblyFormat = "`<` struct(params) `>`";
+  let genVerifyDecl = 1;
+  let extraClassDeclaration = [{
+    /// The module's `snn.target` around `op`, else the defaults.
+    static TargetAttr of(::mlir::Operation *op);
+  }];
+}
+
 #endif // SNN_ATTRS_TD

@@ -9,13 +9,16 @@ def SNN_Dialect : Dialect {
   let cppNamespace = "::mlir::snn";
   let summary = "Spiking neural networks and their Neighborhood Aggregation training";
   let description = [{
-    The snn dialect represents discrete-time LIF spiking networks with a
-    first-order post-synaptic-current (PSC) kernel, and the backward pass of
-    Neighborhood Aggregation (NA) training (Yang, Zhang & Li, ICML 2021).
+    The snn dialect represents discrete-time spiking networks (LIF and IF
+    neurons, `#snn.neuron`) with a first-order post-synaptic-current (PSC)
+    kernel, and the backward passes of their training methods:
+    Neighborhood Aggregation (NA; Yang, Zhang & Li, ICML 2021) and STBP.
     Activations are ranked f32 tensors with an explicit leading time axis,
     `[T, batch, features...]`. The exact semantics are NA_SPEC.md.
   }];
   let useDefaultAttributePrinterParser = 1;
+  // `snn.target` must be a #snn.target (the tuning knobs in one place).
+  let hasOperationAttrVerify = 1;
   let dependentDialects = ["::mlir::tensor::TensorDialect"];
 }
 

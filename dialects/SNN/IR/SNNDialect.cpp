@@ -126,3 +126,52 @@ void NeuronAttr::print(AsmPrinter &p) const {
   p.printFloat(getThreshold());
   p << ", reset = " << stringifyResetKind(getReset()) << ">";
 }
+
+//===----------------------------------------------------------------------===//
+// #snn.target
+//===----------------------------------------------------------------------===//
+
+LogicalResult
+TargetAttr::verify(function_ref<InFlightDiagnostic()> emitError,
+                   int64_t neuronBlock, int64_t chainGroup,
+                   int64_t maxRegisterSteps, ConvGradInput) {
+  if (neuronBlock < 1)
+    return emitError() << "#snn.target: neuron_block must be >= 1, got "
+                       << neuronBlock;
+  if (chainGroup < 1 || chainGroup > 32)
+    return emitError() << "#snn.target: chain_group must be from 1 to 32, got "
+                       << chainGroup;
+  if (maxRegisterSteps < 0)
+    return emitError() << "#snn.target: max_register_steps must be >= 0, got "
+                       << maxRegisterSteps;
+  return success();
+}
+
+TargetAttr TargetAttr::of(Operation *op) {
+  ModuleOp m = isa<ModuleOp>(op) ? cast<ModuleOp>(op)
+                                 : op->getParentOfType<ModuleOp>();
+  if (m)
+    if (auto t = m->getAttrOfType<TargetAttr>("snn.target"))
+      return t;
+  return TargetAttr::get(op->getContext(), 256, 6, 8, ConvGradInput::library);
+}
+
+LogicalResult SNNDialect::verifyOperationAttribute(Operation *op,
+                                                   NamedAttribute attr) {
+  StringRef name = attr.getName().strref();
+  if (name == "snn.target") {
+    if (!isa<TargetAttr>(attr.getValue()))
+      return op->emitError() << "'snn.target' must be a #snn.target, got "
+                             << attr.getValue();
+    if (!isa<ModuleOp>(op))
+      return op->emitError() << "'snn.target' belongs on the module";
+    return success();
+  }
+  for (StringRef knob : {"snn.neuron_block", "snn.chain_group",
+                         "snn.max_register_steps", "snn.conv_grad_input"})
+    if (name == knob)
+      return op->emitError()
+             << "'" << name << "' is a field of the module's snn.target now: "
+             << "snn.target = #snn.target<" << name.drop_front(4) << " = ...>";
+  return success();
+}

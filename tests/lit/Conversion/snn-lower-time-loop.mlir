@@ -37,7 +37,7 @@ func.func @lif_psc(%c: tensor<5x2x3xf32>) -> tensor<5x2x3xf32> {
 // -----
 
 // CHECK-LABEL: func.func @lif_psc_gpu
-// GPU form (snn.neuron_block = 1): one neuron per parallel iteration, time
+// GPU form (#snn.target neuron_block = 1): one neuron per parallel iteration, time
 // inside, the state (r, a) as f32 iteration arguments.
 // CHECK: %[[C:.*]] = memref.collapse_shape %{{.*}} {{\[\[}}0], [1, 2]] : memref<5x2x3xf32> into memref<5x6xf32>
 // CHECK: scf.parallel (%[[N:.*]]) = (%{{.*}}) to (%{{.*}}) step
@@ -49,7 +49,7 @@ func.func @lif_psc(%c: tensor<5x2x3xf32>) -> tensor<5x2x3xf32> {
 // CHECK: memref.store %[[U]], %{{.*}}[%[[T]], %[[N]]]
 // CHECK: scf.yield
 // CHECK-NOT: snn.time_loop
-module attributes {snn.neuron_block = 1 : i64} {
+module attributes {snn.target = #snn.target<neuron_block = 1>} {
   func.func @lif_psc_gpu(%c: tensor<5x2x3xf32>) -> tensor<5x2x3xf32> {
     %u, %s = snn.neuron %c <lif> : tensor<5x2x3xf32>
     %a = snn.psc %s : tensor<5x2x3xf32>

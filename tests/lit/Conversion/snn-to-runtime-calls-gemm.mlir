@@ -1,6 +1,6 @@
 // RUN: snn-opt %s --snn-to-runtime-calls | FileCheck %s
 
-// With snn.conv_grad_input = "gemm" (the CUDA side of snnc): the gradient
+// With #snn.target<conv_grad_input = gemm> (the CUDA side of snnc): the gradient
 // through a convolution is one GEMM per image into the gradient of the
 // im2col matrix, [T*B*K, OH*OW] with K = C*KH*KW = 2*3*3, then a col2im
 // gather over [T*B, C, H, W] tagged as the kernel `conv_grad_input`:
@@ -20,7 +20,7 @@
 // CHECK: memref.store %{{.*}}, %[[G]]
 // CHECK: } {snn.kernel = "conv_grad_input"}
 // CHECK-NOT: snnrt_conv2d_grad_input
-module attributes {snn.conv_grad_input = "gemm"} {
+module attributes {snn.target = #snn.target<conv_grad_input = gemm>} {
   func.func @grad_input(%d: tensor<5x2x4x3x4xf32>, %w: tensor<4x2x3x3xf32>) -> tensor<5x2x2x6x8xf32> {
     %g = snn.conv2d_grad_input %d, %w {strides = array<i64: 2, 2>, padding = array<i64: 1, 1>} : tensor<5x2x4x3x4xf32>, tensor<4x2x3x3xf32> -> tensor<5x2x2x6x8xf32>
     return %g : tensor<5x2x2x6x8xf32>

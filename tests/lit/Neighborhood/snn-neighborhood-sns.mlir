@@ -73,7 +73,7 @@ func.func @windowed(%e: tensor<5x2x3xf32>) -> tensor<5x2x3xf32> {
 
 // -----
 
-// GPU form with the chains in groups (snn.chain_group = 2, T = 3): per
+// GPU form with the chains in groups (#snn.target chain_group = 2, T = 3): per
 // neuron, steps 0 and 1 unrolled (flip 0 at t = 0; chain 0 steps and flip 1
 // at t = 1), then one sweep from t = 2 carrying the two chain states
 // (r, diff, dL, open) while t < T and a chain is open; then flip 2 at
@@ -90,7 +90,7 @@ func.func @windowed(%e: tensor<5x2x3xf32>) -> tensor<5x2x3xf32> {
 // CHECK: memref.store %{{.*}}, %{{.*}}[%c1{{.*}}, %[[N]]] : memref<3x6xf32>
 // CHECK-NOT: scf.while
 // CHECK: memref.store %{{.*}}, %{{.*}}[%c2{{.*}}, %[[N]]] : memref<3x6xf32>
-module attributes {snn.neuron_block = 1 : i64, snn.max_register_steps = 0 : i64, snn.chain_group = 2 : i64} {
+module attributes {snn.target = #snn.target<neuron_block = 1, max_register_steps = 0, chain_group = 2>} {
   func.func @grouped(%e: tensor<3x2x3xf32>, %c: tensor<3x2x3xf32>, %u: tensor<3x2x3xf32>, %s: tensor<3x2x3xf32>) -> tensor<3x2x3xf32> {
     %d = snn.na_backward %e, %c, %u, %s : tensor<3x2x3xf32>
     return %d : tensor<3x2x3xf32>
