@@ -381,7 +381,9 @@ void lowerClipGradNorm(ClipGradNormOp op) {
 }
 
 /// torch.optim.AdamW, step for step.
-void lowerAdamW(AdamWOp op) {
+/// torch.optim.AdamW (decoupled decay) or, with `coupled`, torch.optim.Adam
+/// (g += wd p).
+template <typename Op> void lowerAdam(Op op, bool coupled) {
   OpBuilder b(op);
   Location loc = op.getLoc();
   ScalarBuilder s{b, loc};
@@ -404,8 +406,13 @@ void lowerAdamW(AdamWOp op) {
   Value vf = collapseTail(b, loc, vOut, 0);
   parallelFor(b, loc, {numElements(type)}, [&](ScalarBuilder &t,
                                                ValueRange iv) {
+    Value pi = t.load(p, iv);
     Value gi = t.load(g, iv);
-    Value p1 = t.mul(t.load(p, iv), decay);
+    Value p1 = pi;
+    if (coupled)
+      gi = t.add(gi, t.mul(t.f(wd), pi));
+    else
+      p1 = t.mul(pi, decay);
     Value m1 = t.add(t.mul(t.f(b1), t.load(m, iv)), t.mul(t.f(1.0f - b1), gi));
     Value v1 = t.add(t.mul(t.f(b2), t.load(v, iv)),
                      t.mul(t.mul(t.f(1.0f - b2), gi), gi));
@@ -420,6 +427,38 @@ void lowerAdamW(AdamWOp op) {
   op.getNewV().replaceAllUsesWith(tensorOf(b, loc, type, vOut));
   op.erase();
 }
+
+void lowerSGD(SGDOp op) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  Type type = op.getParam().getType();
+  float mu = op.getMomentum().convertToFloat();
+  float wd = op.getWeightDecay().convertToFloat();
+  bool nesterov = op.getNesterov();
+  Value lr = op.getLr();
+  Value p = flat(b, loc, op.getParam(), 0), g = flat(b, loc, op.getGrad(), 0);
+  Value buf = flat(b, loc, op.getBuf(), 0);
+  Value pOut = allocFor(b, loc, type), bOut = allocFor(b, loc, type);
+  Value pf = collapseTail(b, loc, pOut, 0), bf = collapseTail(b, loc, bOut, 0);
+  parallelFor(b, loc, {numElements(type)}, [&](ScalarBuilder &t,
+                                               ValueRange iv) {
+    Value pi = t.load(p, iv);
+    Value gi = t.load(g, iv);
+    if (wd != 0.0f)
+      gi = t.add(gi, t.mul(t.f(wd), pi));
+    Value d = gi, b1 = t.load(buf, iv);
+    if (mu != 0.0f) {
+      b1 = t.add(t.mul(t.f(mu), b1), gi);
+      d = nesterov ? t.add(gi, t.mul(t.f(mu), b1)) : b1;
+    }
+    t.store(t.sub(pi, t.mul(lr, d)), pf, iv);
+    t.store(b1, bf, iv);
+  });
+  op.getNewParam().replaceAllUsesWith(tensorOf(b, loc, type, pOut));
+  op.getNewBuf().replaceAllUsesWith(tensorOf(b, loc, type, bOut));
+  op.erase();
+}
+
 
 struct SNNToLoopsPass : mlir::snn::impl::SNNToLoopsPassBase<SNNToLoopsPass> {
   void runOnOperation() override {
@@ -454,7 +493,11 @@ struct SNNToLoopsPass : mlir::snn::impl::SNNToLoopsPassBase<SNNToLoopsPass> {
       else if (auto o = dyn_cast<ClipGradNormOp>(op))
         lowerClipGradNorm(o);
       else if (auto o = dyn_cast<AdamWOp>(op))
-        lowerAdamW(o);
+        lowerAdam(o, /*coupled=*/false);
+      else if (auto o = dyn_cast<AdamOp>(op))
+        lowerAdam(o, /*coupled=*/true);
+      else if (auto o = dyn_cast<SGDOp>(op))
+        lowerSGD(o);
       else {
         op->emitOpError("is not lowered by snn-to-loops; run the neighborhood "
                         "slot, snn-fuse-time-loop, snn-lower-time-loop and "

@@ -34,6 +34,9 @@ void mlir::snn::buildTrainStage(OpPassManager &pm, const TrainingOptions &o) {
   if (!o.selection.empty())
     opts.neighborhood = o.selection;
   opts.weightDecay = o.weightDecay;
+  opts.optimizer = o.optimizer;
+  opts.momentum = o.momentum;
+  opts.nesterov = o.nesterov;
   opts.stbpSurrogate = o.stbpSurrogate;
   opts.stbpWidth = o.stbpWidth;
   opts.stbpScale = o.stbpScale;

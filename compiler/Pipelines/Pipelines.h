@@ -33,7 +33,12 @@ struct TrainingOptions {
   float naClip = -1.0f;
   /// 0 disables gradient-norm clipping.
   float maxGradNorm = 0.0f;
-  float weightDecay = 0.01f;
+  /// < 0 / empty: the model's settings (snn.weight_decay, snn.optimizer,
+  /// snn.momentum, snn.nesterov), else PyTorch's defaults.
+  float weightDecay = -1.0f;
+  std::string optimizer;
+  float momentum = -1.0f;
+  std::string nesterov;
   /// The pass pipeline placed in the neighborhood-selection slot (nested on
   /// func.func), e.g. "snn-neighborhood-sns".
   std::string neighborhood = "snn-neighborhood-sns";

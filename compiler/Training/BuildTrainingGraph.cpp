@@ -208,17 +208,74 @@ LogicalResult BuildTrainingGraphPass::build(ModuleOp module,
                                          b.getF32FloatAttr(maxGradNorm));
     paramGrads.assign(clipOp.getClipped().begin(), clipOp.getClipped().end());
   }
+  // The optimizer: an explicit option wins over the model's setting.
+  auto settingStr = [&](StringRef key, StringRef option,
+                        StringRef def) -> std::string {
+    if (!option.empty())
+      return option.str();
+    if (auto a = forward->getAttrOfType<StringAttr>(key))
+      return a.str();
+    return def.str();
+  };
+  auto settingNum = [&](StringRef key, float option, float def) {
+    if (option >= 0.0f)
+      return option;
+    if (auto a = forward->getAttrOfType<FloatAttr>(key))
+      return static_cast<float>(a.getValueAsDouble());
+    return def;
+  };
+  std::string opt = settingStr("snn.optimizer", optimizer, "adamw");
+  if (opt != "adamw" && opt != "adam" && opt != "sgd")
+    return forward.emitOpError() << "unknown optimizer '" << opt
+                                 << "' (adamw, adam or sgd)";
+  // PyTorch's defaults: AdamW decays by 0.01, Adam and SGD not at all.
+  float wd = settingNum("snn.weight_decay", weightDecay,
+                        opt == "adamw" ? 0.01f : 0.0f);
+  float mu = settingNum("snn.momentum", momentum, 0.0f);
+  bool nag = settingStr("snn.nesterov", nesterov, "0") == "1" ||
+             settingStr("snn.nesterov", nesterov, "0") == "true";
+  if (auto a = forward->getAttrOfType<FloatAttr>("snn.nesterov");
+      a && nesterov.empty())
+    nag = a.getValueAsDouble() != 0.0;
+  if (nag && opt != "sgd")
+    return forward.emitOpError("Nesterov momentum is an SGD setting (optimizer "
+                               "sgd)");
+  if (nag && !(mu > 0.0f))
+    return forward.emitOpError("Nesterov momentum needs momentum > 0");
+  if (mu > 0.0f && opt != "sgd")
+    return forward.emitOpError("momentum is an SGD setting; Adam and AdamW "
+                               "have beta1");
   SmallVector<Value> newParams, newM, newV;
   for (size_t i = 0; i < numParams; ++i) {
     Type t = paramTypes[i];
-    auto adam = AdamWOp::create(
-        b, loc, t, t, t, entry->getArgument(i), paramGrads[i],
-        entry->getArgument(numParams + i), entry->getArgument(2 * numParams + i),
-        stepArg, lrArg, b.getF32FloatAttr(beta1), b.getF32FloatAttr(beta2),
-        b.getF32FloatAttr(eps), b.getF32FloatAttr(weightDecay));
-    newParams.push_back(adam.getNewParam());
-    newM.push_back(adam.getNewM());
-    newV.push_back(adam.getNewV());
+    Value p = entry->getArgument(i), m = entry->getArgument(numParams + i),
+          v = entry->getArgument(2 * numParams + i);
+    if (opt == "sgd") {
+      // m holds the momentum buffer; v is carried unchanged (one step ABI).
+      auto sgd = SGDOp::create(b, loc, t, t, p, paramGrads[i], m, lrArg,
+                               b.getF32FloatAttr(mu),
+                               nag ? b.getUnitAttr() : UnitAttr(),
+                               b.getF32FloatAttr(wd));
+      newParams.push_back(sgd.getNewParam());
+      newM.push_back(sgd.getNewBuf());
+      newV.push_back(v);
+      continue;
+    }
+    Operation *adam =
+        opt == "adam"
+            ? AdamOp::create(b, loc, t, t, t, p, paramGrads[i], m, v, stepArg,
+                             lrArg, b.getF32FloatAttr(beta1),
+                             b.getF32FloatAttr(beta2), b.getF32FloatAttr(eps),
+                             b.getF32FloatAttr(wd))
+                  .getOperation()
+            : AdamWOp::create(b, loc, t, t, t, p, paramGrads[i], m, v, stepArg,
+                              lrArg, b.getF32FloatAttr(beta1),
+                              b.getF32FloatAttr(beta2), b.getF32FloatAttr(eps),
+                              b.getF32FloatAttr(wd))
+                  .getOperation();
+    newParams.push_back(adam->getResult(0));
+    newM.push_back(adam->getResult(1));
+    newV.push_back(adam->getResult(2));
   }
   SmallVector<Value> results(newParams);
   llvm::append_range(results, newM);

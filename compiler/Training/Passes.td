@@ -18,7 +18,8 @@ def BuildTrainingGraphPass : Pass<"snn-build-training-graph", "ModuleOp"> {
       `snn.bias_add`, gradients to the layer below
       (eq. 9) and to the weights (eq. 10), backward through pooling, flatten
       and dropout, optional gradient-norm clipping, and one AdamW update per
-      parameter;
+      parameter (AdamW, Adam or SGD with momentum: `snn.adamw`, `snn.adam`,
+      `snn.sgd`);
     - `@eval_step(params..., inputs...) -> (loss, output spikes)`: the
       forward pass with dropout disabled.
 
@@ -57,8 +58,18 @@ def BuildTrainingGraphPass : Pass<"snn-build-training-graph", "ModuleOp"> {
            "STBP: no gradient through the reset's dependence on the spike">,
     Option<"maxGradNorm", "max-grad-norm", "float", "0.0f",
            "Clip the joint gradient norm to this value (0: no clipping)">,
-    Option<"weightDecay", "weight-decay", "float", "0.01f",
-           "AdamW decoupled weight decay">,
+    Option<"optimizer", "optimizer", "std::string", "\"\"",
+           "adamw, adam or sgd (default: the model's snn.optimizer, else "
+           "adamw)">,
+    Option<"weightDecay", "weight-decay", "float", "-1.0f",
+           "Weight decay: decoupled for AdamW, added to the gradient for Adam "
+           "and SGD (< 0: the model's snn.weight_decay, else PyTorch's "
+           "default: 0.01 for AdamW, 0 for Adam and SGD)">,
+    Option<"momentum", "momentum", "float", "-1.0f",
+           "SGD momentum (< 0: the model's snn.momentum, else 0)">,
+    Option<"nesterov", "nesterov", "std::string", "\"\"",
+           "SGD: Nesterov momentum, 1 or 0 (default: the model's "
+           "snn.nesterov, else 0)">,
     Option<"beta1", "beta1", "float", "0.9f", "AdamW beta1">,
     Option<"beta2", "beta2", "float", "0.999f", "AdamW beta2">,
     Option<"eps", "eps", "float", "1.0e-8f", "AdamW epsilon">,

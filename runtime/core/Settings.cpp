@@ -10,9 +10,11 @@ namespace {
 
 constexpr long long kMaxEpochs = 1ll << 40;
 
-const char *const kKnown[] = {"T",       "epochs",  "lr",
-                              "lr_decay", "na_clip", "dataset",
-                              "backward", "neighborhood"};
+const char *const kKnown[] = {
+    "T",         "epochs",   "lr",           "lr_decay",     "na_clip",
+    "dataset",   "backward", "neighborhood", "optimizer",    "momentum",
+    "nesterov",  "weight_decay", "schedule", "milestones",   "gamma",
+    "warmup_epochs", "lr_min"};
 
 bool wholeNumber(const std::string &v, long long lo, long long hi) {
   if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos)
@@ -20,6 +22,35 @@ bool wholeNumber(const std::string &v, long long lo, long long hi) {
   errno = 0;
   long long n = std::strtoll(v.c_str(), nullptr, 10);
   return errno == 0 && n >= lo && n <= hi;
+}
+
+bool nonNegativeNumber(const std::string &v) {
+  if (v.empty())
+    return false;
+  char *end = nullptr;
+  double x = std::strtod(v.c_str(), &end);
+  return *end == '\0' && std::isfinite(x) && x >= 0;
+}
+
+/// "30,60,90": whole numbers >= 1, increasing.
+bool milestoneList(const std::string &v) {
+  long long last = 0;
+  size_t at = 0;
+  while (at <= v.size()) {
+    size_t comma = v.find(',', at);
+    std::string item =
+        v.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+    if (!wholeNumber(item, 1, kMaxEpochs))
+      return false;
+    long long n = std::strtoll(item.c_str(), nullptr, 10);
+    if (n <= last)
+      return false;
+    last = n;
+    if (comma == std::string::npos)
+      return true;
+    at = comma + 1;
+  }
+  return false;
 }
 
 bool positiveNumber(const std::string &v) {
@@ -55,8 +86,31 @@ std::string checkSetting(const std::string &key, const std::string &value) {
     return wholeNumber(value, 1, kMaxEpochs)
                ? ""
                : "a whole number from 1 to " + std::to_string(kMaxEpochs);
-  if (key == "lr" || key == "lr_decay" || key == "na_clip")
+  if (key == "lr" || key == "lr_decay" || key == "na_clip" || key == "gamma")
     return positiveNumber(value) ? "" : "a finite number > 0";
+  if (key == "momentum" || key == "weight_decay" || key == "lr_min")
+    return nonNegativeNumber(value) ? "" : "a finite number >= 0";
+  if (key == "optimizer")
+    return value == "adamw" || value == "adam" || value == "sgd"
+               ? ""
+               : "adamw, adam or sgd";
+  if (key == "nesterov")
+    return value == "0" || value == "1" || value == "true" || value == "false"
+               ? ""
+               : "0, 1, true or false";
+  if (key == "schedule")
+    return value == "exponential" || value == "multistep" ||
+                   value == "cosine"
+               ? ""
+               : "exponential, multistep or cosine";
+  if (key == "milestones")
+    return milestoneList(value)
+               ? ""
+               : "increasing whole numbers >= 1, separated by commas (30,60)";
+  if (key == "warmup_epochs")
+    return wholeNumber(value, 0, kMaxEpochs)
+               ? ""
+               : "a whole number from 0 to " + std::to_string(kMaxEpochs);
   if (key == "dataset")
     return value == "fashion-mnist" || value == "mnist" ||
                    value == "cifar10" || value == "nmnist" ||

@@ -23,8 +23,15 @@ const char *kUsage =
     "                        synthetic (random data, for benchmarks)\n"
     "  --epochs N            number of epochs (model setting 'epochs', else 5)\n"
     "  --batch N             must equal the compiled batch size\n"
-    "  --lr X                AdamW learning rate (model 'lr', else 5e-4)\n"
-    "  --lr-decay X          exponential decay of lr per epoch (default 1)\n"
+    "  --lr X                learning rate (model 'lr', else 5e-4)\n"
+    "  --schedule NAME       exponential (lr * decay^epoch, the default),\n"
+    "                        multistep (lr * gamma^milestones passed) or\n"
+    "                        cosine (to --lr-min over the epochs)\n"
+    "  --lr-decay X          exponential: decay per epoch (default 1)\n"
+    "  --milestones LIST     multistep: epochs, e.g. 30,60 (model 'milestones')\n"
+    "  --gamma X             multistep: factor at each milestone (0.1)\n"
+    "  --lr-min X            cosine: the final learning rate (0)\n"
+    "  --warmup-epochs N     linear warm-up per step over N epochs (0)\n"
     "  --weight-clip X       clamp every weight to [-X, X] after each step\n"
     "  --seed N              seed of initialization, shuffling, dropout\n"
     "  --backward NAME       the training method (model 'backward', else the\n"
@@ -118,6 +125,15 @@ Options parseArgs(int argc, char **argv) {
     else if (a == "--batch") o.batch = static_cast<int64_t>(whole(next(), 1, kMany));
     else if (a == "--lr") o.lr = positive(next());
     else if (a == "--lr-decay") o.lrDecay = positive(next());
+    else if (a == "--schedule") o.schedule = next();
+    else if (a == "--milestones") o.milestones = next();
+    else if (a == "--gamma") o.gamma = positive(next());
+    else if (a == "--lr-min") {
+      o.lrMin = num(next());
+      if (!std::isfinite(o.lrMin) || o.lrMin < 0)
+        usageError("option '--lr-min' needs a finite number >= 0");
+    }
+    else if (a == "--warmup-epochs") o.warmupEpochs = static_cast<int64_t>(whole(next(), 0, kMany));
     else if (a == "--weight-clip") o.weightClip = positive(next());
     else if (a == "--seed") o.seed = whole(next(), 0, UINT64_MAX);
     else if (a == "--threads") o.threads = static_cast<int64_t>(whole(next(), 1, 1024));

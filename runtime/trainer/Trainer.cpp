@@ -9,6 +9,7 @@
 #include "CudaStep.h"
 #include "Export.h"
 #include "Report.h"
+#include "Schedule.h"
 #include "../cpu/CpuKernels.h"
 #include "../cuda/Driver.h"
 #include "runtime/core/Settings.h"
@@ -304,8 +305,33 @@ int Trainer::run() {
   augment = parseAugment(o.augment);
   snnrt_set_num_threads(static_cast<int>(o.threads));
   int64_t epochs = o.epochs > 0 ? o.epochs : static_cast<int64_t>(setting(d, "epochs", 5));
-  double lr0 = o.lr > 0 ? o.lr : setting(d, "lr", 5e-4);
-  double decay = o.lrDecay > 0 ? o.lrDecay : setting(d, "lr_decay", 1.0);
+  // The schedule: flags, else the model's settings, else the defaults.
+  Schedule sched;
+  sched.lr0 = o.lr > 0 ? o.lr : setting(d, "lr", 5e-4);
+  sched.decay = o.lrDecay > 0 ? o.lrDecay : setting(d, "lr_decay", 1.0);
+  sched.kind = !o.schedule.empty()           ? o.schedule
+               : d.settings.count("schedule") ? d.settings.at("schedule")
+                                              : "exponential";
+  if (sched.kind != "exponential" && sched.kind != "multistep" &&
+      sched.kind != "cosine")
+    usageError("--schedule must be exponential, multistep or cosine");
+  std::string milestones = !o.milestones.empty() ? o.milestones
+                           : d.settings.count("milestones")
+                               ? d.settings.at("milestones")
+                               : "";
+  if (!milestones.empty()) {
+    if (!checkSetting("milestones", milestones).empty())
+      usageError("--milestones '" + milestones + "' must be " +
+                 checkSetting("milestones", milestones));
+    sched.milestones = parseMilestones(milestones);
+  }
+  if (sched.kind == "multistep" && sched.milestones.empty())
+    usageError("a multistep schedule needs --milestones (or snn.milestones)");
+  sched.gamma = o.gamma > 0 ? o.gamma : setting(d, "gamma", 0.1);
+  sched.lrMin = o.lrMin >= 0 ? o.lrMin : setting(d, "lr_min", 0.0);
+  sched.warmupEpochs = o.warmupEpochs >= 0
+                           ? o.warmupEpochs
+                           : static_cast<int64_t>(setting(d, "warmup_epochs", 0));
 
   checkOutputPaths();
   lockCheckpoint();
@@ -364,7 +390,8 @@ int Trainer::run() {
     writeMetrics();
   while (s.epoch < epochs) {
     int64_t epoch = s.epoch;
-    float lr = static_cast<float>(lr0 * std::pow(decay, epoch));
+    sched.epochs = epochs;
+    float lr = static_cast<float>(learningRate(sched, epoch, 0, batches));
     std::vector<int64_t> order(train.size());
     std::iota(order.begin(), order.end(), 0);
     std::mt19937_64 shuffle(o.seed * 7919 + epoch);
@@ -387,6 +414,7 @@ int Trainer::run() {
         next = std::async(std::launch::async, [&, k] {
           return makeBatch(train, order, (k + 1) * B, true, augSeed);
         });
+      lr = static_cast<float>(learningRate(sched, epoch, k, batches));
       float loss = step(b, lr, [&] {
         if (k + 1 >= batches || interrupted ||
             (o.maxSteps > 0 && s.step + 1 >= o.maxSteps))

@@ -416,6 +416,31 @@ void adamw(const AdamW &o, int64_t step, float lr, Vec &p, const Vec &g, Vec &m,
   }
 }
 
+void update(const AdamW &o, int64_t step, float lr, Vec &p, const Vec &g,
+            Vec &m, Vec &v) {
+  if (o.kind == AdamW::AdamWKind)
+    return adamw(o, step, lr, p, g, m, v);
+  if (o.kind == AdamW::AdamKind) {
+    // torch.optim.Adam: L2 decay added to the gradient, no decoupled decay.
+    Vec gl(g.size());
+    for (size_t k = 0; k < g.size(); ++k)
+      gl[k] = g[k] + o.weightDecay * p[k];
+    AdamW plain = o;
+    plain.weightDecay = 0.0f;
+    return adamw(plain, step, lr, p, gl, m, v);
+  }
+  // torch.optim.SGD, dampening 0: buf = mu buf + g (buf = g at step 1).
+  for (size_t k = 0; k < p.size(); ++k) {
+    float gk = g[k] + o.weightDecay * p[k];
+    float d = gk;
+    if (o.momentum != 0.0f) {
+      m[k] = step == 1 ? gk : o.momentum * m[k] + gk;
+      d = o.nesterov ? gk + o.momentum * m[k] : m[k];
+    }
+    p[k] = p[k] - lr * d;
+  }
+}
+
 float MLPStep::run(std::vector<Vec> &w, std::vector<Vec> &m,
                    std::vector<Vec> &v, int64_t step, float lr, const Vec &x,
                    const std::vector<int32_t> &labels, Vec &outSpikes,
@@ -453,7 +478,7 @@ float MLPStep::run(std::vector<Vec> &w, std::vector<Vec> &m,
       g = denseGradInput(rows, sizes[l], sizes[l + 1], delta, w[per * l]);
   }
   for (size_t k = 0; k < grads.size(); ++k)
-    adamw(opt, step, lr, w[k], grads[k], m[k], v[k]);
+    update(opt, step, lr, w[k], grads[k], m[k], v[k]);
   outSpikes = ss.back();
   if (potentials)
     *potentials = us;

@@ -97,12 +97,21 @@ Vec targetSpikes(int T, int batch, int classes, const std::vector<int32_t> &l);
 /// Section 2: Van Rossum loss; g = a - (sigma * d).
 float vanRossum(float tauS, int T, int n, const Vec &a, const Vec &d, Vec &g);
 
+/// The optimizer of a train step: torch.optim.AdamW (the default), Adam
+/// or SGD (dampening 0).
 struct AdamW {
+  enum Kind { AdamWKind, AdamKind, SGDKind } kind = AdamWKind;
   float beta1 = 0.9f, beta2 = 0.999f, eps = 1e-8f, weightDecay = 0.01f;
+  float momentum = 0.0f; // SGD
+  bool nesterov = false; // SGD
 };
 /// torch.optim.AdamW at 1-based `step`, in place.
 void adamw(const AdamW &o, int64_t step, float lr, Vec &p, const Vec &g, Vec &m,
            Vec &v);
+/// The update `o.kind` names (adamw, Adam: g + wd p, SGD: m is the momentum
+/// buffer, v untouched), in place.
+void update(const AdamW &o, int64_t step, float lr, Vec &p, const Vec &g,
+            Vec &m, Vec &v);
 
 /// One NA training step of an MLP (dense + LIF + PSC layers, current input,
 /// Van Rossum loss, AdamW), as NA_SPEC sections 1-3 and 5 describe it.

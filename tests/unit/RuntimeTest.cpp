@@ -12,6 +12,7 @@
 //
 //===----------------------------------------------------------------------===//
 #include "snnrt/snnrt.h"
+#include "runtime/trainer/Schedule.h"
 #include "tests/reference/NAReference.h"
 #include "tests/unit/ConvCases.h"
 
@@ -136,3 +137,37 @@ TEST(RuntimeGemm, MatchesPlainLoops) {
 }
 
 } // namespace
+
+// The learning-rate schedules against values written out by hand from the
+// PyTorch schedulers' definitions (MultiStepLR, CosineAnnealingLR, a linear
+// warm-up per step).
+TEST(Schedule, MatchesTheDefinitions) {
+  snnrt::Schedule s;
+  s.lr0 = 0.1;
+  s.decay = 0.5;
+  EXPECT_DOUBLE_EQ(snnrt::learningRate(s, 0, 7, 10), 0.1);
+  EXPECT_DOUBLE_EQ(snnrt::learningRate(s, 3, 0, 10), 0.1 * 0.125);
+  s.kind = "multistep";
+  s.milestones = snnrt::parseMilestones("2,5");
+  s.gamma = 0.1;
+  EXPECT_EQ(s.milestones, (std::vector<int64_t>{2, 5}));
+  EXPECT_DOUBLE_EQ(snnrt::learningRate(s, 1, 9, 10), 0.1);
+  EXPECT_NEAR(snnrt::learningRate(s, 2, 0, 10), 0.01, 1e-15);
+  EXPECT_NEAR(snnrt::learningRate(s, 4, 3, 10), 0.01, 1e-15);
+  EXPECT_NEAR(snnrt::learningRate(s, 5, 0, 10), 0.001, 1e-15);
+  s.kind = "cosine";
+  s.epochs = 4;
+  s.lrMin = 0.02;
+  EXPECT_DOUBLE_EQ(snnrt::learningRate(s, 0, 0, 10), 0.1);
+  // epoch 2 of 4: halfway, (0.1 + 0.02) / 2.
+  EXPECT_NEAR(snnrt::learningRate(s, 2, 5, 10), 0.06, 1e-12);
+  EXPECT_NEAR(snnrt::learningRate(s, 1, 0, 10),
+              0.02 + 0.08 * (1 + std::cos(M_PI / 4)) / 2, 1e-12);
+  s.warmupEpochs = 2;
+  // Step 0 of 20 warm-up steps: 1/20 of the epoch's lr; step 19: all of it.
+  EXPECT_NEAR(snnrt::learningRate(s, 0, 0, 10), 0.1 / 20, 1e-12);
+  EXPECT_NEAR(snnrt::learningRate(s, 1, 9, 10),
+              0.02 + 0.08 * (1 + std::cos(M_PI / 4)) / 2, 1e-12);
+  EXPECT_NEAR(snnrt::learningRate(s, 1, 4, 10),
+              (0.02 + 0.08 * (1 + std::cos(M_PI / 4)) / 2) * 15 / 20, 1e-12);
+}

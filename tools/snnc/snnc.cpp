@@ -86,8 +86,25 @@ cl::opt<float> naClip("na-clip", cl::desc("NA clip bound b (eq. 17)"),
 cl::opt<float> maxGradNorm("max-grad-norm",
                            cl::desc("Gradient-norm clipping (0: off)"),
                            cl::init(0.0f));
-cl::opt<float> weightDecay("weight-decay", cl::desc("AdamW weight decay"),
-                           cl::init(0.01f));
+cl::opt<float> weightDecay(
+    "weight-decay",
+    cl::desc("Weight decay: decoupled for AdamW, added to the gradient for "
+             "Adam and SGD (default: the model's snn.weight_decay, else "
+             "0.01 for AdamW and 0 for Adam and SGD, as PyTorch)"),
+    cl::init(-1.0f));
+cl::opt<std::string> optimizer(
+    "optimizer",
+    cl::desc("The update compiled into the train step: adamw (default), "
+             "adam or sgd (default: the model's snn.optimizer)"),
+    cl::init(""));
+cl::opt<float> momentum("momentum",
+                        cl::desc("SGD momentum (default: the model's "
+                                 "snn.momentum, else 0)"),
+                        cl::init(-1.0f));
+cl::opt<bool> nesterov("nesterov",
+                       cl::desc("SGD with Nesterov momentum (default: the "
+                                "model's snn.nesterov)"),
+                       cl::init(false));
 cl::list<std::string> methods(
     "methods", cl::CommaSeparated,
     cl::desc("The training methods whose steps the trainer holds, by name "
@@ -283,7 +300,7 @@ int compile(int argc, char **argv) {
   static cl::OptionCategory snncOptions("snnc options");
   auto show = [&](auto &...options) { (options.addCategory(snncOptions), ...); };
   show(inputFile, outputFile, emit, neighborhood, selection, naClip,
-       maxGradNorm, weightDecay, methods, stbpSurrogate, stbpDetachReset, target, withCUDA, gpuChip, gpuBlock,
+       maxGradNorm, weightDecay, optimizer, momentum, nesterov, methods, stbpSurrogate, stbpDetachReset, target, withCUDA, gpuChip, gpuBlock,
        gpuChainGroup, gpuConvGradInput, driver, cpuName, passPlugins);
   cl::HideUnrelatedOptions(snncOptions);
   cl::ParseCommandLineOptions(argc, argv,
@@ -385,6 +402,10 @@ int compile(int argc, char **argv) {
   opts.naClip = naClip;
   opts.maxGradNorm = maxGradNorm;
   opts.weightDecay = weightDecay;
+  opts.optimizer = optimizer;
+  opts.momentum = momentum;
+  if (nesterov)
+    opts.nesterov = "1";
   opts.neighborhood = neighborhood;
   opts.selection = selection;
   opts.stbpDetachReset = stbpDetachReset;

@@ -465,18 +465,37 @@ void ClipGradNormOp::print(OpAsmPrinter &p) {
   p << " : " << getGrads().getTypes();
 }
 
-LogicalResult AdamWOp::verify() {
-  for (auto [name, v] : {std::pair<StringRef, float>{"beta1", getBeta1().convertToFloat()},
-                         {"beta2", getBeta2().convertToFloat()}})
+namespace {
+template <typename Op> LogicalResult verifyAdam(Op op) {
+  for (auto [name, v] :
+       {std::pair<StringRef, float>{"beta1", op.getBeta1().convertToFloat()},
+        {"beta2", op.getBeta2().convertToFloat()}})
     if (!(v >= 0.0f && v < 1.0f))
-      return emitOpError() << "attribute '" << name
-                           << "' must be in [0, 1), got " << num(v);
-  if (failed(checkPositive(*this, "eps", getEps().convertToFloat())))
+      return op.emitOpError() << "attribute '" << name
+                              << "' must be in [0, 1), got " << num(v);
+  if (failed(checkPositive(op, "eps", op.getEps().convertToFloat())))
     return failure();
-  float wd = getWeightDecay().convertToFloat();
-  if (!(wd >= 0.0f))
-    return emitOpError() << "attribute 'weight_decay' must be >= 0, got "
-                         << num(wd);
+  float wd = op.getWeightDecay().convertToFloat();
+  if (!(wd >= 0.0f) || std::isinf(wd))
+    return op.emitOpError() << "attribute 'weight_decay' must be finite and "
+                               ">= 0, got "
+                            << num(wd);
+  return success();
+}
+} // namespace
+
+LogicalResult AdamWOp::verify() { return verifyAdam(*this); }
+LogicalResult AdamOp::verify() { return verifyAdam(*this); }
+
+LogicalResult SGDOp::verify() {
+  for (auto [name, v] :
+       {std::pair<StringRef, float>{"momentum", getMomentum().convertToFloat()},
+        {"weight_decay", getWeightDecay().convertToFloat()}})
+    if (!(v >= 0.0f) || std::isinf(v))
+      return emitOpError() << "attribute '" << name
+                           << "' must be finite and >= 0, got " << num(v);
+  if (getNesterov() && !(getMomentum().convertToFloat() > 0.0f))
+    return emitOpError() << "Nesterov momentum needs 'momentum' > 0";
   return success();
 }
 

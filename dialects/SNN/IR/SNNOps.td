@@ -598,8 +598,23 @@ def SNN_ClipGradNormOp : SNN_Op<"clip_grad_norm", [Pure]> {
   let hasVerifier = 1;
 }
 
-def SNN_AdamWOp : SNN_Op<"adamw", [Pure,
+class SNN_AdamOpBase<string mnemonic> : SNN_Op<mnemonic, [Pure,
     AllTypesMatch<["param", "grad", "m", "v", "new_param", "new_m", "new_v"]>]> {
+  let arguments = (ins SNN_F32Tensor:$param, SNN_F32Tensor:$grad,
+                   SNN_F32Tensor:$m, SNN_F32Tensor:$v, I64:$step, F32:$lr,
+                   DefaultValuedAttr<F32Attr, "0.9">:$beta1,
+                   DefaultValuedAttr<F32Attr, "0.999">:$beta2,
+                   DefaultValuedAttr<F32Attr, "1.0e-8">:$eps,
+                   DefaultValuedAttr<F32Attr, "0.01">:$weight_decay);
+  let results = (outs SNN_F32Tensor:$new_param, SNN_F32Tensor:$new_m,
+                 SNN_F32Tensor:$new_v);
+  let assemblyFormat = [{
+    $param `,` $grad `,` $m `,` $v `,` $step `,` $lr attr-dict `:` type($param)
+  }];
+  let hasVerifier = 1;
+}
+
+def SNN_AdamWOp : SNN_AdamOpBase<"adamw"> {
   let summary = "one AdamW step (decoupled weight decay)";
   let description = [{
     As `torch.optim.AdamW` at step `step` (1-based) with learning rate `lr`
@@ -615,16 +630,45 @@ def SNN_AdamWOp : SNN_Op<"adamw", [Pure,
         : tensor<400x784xf32>
     ```
   }];
+}
+
+def SNN_AdamOp : SNN_AdamOpBase<"adam"> {
+  let summary = "one Adam step (weight decay coupled: added to the gradient)";
+  let description = [{
+    As `torch.optim.Adam`: `g += weight_decay * p`, then the moments and the
+    update of `snn.adamw` without its decoupled decay.
+
+    Example:
+    ```mlir
+    %p1, %m1, %v1 = snn.adam %p, %g, %m, %v, %step, %lr {weight_decay = 0.0 : f32}
+        : tensor<400x784xf32>
+    ```
+  }];
+}
+
+def SNN_SGDOp : SNN_Op<"sgd", [Pure,
+    AllTypesMatch<["param", "grad", "buf", "new_param", "new_buf"]>]> {
+  let summary = "one SGD step with momentum, Nesterov and coupled weight decay";
+  let description = [{
+    As `torch.optim.SGD` (dampening 0): `g += weight_decay * p`;
+    `buf = momentum * buf + g` (buf starts at 0, so the first step's buf is
+    g); `d = nesterov ? g + momentum * buf : buf`; `p -= lr * d`. Without
+    momentum, `d = g`.
+
+    Example:
+    ```mlir
+    %p1, %b1 = snn.sgd %p, %g, %b, %lr {momentum = 0.9 : f32, nesterov,
+        weight_decay = 5.0e-04 : f32} : tensor<400x784xf32>
+    ```
+  }];
   let arguments = (ins SNN_F32Tensor:$param, SNN_F32Tensor:$grad,
-                   SNN_F32Tensor:$m, SNN_F32Tensor:$v, I64:$step, F32:$lr,
-                   DefaultValuedAttr<F32Attr, "0.9">:$beta1,
-                   DefaultValuedAttr<F32Attr, "0.999">:$beta2,
-                   DefaultValuedAttr<F32Attr, "1.0e-8">:$eps,
-                   DefaultValuedAttr<F32Attr, "0.01">:$weight_decay);
-  let results = (outs SNN_F32Tensor:$new_param, SNN_F32Tensor:$new_m,
-                 SNN_F32Tensor:$new_v);
+                   SNN_F32Tensor:$buf, F32:$lr,
+                   DefaultValuedAttr<F32Attr, "0.0">:$momentum,
+                   UnitAttr:$nesterov,
+                   DefaultValuedAttr<F32Attr, "0.0">:$weight_decay);
+  let results = (outs SNN_F32Tensor:$new_param, SNN_F32Tensor:$new_buf);
   let assemblyFormat = [{
-    $param `,` $grad `,` $m `,` $v `,` $step `,` $lr attr-dict `:` type($param)
+    $param `,` $grad `,` $buf `,` $lr attr-dict `:` type($param)
   }];
   let hasVerifier = 1;
 }
