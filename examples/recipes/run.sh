@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Trains one accuracy recipe to the end from a fresh build and appends its
+# row to docs/results.md (best and final test accuracy, epochs, wall time,
+# the commit and the machine), keeping the per-epoch metrics and the plot in
+# docs/results/NAME/.
+#
+#   examples/recipes/run.sh fashion_mlp [trainer options...]
+#
+# NAME is examples/recipes/NAME.onnxtxt; the model's settings (snn.epochs,
+# snn.lr, snn.schedule, ...) are the recipe; extra options go to the trainer
+# (e.g. --epochs 20 for a shorter run, which the row then says). An
+# interrupted run continues with the same command (--resume from
+# build/recipes/NAME.ckpt).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+name=${1:?usage: examples/recipes/run.sh NAME [trainer options]}
+shift
+model=examples/recipes/$name.onnxtxt
+[ -f "$model" ] || { echo "run.sh: no recipe $model" >&2; exit 2; }
+scripts/install-deps.sh
+scripts/build.sh
+B=${SNNC_BUILD_DIR:-build}
+mkdir -p "$B/recipes" "docs/results/$name"
+"$B/bin/snnc" "$model" -o "$B/recipes/$name"
+ckpt="$B/recipes/$name.ckpt"
+resume=()
+[ -f "$ckpt" ] && resume=(--resume)
+start=$(date +%s)
+"$B/recipes/$name" --checkpoint "$ckpt" "${resume[@]}" \
+  --metrics "docs/results/$name/metrics.jsonl" \
+  --plot "docs/results/$name/training.svg" "$@"
+end=$(date +%s)
+python3 examples/recipes/report.py "$name" "docs/results/$name/metrics.jsonl" \
+  $((end - start)) "$*" >> docs/results.md
+tail -1 docs/results.md
