@@ -58,6 +58,27 @@ def NeighborhoodPairsPass : Pass<"snn-neighborhood-pairs", "func::FuncOp"> {
                            "::mlir::bufferization::BufferizationDialect"];
 }
 
+def NeighborhoodNormalizedSNSPass
+    : Pass<"snn-neighborhood-normalized-sns", "func::FuncOp"> {
+  let summary = "Normalized SNS (NA_SPEC section 9): the single-neuron experiment's aggregation";
+  let description = [{
+    Lowers `snn.na_backward {selection = "normalized-sns"}`: the flips and
+    chain effects of SNS, each chain re-simulated to the end of the window,
+    with the raw output error g = dL/da (recovered from the op's PSC error
+    as g[t] = e[t] - ds e[t+1], or read from a fused scan) and
+
+        delta[p] = sgn(theta - u[p]) (sum_t g[t] da_p[t]) / ||da_p||_2
+                   / (|theta - u[p]| + 1),   da_p = a'_(p) - a.
+
+    One neuron per parallel iteration, on the CPU and on the GPU.
+  }];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::math::MathDialect",
+                           "::mlir::scf::SCFDialect",
+                           "::mlir::memref::MemRefDialect",
+                           "::mlir::bufferization::BufferizationDialect"];
+}
+
 def VerifyNeighborhoodPass : Pass<"snn-verify-neighborhood", "ModuleOp"> {
   let summary = "Reject training graphs in which the neighborhood slot left an snn.na_backward";
   let description = [{

@@ -191,6 +191,16 @@ Value PerturbationKernel::quietFrom(ScalarBuilder &s, Value n) {
   return loop.getResult(0);
 }
 
+Value PerturbationKernel::rawError(ScalarBuilder &s, Value n, Value t) {
+  if (fusedScan)
+    return s.load(grad, {t, n});
+  // e[T] = 0: the last step's g is e[T-1].
+  Value last = s.icmp(arith::CmpIPredicate::eq, t, cLast);
+  Value next = arith::MinUIOp::create(s.b, s.loc, s.iadd(t, c1), cLast);
+  Value eNext = s.sel(last, zero, s.load(eBuf, {next, n}));
+  return s.sub(s.load(eBuf, {t, n}), s.mul(ds, eNext));
+}
+
 Value PerturbationKernel::scale(ScalarBuilder &s, Value d) {
   Value inv = s.div(one, s.mul(s.mul(d, d), d));
   return arith::MinimumFOp::create(

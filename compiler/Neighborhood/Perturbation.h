@@ -76,6 +76,10 @@ public:
   /// clip(1 / d^3, -b, b)
   Value scale(ScalarBuilder &s, Value d);
 
+  /// The raw error g[t] = dL/da[t] of neuron `n` (inside forEachNeuron):
+  /// the fused scan's input, or e[t] - ds e[t+1] from the given error.
+  Value rawError(ScalarBuilder &s, Value n, Value t);
+
   /// The whole SNS kernel in blocks of neurons, neurons innermost and
   /// branch-free (selects), so that the compiler vectorizes across neurons;
   /// every chain is simulated to tStop with the rejoined ones masked.

@@ -120,6 +120,45 @@ Vec naBackwardSNS(const Neuron &p, int T, int n, const Vec &e, const Vec &c,
   return delta;
 }
 
+Vec naBackwardNormalizedSNS(const Neuron &p, int T, int n, const Vec &g,
+                            const Vec &c, const Vec &u, const Vec &s) {
+  Vec delta(g.size());
+  float ds = 1.0f - 1.0f / p.tauS, inv = 1.0f / p.tauS;
+  std::vector<float> sp(T), a(T), ap(T);
+  for (int i = 0; i < n; ++i) {
+    float prev = 0.0f;
+    for (int t = 0; t < T; ++t) {
+      prev = ds * prev + s[t * n + i] * inv;
+      a[t] = prev;
+    }
+    for (int q = 0; q < T; ++q) {
+      bool spiked = s[q * n + i] > 0.5f;
+      for (int t = 0; t < T; ++t)
+        sp[t] = s[t * n + i];
+      sp[q] = spiked ? 0.0f : 1.0f;
+      float r = spiked ? p.theta : 0.0f;
+      for (int t = q + 1; t < T; ++t) {
+        float ut = charge(p, r, c[t * n + i]);
+        sp[t] = ut >= p.theta ? 1.0f : 0.0f;
+        r = carried(p, ut, sp[t] > 0.0f);
+      }
+      float aprev = q > 0 ? a[q - 1] : 0.0f;
+      double gd = 0.0, dd = 0.0;
+      for (int t = q; t < T; ++t) {
+        aprev = ds * aprev + sp[t] * inv;
+        double da = static_cast<double>(aprev) - a[t];
+        gd += g[t * n + i] * da;
+        dd += da * da;
+      }
+      double d = p.theta - u[q * n + i];
+      double sign = d > 0 ? 1.0 : d < 0 ? -1.0 : 0.0;
+      delta[q * n + i] =
+          static_cast<float>(sign * gd / std::sqrt(dd) / (std::fabs(d) + 1.0));
+    }
+  }
+  return delta;
+}
+
 namespace {
 /// Flips the firing status at the steps in `flips` (on the trajectory
 /// perturbed by the earlier flips), re-simulates everything else with the

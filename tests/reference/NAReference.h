@@ -50,6 +50,12 @@ Vec errorScan(float tauS, int T, int n, const Vec &g);
 Vec naBackwardSNS(const Neuron &p, int T, int n, const Vec &e, const Vec &c,
                   const Vec &u, const Vec &s, int window = 0);
 
+/// Section 9, literally: normalized SNS from the raw output error g (not
+/// e): every flip's chain re-simulated to T, da = a' - a, delta[p] =
+/// sgn(theta - u[p]) (g . da) / |da| / (|theta - u[p]| + 1).
+Vec naBackwardNormalizedSNS(const Neuron &p, int T, int n, const Vec &g,
+                            const Vec &c, const Vec &u, const Vec &s);
+
 /// Section 4, eq. (15), literally: the T single flips and T-1 double flips
 /// (p and p+1) of each neuron, o_k = eps_k / |eps_k|, f_k by eq. (17), and
 /// the least-squares solution of O grad = f (normal equations, dense, in

@@ -116,6 +116,7 @@ struct NACase {
   std::function<float(std::mt19937 &, int t, int i)> current;
   int window = 0; // windowed SNS when > 0
   bool pairs = false; // the eq. (15) strategy with double flips
+  bool normalized = false; // NA_SPEC section 9, from the raw error g
   float tauM = 4.0f, tauS = 3.0f;
 };
 
@@ -135,9 +136,13 @@ void checkNACase(const NACase &k) {
 
 void checkNACase(const NACase &k, const snnref::Neuron &p) {
   std::string error;
-  std::string selection = k.pairs ? "pairs" : k.window ? "windowed" : "sns";
+  std::string selection = k.normalized ? "normalized-sns"
+                          : k.pairs    ? "pairs"
+                          : k.window   ? "windowed"
+                                       : "sns";
   std::string pipeline =
-      k.pairs    ? "snn-neighborhood-pairs"
+      k.normalized ? "snn-neighborhood-normalized-sns"
+      : k.pairs    ? "snn-neighborhood-pairs"
       : k.window ? "snn-neighborhood-sns{window=" + std::to_string(k.window) +
                        " selection=windowed}"
                  : "snn-neighborhood-sns";
@@ -149,6 +154,10 @@ void checkNACase(const NACase &k, const snnref::Neuron &p) {
   for (int variant : {0, 1, 2, 3}) {
     bool perNeuron = variant > 0;
     if (perNeuron && k.pairs)
+      continue;
+    // One kernel for both sides: the CPU form and the GPU form (one neuron
+    // per parallel iteration) once each.
+    if (k.normalized && variant > 1)
       continue;
     std::string module = naModule(k.T, k.B, k.N, p, selection);
     const char *attrs[] = {"",
@@ -177,6 +186,20 @@ void checkNACase(const NACase &k, const snnref::Neuron &p) {
               false);
     Vec u, s;
     snnref::lif(p, k.T, n, c, u, s);
+    if (k.normalized) {
+      // e from the kernel's point of view; the reference sees the raw g.
+      Vec g = e;
+      Vec eScan = snnref::errorScan(p.tauS, k.T, n, g);
+      jit->call("na",
+                {Arg::buffer(eScan.data(), shape), Arg::buffer(c.data(), shape),
+                 Arg::buffer(delta.data(), shape)},
+                false);
+      Vec want = snnref::naBackwardNormalizedSNS(p, k.T, n, g, c, u, s);
+      std::string name = std::string(k.name) + " [" + neuronName(p) + "]" +
+                         (perNeuron ? " (GPU form)" : "");
+      EXPECT_TRUE(near(delta, want, 1e-5f, 1e-4f, name.c_str()));
+      continue;
+    }
     Vec want = k.pairs ? snnref::naBackwardPairs(p, k.T, n, e, c, u, s)
                        : snnref::naBackwardSNS(p, k.T, n, e, c, u, s, k.window);
     // The pairs solve differs in precision (float Thomas vs double
@@ -273,6 +296,33 @@ TEST(NABackwardPairs, SingleStepIsSNS) {
            }};
   k.pairs = true;
   checkNACase(k);
+}
+
+TEST(NABackwardNormalizedSNS, RandomT5) {
+  NACase k{"normalized T=5", 5, 3, 8, [](std::mt19937 &r, int, int) {
+             return std::uniform_real_distribution<float>(-0.2f, 1.2f)(r);
+           }};
+  k.normalized = true;
+  checkNACase(k);
+}
+
+TEST(NABackwardNormalizedSNS, RandomT30) {
+  NACase k{"normalized T=30", 30, 2, 6, [](std::mt19937 &r, int, int) {
+             return std::uniform_real_distribution<float>(-0.3f, 0.9f)(r);
+           }};
+  k.normalized = true;
+  checkNACase(k);
+}
+
+TEST(NABackwardNormalizedSNS, NoSpikesAndEveryStep) {
+  NACase quiet{"normalized, no spikes", 6, 1, 4,
+               [](std::mt19937 &, int, int) { return 0.05f; }};
+  quiet.normalized = true;
+  checkNACase(quiet);
+  NACase busy{"normalized, spikes every step", 6, 1, 4,
+              [](std::mt19937 &, int, int) { return 3.0f; }};
+  busy.normalized = true;
+  checkNACase(busy);
 }
 
 TEST(NABackwardSNS, BatchOne) {
