@@ -40,8 +40,13 @@ struct TrainingOptions {
   float momentum = -1.0f;
   std::string nesterov;
   /// The pass pipeline placed in the neighborhood-selection slot (nested on
-  /// func.func), e.g. "snn-neighborhood-sns".
-  std::string neighborhood = "snn-neighborhood-sns";
+  /// func.func). The default holds every built-in strategy; each lowers
+  /// the snn.na_backward ops that name it (sns, pairs, normalized-sns), so
+  /// that the model's snn.neighborhood setting alone picks one.
+  std::string neighborhood = kBuiltinStrategies;
+  static constexpr const char *kBuiltinStrategies =
+      "snn-neighborhood-sns,snn-neighborhood-pairs,"
+      "snn-neighborhood-normalized-sns";
   /// The strategy named on every snn.na_backward; empty keeps the model's
   /// `snn.neighborhood` setting (else "sns").
   std::string selection;

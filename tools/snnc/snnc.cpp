@@ -75,7 +75,7 @@ cl::opt<Stage> emit(
 cl::opt<std::string> neighborhood(
     "neighborhood",
     cl::desc("Pass pipeline in the neighborhood-selection slot (on func.func)"),
-    cl::init("snn-neighborhood-sns"));
+    cl::init(snn::TrainingOptions::kBuiltinStrategies));
 cl::opt<std::string> selection(
     "selection",
     cl::desc("Strategy named on every snn.na_backward (default: the model's "
