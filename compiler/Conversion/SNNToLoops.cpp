@@ -109,15 +109,29 @@ void lowerPoolGrad(PoolGradOp op) {
   op.erase();
 }
 
+/// k[t] = 1 - (1 - 1/tau_s)^(t+1): a constant through the PSC kernel.
+Value pscGain(ScalarBuilder &s, float tauS, Value t) {
+  Value n = arith::SIToFPOp::create(
+      s.b, s.loc, s.b.getF32Type(),
+      arith::IndexCastOp::create(s.b, s.loc, s.b.getI64Type(),
+                                 s.iadd(t, s.idx(1))));
+  return s.sub(s.f(1.0f),
+               math::PowFOp::create(s.b, s.loc, s.f(1.0f - 1.0f / tauS), n));
+}
+
 void lowerBiasAdd(BiasAddOp op) {
   OpBuilder b(op);
   Location loc = op.getLoc();
   Value in = bufferOf(b, loc, op.getInput());
   Value bias = bufferOf(b, loc, op.getBias());
   Value out = allocFor(b, loc, op.getType());
+  float tauS = op.getTauS().convertToFloat();
   parallelFor(b, loc, op.getType().getShape(),
               [&](ScalarBuilder &s, ValueRange iv) {
-                s.store(s.add(s.load(in, iv), s.load(bias, iv[2])), out, iv);
+                Value bv = s.load(bias, iv[2]);
+                if (tauS != 1.0f)
+                  bv = s.mul(bv, pscGain(s, tauS, iv[0]));
+                s.store(s.add(s.load(in, iv), bv), out, iv);
               });
   op.getResult().replaceAllUsesWith(tensorOf(b, loc, op.getType(), out));
   op.erase();
@@ -132,6 +146,7 @@ void lowerBiasGrad(BiasGradOp op) {
   auto shape = op.getDelta().getType().getShape();
   Value delta = bufferOf(b, loc, op.getDelta());
   int64_t batch = shape[1], channels = shape[2];
+  float tauS = op.getTauS().convertToFloat();
   Value partial = memref::AllocOp::create(
       b, loc, MemRefType::get({batch, channels}, b.getF32Type()));
   parallelFor(b, loc, {batch, channels}, [&](ScalarBuilder &s, ValueRange bo) {
@@ -139,8 +154,12 @@ void lowerBiasGrad(BiasGradOp op) {
     std::function<Value(ScalarBuilder &, SmallVector<Value>, size_t, Value)>
         sumFrom = [&](ScalarBuilder &q, SmallVector<Value> iv, size_t axis,
                       Value acc) -> Value {
-      if (axis == shape.size())
-        return q.add(acc, q.load(delta, iv));
+      if (axis == shape.size()) {
+        Value d = q.load(delta, iv);
+        if (tauS != 1.0f)
+          d = q.mul(d, pscGain(q, tauS, iv[0]));
+        return q.add(acc, d);
+      }
       if (axis == 1 || axis == 2)
         return sumFrom(q, iv, axis + 1, acc);
       return sumFor(q.b, q.loc, shape[axis], acc,

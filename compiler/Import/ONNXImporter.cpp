@@ -349,7 +349,8 @@ Value Importer::withBias(const NodeContext &n, int index, Value c) {
   if (!forward.getArgAttr(arg.getArgNumber(), "snn.init"))
     forward.setArgAttr(arg.getArgNumber(), "snn.init",
                        DenseElementsAttr::get(f32({channels}), 0.0f));
-  Value out = snn::BiasAddOp::create(b, loc(n), type, c, bias);
+  Value out = snn::BiasAddOp::create(b, loc(n), type, c, bias,
+                                     b.getF32FloatAttr(1.0f));
   markTimeMajor(out);
   return out;
 }
@@ -403,6 +404,28 @@ void Importer::importNode(const NodeContext &n) {
           snn::NeuronOp::create(b, l, c.getType(), c.getType(), c, model);
       out(0, neuron.getPotential());
       out(1, neuron.getSpikes());
+    } else if (op == "FilteredBias") {
+      n.arity(2, 1);
+      Value c = in(0);
+      auto t = timeMajor(n, c, node.input(0), -1);
+      if (t.getRank() < 3)
+        n.error("input '" + node.input(0) + "' must have a channel axis");
+      const std::string &bname = node.input(1);
+      int64_t channels = t.getDimSize(2);
+      if (auto it = initializers.find(bname);
+          it != initializers.end() &&
+          std::vector<int64_t>(it->second->dims().begin(),
+                               it->second->dims().end()) !=
+              std::vector<int64_t>{channels})
+        n.error("bias '" + bname + "' must have shape [" +
+                std::to_string(channels) + "]");
+      Value bias = param(n, bname, {channels});
+      auto arg = cast<BlockArgument>(bias);
+      if (!forward.getArgAttr(arg.getArgNumber(), "snn.init"))
+        forward.setArgAttr(arg.getArgNumber(), "snn.init",
+                           DenseElementsAttr::get(f32({channels}), 0.0f));
+      out(0, snn::BiasAddOp::create(b, l, c.getType(), c, bias,
+                                    b.getF32FloatAttr(n.tau("tau_s", 1))));
     } else if (op == "PSC") {
       n.arity(1, 1);
       Value s = in(0);

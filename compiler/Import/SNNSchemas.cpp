@@ -90,6 +90,16 @@ void registerAll() {
           .TypeAndShapeInferenceFunction(
               [](InferenceContext &ctx) { sameAsInput(ctx, 2); }));
   RegisterSchema(
+      base("FilteredBias", "c + b (1 - (1 - 1/tau_s)^(t+1)): a bias behind a "
+                           "synapse (NIR CubaLIF), per channel (axis 1).")
+          .Input(0, "c", "synaptic input [T*B, C, ...]", "T")
+          .Input(1, "b", "bias [C]", "T")
+          .Output(0, "y", "[T*B, C, ...]", "T")
+          .Attr("tau_s", "the synapse's time constant in steps (>= 1)",
+                AttributeProto::FLOAT, 1.0f)
+          .TypeAndShapeInferenceFunction(
+              [](InferenceContext &ctx) { sameAsInput(ctx, 1); }));
+  RegisterSchema(
       base("PSC", "First-order post-synaptic current kernel.")
           .Input(0, "s", "spikes [T*B, ...]", "T")
           .Output(0, "a", "PSC [T*B, ...]", "T")

@@ -128,7 +128,8 @@ LogicalResult biasRule(Operation *op, GradientContext &c) {
   if (c.needs(bias.getBias()))
     c.accumulate(bias.getBias(),
                  BiasGradOp::create(c.builder(), op->getLoc(),
-                                    bias.getBias().getType(), g));
+                                    bias.getBias().getType(), g,
+                                    bias.getTauSAttr()));
   c.accumulate(bias.getInput(), g);
   return success();
 }

@@ -8,6 +8,7 @@
 // the Toy tutorial's `-emit=` action does.
 //
 //===----------------------------------------------------------------------===//
+#include "compiler/Import/NIRReader.h"
 #include "compiler/Import/ONNXImporter.h"
 #include "compiler/Pipelines/Pipelines.h"
 #include "compiler/Training/Methods.h"
@@ -163,6 +164,25 @@ cl::opt<std::string> cpuName(
              "(x86-64-v3 runs on any AVX2 machine, x86-64-v4 on any AVX-512 "
              "one, x86-64 anywhere) for trainers carried to other machines"),
     cl::init("host"));
+cl::opt<double> nirDt(
+    "nir-dt",
+    cl::desc("NIR input: the simulation step in the file's time unit "
+             "(default: inferred as tau_mem / r, snnTorch's convention; "
+             "Norse writes with 1e-3, SpikingJelly with 1e-4)"),
+    cl::init(0.0));
+cl::opt<int64_t> nirSteps("T",
+                          cl::desc("NIR input: the number of time steps "
+                                   "(NIR stores none)"),
+                          cl::init(0));
+cl::opt<int64_t> nirBatch("batch",
+                          cl::desc("NIR input: the compiled batch size "
+                                   "(default 64)"),
+                          cl::init(64));
+cl::opt<std::string> nirLoss(
+    "loss",
+    cl::desc("NIR input: the loss NIR lacks: van-rossum (default) or "
+             "spike-count"),
+    cl::init("van-rossum"));
 cl::list<std::string> passPlugins("load-pass-plugin",
                                   cl::desc("Load a pass plugin library"));
 
@@ -262,6 +282,30 @@ OwningOpRef<ModuleOp> loadModel(MLIRContext &ctx, std::string &onnxBytes) {
   llvm::StringRef ext = llvm::sys::path::extension(inputFile);
   if (ext == ".onnx" || ext == ".onnxtxt")
     return snn::importONNXFile(inputFile, ctx, &onnxBytes);
+  if (ext == ".nir") {
+    snn::NIROptions o;
+    o.dt = nirDt;
+    o.steps = nirSteps;
+    o.batch = nirBatch;
+    o.loss = nirLoss;
+    std::string error;
+    std::vector<std::string> notes;
+    if (!snn::readNIR(inputFile, o, onnxBytes, error, notes)) {
+      llvm::errs() << "snnc: error: " << error << "\n";
+      return nullptr;
+    }
+    for (const std::string &n : notes)
+      llvm::errs() << "snnc: note: " << n << "\n";
+    std::string importError;
+    std::string bytes = onnxBytes;
+    auto m = snn::importONNX(bytes, /*text=*/false, ctx, importError,
+                             &onnxBytes);
+    if (!m)
+      llvm::errs() << "snnc: error: " << inputFile
+                   << ": the converted model does not import: "
+                   << importError << "\n";
+    return m;
+  }
   if (ext == ".mlir") {
     llvm::SourceMgr sm;
     std::string text =
@@ -271,8 +315,8 @@ OwningOpRef<ModuleOp> loadModel(MLIRContext &ctx, std::string &onnxBytes) {
     return parseSourceFile<ModuleOp>(sm, &ctx);
   }
   llvm::errs() << "snnc: error: '" << inputFile
-               << "': unknown model format (expected .onnx, .onnxtxt or "
-                  ".mlir)\n";
+               << "': unknown model format (expected .onnx, .onnxtxt, .nir "
+                  "or .mlir)\n";
   return nullptr;
 }
 
@@ -301,7 +345,8 @@ int compile(int argc, char **argv) {
   auto show = [&](auto &...options) { (options.addCategory(snncOptions), ...); };
   show(inputFile, outputFile, emit, neighborhood, selection, naClip,
        maxGradNorm, weightDecay, optimizer, momentum, nesterov, methods, stbpSurrogate, stbpDetachReset, target, withCUDA, gpuChip, gpuBlock,
-       gpuChainGroup, gpuConvGradInput, driver, cpuName, passPlugins);
+       gpuChainGroup, gpuConvGradInput, driver, cpuName, nirDt, nirSteps,
+       nirBatch, nirLoss, passPlugins);
   cl::HideUnrelatedOptions(snncOptions);
   cl::ParseCommandLineOptions(argc, argv,
                               "snnc: compile a spiking network into a trainer\n"

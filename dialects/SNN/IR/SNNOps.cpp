@@ -252,7 +252,8 @@ LogicalResult STBPBackwardOp::verify() {
 
 LogicalResult BiasAddOp::verify() {
   auto in = getInput().getType();
-  if (failed(checkTimeMajor(*this, "input", in)))
+  if (failed(checkTau(*this, "tau_s", getTauS().convertToFloat())) ||
+      failed(checkTimeMajor(*this, "input", in)))
     return failure();
   if (in.getRank() < 3)
     return emitOpError() << "'input' must have a channel axis ([T, B, O, "
@@ -263,7 +264,8 @@ LogicalResult BiasAddOp::verify() {
 
 LogicalResult BiasGradOp::verify() {
   auto d = getDelta().getType();
-  if (failed(checkTimeMajor(*this, "delta", d)))
+  if (failed(checkTau(*this, "tau_s", getTauS().convertToFloat())) ||
+      failed(checkTimeMajor(*this, "delta", d)))
     return failure();
   if (d.getRank() < 3)
     return emitOpError() << "'delta' must have a channel axis ([T, B, O, "

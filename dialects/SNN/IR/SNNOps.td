@@ -125,15 +125,20 @@ def SNN_BiasAddOp : SNN_Op<"bias_add", [Pure,
                                        AllTypesMatch<["input", "result"]>]> {
   let summary = "adds a per-channel bias to a synaptic layer's current";
   let description = [{
-    `c[t, b, o, ...] + bias[o]` at every step: the third input of ONNX
-    `Gemm` and `Conv` (channel axis 2 of `[T, B, O, ...]`).
+    `c[t, b, o, ...] + bias[o] k[t]`: the third input of ONNX `Gemm` and
+    `Conv` (channel axis 2 of `[T, B, O, ...]`) with k = 1 at every step
+    (tau_s = 1, the default), or a bias behind a synapse (a NIR CubaLIF's,
+    moved in front of the linear op): the constant bias through the PSC
+    kernel, `k[t] = 1 - (1 - 1/tau_s)^(t+1)`.
 
     Example:
     ```mlir
     %cb = snn.bias_add %c, %b : tensor<5x64x400xf32>, tensor<400xf32>
+    %cf = snn.bias_add %c, %b {tau_s = 3.0 : f32} : tensor<5x64x400xf32>, tensor<400xf32>
     ```
   }];
-  let arguments = (ins SNN_TimeTensor:$input, 1DTensorOf<[F32]>:$bias);
+  let arguments = (ins SNN_TimeTensor:$input, 1DTensorOf<[F32]>:$bias,
+                   DefaultValuedAttr<F32Attr, "1.0">:$tau_s);
   let results = (outs SNN_TimeTensor:$result);
   let assemblyFormat =
       "$input `,` $bias attr-dict `:` type($input) `,` type($bias)";
@@ -501,14 +506,16 @@ def SNN_Conv2dGradWeightOp : SNN_Op<"conv2d_grad_weight", [Pure]> {
 def SNN_BiasGradOp : SNN_Op<"bias_grad", [Pure]> {
   let summary = "bias gradient: dL/db = sum over time, batch and positions";
   let description = [{
-    `db[o] = sum_{t, b, ...} delta[t, b, o, ...]`.
+    `db[o] = sum_{t, b, ...} k[t] delta[t, b, o, ...]`, with the k[t] of
+    the `snn.bias_add` it differentiates (1 for tau_s = 1).
 
     Example:
     ```mlir
     %db = snn.bias_grad %delta : tensor<5x64x400xf32> -> tensor<400xf32>
     ```
   }];
-  let arguments = (ins SNN_TimeTensor:$delta);
+  let arguments = (ins SNN_TimeTensor:$delta,
+                   DefaultValuedAttr<F32Attr, "1.0">:$tau_s);
   let results = (outs 1DTensorOf<[F32]>:$result);
   let assemblyFormat = "$delta attr-dict `:` type($delta) `->` type($result)";
   let hasVerifier = 1;
