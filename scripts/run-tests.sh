@@ -4,4 +4,5 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh
+scripts/test-venv.sh
 ctest --test-dir "${SNNC_BUILD_DIR:-build}" --output-on-failure

@@ -30,6 +30,12 @@
 #include <onnx/onnx_pb.h>
 
 #include <algorithm>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <thread>
 #include <array>
 #include <optional>
 #include <cmath>
@@ -44,6 +50,9 @@
 using namespace mlir::snn;
 
 namespace {
+
+/// How long snnc lets HDF5 read one file.
+constexpr int kReadSeconds = 60;
 
 /// The most values one dataset may hold (a 16 GiB float array).
 constexpr int64_t kMaxValues = int64_t(1) << 32;
@@ -441,7 +450,8 @@ void Converter::flatten(const Node &g, const std::string &prefix,
     byName[n.name] = &n;
   std::map<std::string, std::vector<std::string>> next;
   std::map<std::string, int> indegree;
-  for (auto &[src, dst] : g.edges) {
+  for (const auto &edge : g.edges) {
+    const std::string &src = edge.first, &dst = edge.second;
     // A dotted name may address a node inside a subgraph: its first part.
     auto head = [&](const std::string &s) {
       if (byName.count(s))
@@ -596,6 +606,9 @@ std::string Converter::convert(const Node &root) {
       synapse.push_back(uniform(c, "tau_syn") / dt);
     else if (t == "LIF" || t == "IF" || t == "Threshold")
       synapse.push_back(1.0);
+    else if (t == "LI" || t == "CubaLI" || t == "I" || t == "Delay")
+      bad(c, "not supported (snnc trains spiking layers; " + t +
+                 " has no spikes or is a delay)");
   }
   if (synapse.empty())
     fail(file + ": the graph has no spiking neurons (CubaLIF, LIF, IF, "
@@ -954,6 +967,11 @@ bool mlir::snn::readNIRBytes(const std::string &bytes, const std::string &file,
     error = file + ": not an HDF5 file (a NIR graph is HDF5)";
     return false;
   }
+  // HDF5's error stack is per thread and kept until the next call: clear
+  // it whatever happens.
+  struct ClearErrors {
+    ~ClearErrors() { H5Eclear2(H5E_DEFAULT); }
+  } clearErrors;
   try {
     Handle fapl(H5Pcreate(H5P_FILE_ACCESS), H5Pclose);
     if (fapl < 0 || H5Pset_fapl_core(fapl, 1 << 16, 0) < 0 ||
@@ -997,6 +1015,41 @@ bool mlir::snn::readNIRBytes(const std::string &bytes, const std::string &file,
 bool mlir::snn::readNIR(const std::string &path, const NIROptions &options,
                         std::string &onnxBytes, std::string &error,
                         std::vector<std::string> &notes) {
+  // HDF5 1.10 can spin on some corrupt files (a global heap whose sizes
+  // lie; found by the fuzz target): a watchdog ends such a read with one
+  // line instead of a hang.
+  // SNNC_NIR_READ_SECONDS shortens it (tests).
+  int seconds = kReadSeconds;
+  if (const char *env = std::getenv("SNNC_NIR_READ_SECONDS"))
+    seconds = std::max(1, std::atoi(env));
+  std::mutex m;
+  std::condition_variable cv;
+  bool done = false;
+  std::thread watchdog([&] {
+    std::unique_lock<std::mutex> lock(m);
+    if (!cv.wait_for(lock, std::chrono::seconds(seconds),
+                     [&] { return done; })) {
+      std::fprintf(stderr,
+                   "snnc: error: %s: reading the NIR graph took more than %d "
+                   "s (HDF5 is stuck on a corrupt file)\n",
+                   path.c_str(), seconds);
+      std::_Exit(1);
+    }
+  });
+  struct Stop {
+    std::mutex &m;
+    std::condition_variable &cv;
+    bool &done;
+    std::thread &t;
+    ~Stop() {
+      {
+        std::lock_guard<std::mutex> lock(m);
+        done = true;
+      }
+      cv.notify_all();
+      t.join();
+    }
+  } stop{m, cv, done, watchdog};
   std::string bytes;
   try {
     bytes = snnrt::io::readInputFile(path, size_t(2) << 30, "the NIR model");

@@ -53,6 +53,8 @@ const char *kUsage =
     "  --overwrite           replace an existing --checkpoint and --metrics\n"
     "                        file (without it, a new run refuses them)\n"
     "  --eval                only evaluate on the test set\n"
+    "  --eval-spikes FILE    with --eval: the first test batch's output\n"
+    "                        spikes, raw float32 [T, B, classes]\n"
     "  --export FILE.onnx    write the model with the learned weights\n"
     "  --metrics FILE        one JSON line per epoch\n"
     "  --plot FILE.svg       loss and accuracy per epoch\n"
@@ -149,6 +151,7 @@ Options parseArgs(int argc, char **argv) {
     else if (a == "--resume") o.resume = true;
     else if (a == "--overwrite") o.overwrite = true;
     else if (a == "--eval") o.evalOnly = true;
+    else if (a == "--eval-spikes") o.evalSpikes = next();
     else if (a == "--no-cuda-graphs") o.cudaGraphs = false;
     else if (a == "--log-steps") o.logSteps = true;
     else if (a == "--tf32") o.tf32 = true;

@@ -193,7 +193,8 @@ void Trainer::checkOutputPaths() {
   std::vector<io::Output> outputs{{during(o.checkpoint), "--checkpoint"},
                                   {during(o.metrics), "--metrics"},
                                   {during(o.plot), "--plot"},
-                                  {o.exportPath, "--export"}};
+                                  {o.exportPath, "--export"},
+                                  {o.evalSpikes, "--eval-spikes"}};
   std::vector<std::string> inputs;
   char self[4096];
   ssize_t n = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
@@ -366,6 +367,17 @@ int Trainer::run() {
                (long long)d.batch(), (long long)d.steps(), d.params.size());
 
   if (o.evalOnly) {
+    if (!o.evalSpikes.empty()) {
+      // The output spikes of the first test batch, raw float32 [T, B, N]
+      // (to compare the compiled forward pass with a reference).
+      std::vector<int64_t> order(test.size());
+      std::iota(order.begin(), order.end(), 0);
+      Batch b = makeBatch(test, order, 0, false, 0);
+      evaluate(b);
+      io::writeOutput(o.evalSpikes,
+                      std::string(reinterpret_cast<const char *>(spikes.data()),
+                                  spikes.size() * sizeof(float)));
+    }
     double loss = 0;
     double acc = testAccuracy(&loss);
     std::printf("test accuracy: %.2f%%, test loss %.6g per sample\n",

@@ -17,6 +17,8 @@ if config.snnc_fuzzer and os.path.exists(config.snnc_fuzzer):
     config.available_features.add("fuzzer")
 if getattr(config, "snnc_data_fuzzer", "") and os.path.exists(config.snnc_data_fuzzer):
     config.available_features.add("data-fuzzer")
+if getattr(config, "snnc_nir_fuzzer", "") and os.path.exists(config.snnc_nir_fuzzer):
+    config.available_features.add("nir-fuzzer")
 
 import sys
 sys.path.insert(0, os.path.join(config.snnc_src_root, "tests"))
@@ -33,3 +35,13 @@ except OSError:
     flags = []
 if "avx2" in flags and "fma" in flags:
     config.available_features.add("avx2")
+
+# NIR's own Python package in the tests' environment (scripts/test-venv.sh):
+# %nirpy runs Python with it.
+nirpy = os.path.join(config.snnc_obj_root, "venv", "bin", "python")
+if os.path.exists(nirpy):
+    import subprocess
+    if subprocess.run([nirpy, "-c", "import nir"],
+                      capture_output=True).returncode == 0:
+        config.available_features.add("nir-python")
+config.substitutions.append(("%nirpy", nirpy))
