@@ -809,8 +809,10 @@ std::string Converter::convert(const Node &root) {
       size_t rows = static_cast<size_t>(last->wshape[0]);
       size_t perRow = count / rows;
       std::vector<double> rowScale(rows, 1.0);
+      double ref = gain[0] / th[0];
       for (size_t k = 0; k < count; ++k) {
-        double s = (gain[k] / th[k]) * theta;
+        // Exactly 1 where the neuron's gain and threshold are the first's.
+        double s = (gain[k] / th[k]) / ref;
         size_t row = k / perRow;
         if (k % perRow == 0)
           rowScale[row] = s;

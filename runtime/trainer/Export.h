@@ -1,4 +1,4 @@
-//===- Export.h - the trained model as ONNX -----------------------*- C++ -*-===//
+//===- Export.h - the trained model as ONNX or NIR -----------------------*- C++ -*-===//
 #ifndef SNNRT_TRAINER_EXPORT_H
 #define SNNRT_TRAINER_EXPORT_H
 
@@ -15,6 +15,13 @@ void exportONNX(const std::string &model, const std::string &path,
                 const std::vector<std::string> &names,
                 const std::vector<std::vector<int64_t>> &shapes,
                 const std::vector<std::vector<float>> &values);
+
+/// The same as a NIR 1.0 graph (runtime/nir/NIRWriter.h); a model without
+/// a NIR form is one line naming the node.
+void exportNIR(const std::string &model, const std::string &path,
+               const std::vector<std::string> &names,
+               const std::vector<std::vector<int64_t>> &shapes,
+               const std::vector<std::vector<float>> &values);
 
 } // namespace snnrt
 

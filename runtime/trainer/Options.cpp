@@ -56,6 +56,8 @@ const char *kUsage =
     "  --eval-spikes FILE    with --eval: the first test batch's output\n"
     "                        spikes, raw float32 [T, B, classes]\n"
     "  --export FILE.onnx    write the model with the learned weights\n"
+    "  --export-nir FILE.nir the same as a NIR 1.0 graph (nir.read, snnTorch,\n"
+    "                        Norse, ... read it; snnc imports it back)\n"
     "  --metrics FILE        one JSON line per epoch\n"
     "  --plot FILE.svg       loss and accuracy per epoch\n"
     "  --max-steps N         stop after N training steps (benchmarks)\n"
@@ -157,6 +159,7 @@ Options parseArgs(int argc, char **argv) {
     else if (a == "--tf32") o.tf32 = true;
     else if (a == "--deterministic") o.deterministic = true;
     else if (a == "--export") o.exportPath = next();
+    else if (a == "--export-nir") o.exportNIR = next();
     else if (a == "--metrics") o.metrics = next();
     else if (a == "--plot") o.plot = next();
     else if (a == "--max-steps") o.maxSteps = static_cast<int64_t>(whole(next(), 1, kMany));

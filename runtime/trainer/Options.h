@@ -11,7 +11,7 @@ struct Options {
   std::string data, dataset, checkpoint, metrics, plot, augment, exportPath;
   int64_t epochs = -1, batch = -1, threads = 0, maxSteps = -1;
   double lr = -1, lrDecay = -1, nmnistKeep = 0.3, weightClip = 0;
-  std::string schedule, milestones, evalSpikes;
+  std::string schedule, milestones, evalSpikes, exportNIR;
   double gamma = -1, lrMin = -1;
   int64_t warmupEpochs = -1;
   uint64_t seed = 1;

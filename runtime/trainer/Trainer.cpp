@@ -168,7 +168,7 @@ void Trainer::saveAndReport(const std::string &why) {
 }
 
 void Trainer::exportModel() {
-  if (o.exportPath.empty())
+  if (o.exportPath.empty() && o.exportNIR.empty())
     return;
   syncFromDevice();
   std::vector<std::string> names;
@@ -177,10 +177,17 @@ void Trainer::exportModel() {
     names.push_back(p.name);
     shapes.push_back(p.shape);
   }
-  exportONNX(std::string(snnc_onnx_model, snnc_onnx_model_size), o.exportPath,
-             names, shapes, s.params);
-  std::fprintf(stderr, "trainer: trained model written to %s\n",
-               o.exportPath.c_str());
+  std::string model(snnc_onnx_model, snnc_onnx_model_size);
+  if (!o.exportPath.empty()) {
+    exportONNX(model, o.exportPath, names, shapes, s.params);
+    std::fprintf(stderr, "trainer: trained model written to %s\n",
+                 o.exportPath.c_str());
+  }
+  if (!o.exportNIR.empty()) {
+    exportNIR(model, o.exportNIR, names, shapes, s.params);
+    std::fprintf(stderr, "trainer: trained model written to %s (NIR)\n",
+                 o.exportNIR.c_str());
+  }
 }
 
 /// Every output is checked before the first step: a path that cannot be
@@ -194,7 +201,8 @@ void Trainer::checkOutputPaths() {
                                   {during(o.metrics), "--metrics"},
                                   {during(o.plot), "--plot"},
                                   {o.exportPath, "--export"},
-                                  {o.evalSpikes, "--eval-spikes"}};
+                                  {o.evalSpikes, "--eval-spikes"},
+                                  {o.exportNIR, "--export-nir"}};
   std::vector<std::string> inputs;
   char self[4096];
   ssize_t n = ::readlink("/proc/self/exe", self, sizeof(self) - 1);

@@ -16,6 +16,9 @@
 #include "compiler/Target/ObjectEmitter.h"
 #include "dialects/SNN/IR/SNNDialect.h"
 #include "runtime/core/OutputFile.h"
+#include "runtime/nir/NIRWriter.h"
+
+#include <onnx/onnx_pb.h>
 
 #include "mlir/Dialect/GPU/IR/GPUDialect.h"
 #include "mlir/IR/BuiltinOps.h"
@@ -47,7 +50,7 @@ namespace cl = llvm::cl;
 namespace {
 
 enum class Stage {
-  Onnx, Snn, Train, Selected, Fused, Loops, GPU, PTX, LLVM, Obj, Exe
+  Onnx, Nir, Snn, Train, Selected, Fused, Loops, GPU, PTX, LLVM, Obj, Exe
 };
 enum class Target { CPU, CUDA };
 
@@ -61,6 +64,8 @@ cl::opt<Stage> emit(
     cl::values(
         clEnumValN(Stage::Onnx, "onnx",
                    "the checked model as binary ONNX (converts .onnxtxt)"),
+        clEnumValN(Stage::Nir, "nir",
+                   "the model as a NIR 1.0 graph (HDF5; converts ONNX)"),
         clEnumValN(Stage::Snn, "snn", "the imported forward graph (snn IR)"),
         clEnumValN(Stage::Train, "train", "train_step / eval_step with NA"),
         clEnumValN(Stage::Selected, "selected",
@@ -198,6 +203,8 @@ std::string outputPath() {
   switch (emit) {
   case Stage::Onnx:
     return "model.onnx";
+  case Stage::Nir:
+    return "model.nir";
   case Stage::Obj:
     return "model.o";
   case Stage::Exe:
@@ -260,11 +267,18 @@ int linkTrainer(const char *argv0, const std::string &object,
   std::string main = driver == "single-neuron" ? "-lsnnsingleneuron"
                                                : "-lsnntrainer";
   std::vector<std::string> owned{*cxx,          object,    "-L" + lib,
-                                 main,           "-lsnndata", "-lsnncore", "-lsnnrt", "-ldnnl",
-                                 "-lonnx_proto", "-lprotobuf", "-lz",
-                                 "-L" SNNC_LIBOMP_DIR, "-lomp",
-                                 "-Wl,-rpath," SNNC_LIBOMP_DIR,
-                                 "-pthread",     "-o",        tmp};
+                                 main,           "-lsnndata", "-lsnncore", "-lsnnnir",
+                                 "-lsnnrt",      "-ldnnl",
+                                 "-lonnx_proto", "-lprotobuf", "-lz"};
+  // HDF5 (the NIR export), as CMake found it.
+  llvm::SmallVector<llvm::StringRef> hdf5;
+  llvm::StringRef(SNNC_HDF5_LIBS).split(hdf5, ',', -1, false);
+  for (llvm::StringRef l : hdf5)
+    owned.push_back(l.str());
+  for (const char *a : {"-L" SNNC_LIBOMP_DIR, "-lomp",
+                        "-Wl,-rpath," SNNC_LIBOMP_DIR, "-pthread", "-o"})
+    owned.push_back(a);
+  owned.push_back(tmp);
   std::vector<llvm::StringRef> refs(owned.begin(), owned.end());
   std::string error;
   int rc = llvm::sys::ExecuteAndWait(*cxx, refs, std::nullopt, {}, 0, 0,
@@ -420,6 +434,16 @@ int compile(int argc, char **argv) {
     if (onnxBytes.empty())
       return fail("--emit=onnx needs an ONNX input");
     return writeResult(onnxBytes);
+  }
+  if (emit == Stage::Nir) {
+    onnx::ModelProto model;
+    if (onnxBytes.empty() || !model.ParseFromString(onnxBytes))
+      return fail("--emit=nir needs an ONNX or NIR input");
+    try {
+      return writeResult(snnrt::writeNIR(model));
+    } catch (const std::runtime_error &e) {
+      return fail(inputFile + ": " + e.what());
+    }
   }
   if (failed(verify(*module)))
     return 1;

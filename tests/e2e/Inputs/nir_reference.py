@@ -4,6 +4,8 @@ an independent reference simulator of NIR's semantics (shares nothing with
 snnc: nir.read, then plain numpy).
 
   nir_reference.py gen KIND OUT.nir      write a test graph with nir.write
+  nir_reference.py same A.nir DT_A B.nir DT_B DATA --T T --batch B
+      the same linear weights and biases and the same simulated spikes
   nir_reference.py check GRAPH.nir DATA SPIKES --dt DT --T T --batch B
       simulate GRAPH on the first B test images of DATA (idx, as
       make_dataset.py writes them) and compare with SPIKES (the raw float32
@@ -226,6 +228,32 @@ def check(a):
     sys.exit(0 if same.mean() >= 0.98 else 1)
 
 
+def same(a):
+    """Two graphs (e.g. an original and snnc's export of it) hold the same
+    linear weights and biases and, each simulated with its own dt, give the
+    same output spikes."""
+    ga, gb = nir.read(a.first), nir.read(a.second)
+    la = [n for _, n in chain(ga) if isinstance(n, (nir.Affine, nir.Linear, nir.Conv2d))]
+    lb = [n for _, n in chain(gb) if isinstance(n, (nir.Affine, nir.Linear, nir.Conv2d))]
+    if len(la) != len(lb):
+        sys.exit(f"{len(la)} linear ops against {len(lb)}")
+    for x, y in zip(la, lb):
+        if not np.array_equal(np.asarray(x.weight), np.asarray(y.weight)):
+            sys.exit(f"weights differ: {type(x).__name__} vs {type(y).__name__}")
+        bx = getattr(x, "bias", None)
+        by = getattr(y, "bias", None)
+        if (bx is None) != (by is None) or (bx is not None and not np.array_equal(bx, by)):
+            sys.exit("biases differ")
+    x = idx_images(a.data, a.batch)
+    sa = simulate(ga, x, a.dt1, a.T)
+    sb = simulate(gb, x, a.dt2, a.T)
+    match = np.all(sa == sb, axis=(0, 2))
+    print(f"{len(la)} linear ops with the same weights and biases; "
+          f"{int(match.sum())} of {a.batch} samples with the same output spikes "
+          f"({int(sa.sum())} spikes)")
+    sys.exit(0 if match.mean() >= 0.98 and sa.sum() > 0 else 1)
+
+
 def main():
     p = argparse.ArgumentParser()
     sub = p.add_subparsers(dest="cmd", required=True)
@@ -239,9 +267,19 @@ def main():
     c.add_argument("--dt", type=float, required=True)
     c.add_argument("--T", type=int, required=True)
     c.add_argument("--batch", type=int, required=True)
+    m = sub.add_parser("same")
+    m.add_argument("first")
+    m.add_argument("dt1", type=float)
+    m.add_argument("second")
+    m.add_argument("dt2", type=float)
+    m.add_argument("data")
+    m.add_argument("--T", type=int, required=True)
+    m.add_argument("--batch", type=int, required=True)
     a = p.parse_args()
     if a.cmd == "gen":
         gen(a.kind, a.out)
+    elif a.cmd == "same":
+        same(a)
     else:
         check(a)
 
