@@ -266,6 +266,10 @@ private:
   /// (ONNX Gemm's C, Conv's B: one value per output channel, 0 when no
   /// initializer gives it).
   Value withBias(const NodeContext &n, int index, Value c);
+  /// The bias parameter `name` of `channels` values (0 without an
+  /// initializer).
+  Value biasParam(const NodeContext &n, const std::string &name,
+                  int64_t channels);
   Location loc(const NodeContext &n) {
     return NameLoc::get(b.getStringAttr(n.node.name().empty()
                                             ? n.node.op_type()
@@ -326,22 +330,15 @@ Value Importer::param(const NodeContext &n, const std::string &name,
   return arg;
 }
 
-Value Importer::withBias(const NodeContext &n, int index, Value c) {
-  const onnx::NodeProto &node = n.node;
-  if (node.input_size() <= index || node.input(index).empty())
-    return c;
-  const std::string &name = node.input(index);
-  auto type = cast<RankedTensorType>(c.getType());
-  int64_t channels = type.getDimSize(2);
+Value Importer::biasParam(const NodeContext &n, const std::string &name,
+                          int64_t channels) {
+  std::vector<int64_t> want{channels};
+  auto shapeOf = [](const onnx::TensorProto &t) {
+    return std::vector<int64_t>(t.dims().begin(), t.dims().end());
+  };
   if (auto it = initializers.find(name);
-      it != initializers.end() &&
-      std::vector<int64_t>(it->second->dims().begin(),
-                           it->second->dims().end()) !=
-          std::vector<int64_t>{channels})
-    n.error("bias '" + name + "' must have shape [" +
-            std::to_string(channels) + "] (one value per output channel)");
-  if (auto it = inputShapes.find(name);
-      it != inputShapes.end() && it->second != std::vector<int64_t>{channels})
+      (it != initializers.end() && shapeOf(*it->second) != want) ||
+      (inputShapes.count(name) && inputShapes.at(name) != want))
     n.error("bias '" + name + "' must have shape [" +
             std::to_string(channels) + "] (one value per output channel)");
   Value bias = param(n, name, {channels});
@@ -349,6 +346,15 @@ Value Importer::withBias(const NodeContext &n, int index, Value c) {
   if (!forward.getArgAttr(arg.getArgNumber(), "snn.init"))
     forward.setArgAttr(arg.getArgNumber(), "snn.init",
                        DenseElementsAttr::get(f32({channels}), 0.0f));
+  return bias;
+}
+
+Value Importer::withBias(const NodeContext &n, int index, Value c) {
+  const onnx::NodeProto &node = n.node;
+  if (node.input_size() <= index || node.input(index).empty())
+    return c;
+  auto type = cast<RankedTensorType>(c.getType());
+  Value bias = biasParam(n, node.input(index), type.getDimSize(2));
   Value out = snn::BiasAddOp::create(b, loc(n), type, c, bias,
                                      b.getF32FloatAttr(1.0f));
   markTimeMajor(out);
@@ -410,20 +416,7 @@ void Importer::importNode(const NodeContext &n) {
       auto t = timeMajor(n, c, node.input(0), -1);
       if (t.getRank() < 3)
         n.error("input '" + node.input(0) + "' must have a channel axis");
-      const std::string &bname = node.input(1);
-      int64_t channels = t.getDimSize(2);
-      if (auto it = initializers.find(bname);
-          it != initializers.end() &&
-          std::vector<int64_t>(it->second->dims().begin(),
-                               it->second->dims().end()) !=
-              std::vector<int64_t>{channels})
-        n.error("bias '" + bname + "' must have shape [" +
-                std::to_string(channels) + "]");
-      Value bias = param(n, bname, {channels});
-      auto arg = cast<BlockArgument>(bias);
-      if (!forward.getArgAttr(arg.getArgNumber(), "snn.init"))
-        forward.setArgAttr(arg.getArgNumber(), "snn.init",
-                           DenseElementsAttr::get(f32({channels}), 0.0f));
+      Value bias = biasParam(n, node.input(1), t.getDimSize(2));
       out(0, snn::BiasAddOp::create(b, l, c.getType(), c, bias,
                                     b.getF32FloatAttr(n.tau("tau_s", 1))));
     } else if (op == "PSC") {

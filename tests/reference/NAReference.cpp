@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 
 namespace snnref {
 
@@ -74,88 +75,87 @@ Vec errorScan(float tauS, int T, int n, const Vec &g) {
   return e;
 }
 
+namespace {
+/// Sections 3 and 8, steps 1-2, for neuron i: the original PSC trajectory
+/// `a` and, for every flip at q, `perturbed(q, ap)` with the PSC trajectory
+/// a' of the flipped spike train (ap[t] for t >= q), the chain effect
+/// re-simulated on the same input for `window` steps after q (0: to T).
+void forEachFlip(const Neuron &p, int T, int n, int i, const Vec &c,
+                 const Vec &s, int window, std::vector<float> &a,
+                 const std::function<void(int, const std::vector<float> &)>
+                     &perturbed) {
+  float ds = 1.0f - 1.0f / p.tauS, inv = 1.0f / p.tauS;
+  std::vector<float> sp(T), ap(T);
+  a.assign(T, 0.0f);
+  float prev = 0.0f;
+  for (int t = 0; t < T; ++t) {
+    prev = ds * prev + s[t * n + i] * inv;
+    a[t] = prev;
+  }
+  for (int q = 0; q < T; ++q) {
+    // Step 1: flip the firing status at q with the least perturbation
+    // (section 8: the same carried potential for both reset rules).
+    bool spiked = s[q * n + i] > 0.5f;
+    for (int t = 0; t < T; ++t)
+      sp[t] = s[t * n + i];
+    sp[q] = spiked ? 0.0f : 1.0f;
+    float r = spiked ? p.theta : 0.0f;
+    // Step 2: re-run the recurrence for t > q on the same input.
+    for (int t = q + 1; t < T; ++t) {
+      if (window > 0 && t > q + window)
+        break; // past the window: the original spikes (sp[t] = s[t])
+      float ut = charge(p, r, c[t * n + i]);
+      sp[t] = ut >= p.theta ? 1.0f : 0.0f;
+      r = carried(p, ut, sp[t] > 0.0f);
+    }
+    float aprev = q > 0 ? a[q - 1] : 0.0f;
+    for (int t = q; t < T; ++t) {
+      aprev = ds * aprev + sp[t] * inv;
+      ap[t] = aprev;
+    }
+    perturbed(q, ap);
+  }
+}
+} // namespace
+
 Vec naBackwardSNS(const Neuron &p, int T, int n, const Vec &e, const Vec &c,
                   const Vec &u, const Vec &s, int window) {
   Vec delta(e.size());
-  float ds = 1.0f - 1.0f / p.tauS;
-  float inv = 1.0f / p.tauS;
-  std::vector<float> sp(T), a(T), ap(T);
-  for (int i = 0; i < n; ++i) {
-    // The original PSC trajectory.
-    float prev = 0.0f;
-    for (int t = 0; t < T; ++t) {
-      prev = ds * prev + s[t * n + i] * inv;
-      a[t] = prev;
-    }
-    for (int q = 0; q < T; ++q) {
-      // Step 1: flip the firing status at q with the least perturbation
-      // (section 8: the same carried potential for both reset rules).
-      bool spiked = s[q * n + i] > 0.5f;
-      for (int t = 0; t < T; ++t)
-        sp[t] = s[t * n + i];
-      sp[q] = spiked ? 0.0f : 1.0f;
-      float r = spiked ? p.theta : 0.0f;
-      // Step 2: re-run the recurrence for t > q on the same input.
-      for (int t = q + 1; t < T; ++t) {
-        if (window > 0 && t > q + window)
-          break; // past the window: the original spikes (sp[t] = s[t])
-        float ut = charge(p, r, c[t * n + i]);
-        sp[t] = ut >= p.theta ? 1.0f : 0.0f;
-        r = carried(p, ut, sp[t] > 0.0f);
-      }
-      float aprev = q > 0 ? a[q - 1] : 0.0f;
-      for (int t = q; t < T; ++t) {
-        aprev = ds * aprev + sp[t] * inv;
-        ap[t] = aprev;
-      }
-      // Steps 3-5: eq. (13) and the scaling of eq. (17).
-      float dL = 0.0f;
-      for (int t = q; t < T; ++t)
-        dL += e[t * n + i] * (ap[t] - a[t]);
-      float d = p.theta - u[q * n + i];
-      float scale = std::min(std::max(1.0f / (d * d * d), -p.clip), p.clip);
-      delta[q * n + i] = dL * scale;
-    }
-  }
+  std::vector<float> a;
+  for (int i = 0; i < n; ++i)
+    forEachFlip(p, T, n, i, c, s, window, a,
+                [&](int q, const std::vector<float> &ap) {
+                  // Steps 3-5: eq. (13) and the scaling of eq. (17).
+                  float dL = 0.0f;
+                  for (int t = q; t < T; ++t)
+                    dL += e[t * n + i] * (ap[t] - a[t]);
+                  float d = p.theta - u[q * n + i];
+                  float scale =
+                      std::min(std::max(1.0f / (d * d * d), -p.clip), p.clip);
+                  delta[q * n + i] = dL * scale;
+                });
   return delta;
 }
 
 Vec naBackwardNormalizedSNS(const Neuron &p, int T, int n, const Vec &g,
                             const Vec &c, const Vec &u, const Vec &s) {
   Vec delta(g.size());
-  float ds = 1.0f - 1.0f / p.tauS, inv = 1.0f / p.tauS;
-  std::vector<float> sp(T), a(T), ap(T);
-  for (int i = 0; i < n; ++i) {
-    float prev = 0.0f;
-    for (int t = 0; t < T; ++t) {
-      prev = ds * prev + s[t * n + i] * inv;
-      a[t] = prev;
-    }
-    for (int q = 0; q < T; ++q) {
-      bool spiked = s[q * n + i] > 0.5f;
-      for (int t = 0; t < T; ++t)
-        sp[t] = s[t * n + i];
-      sp[q] = spiked ? 0.0f : 1.0f;
-      float r = spiked ? p.theta : 0.0f;
-      for (int t = q + 1; t < T; ++t) {
-        float ut = charge(p, r, c[t * n + i]);
-        sp[t] = ut >= p.theta ? 1.0f : 0.0f;
-        r = carried(p, ut, sp[t] > 0.0f);
-      }
-      float aprev = q > 0 ? a[q - 1] : 0.0f;
-      double gd = 0.0, dd = 0.0;
-      for (int t = q; t < T; ++t) {
-        aprev = ds * aprev + sp[t] * inv;
-        double da = static_cast<double>(aprev) - a[t];
-        gd += g[t * n + i] * da;
-        dd += da * da;
-      }
-      double d = p.theta - u[q * n + i];
-      double sign = d > 0 ? 1.0 : d < 0 ? -1.0 : 0.0;
-      delta[q * n + i] =
-          static_cast<float>(sign * gd / std::sqrt(dd) / (std::fabs(d) + 1.0));
-    }
-  }
+  std::vector<float> a;
+  for (int i = 0; i < n; ++i)
+    forEachFlip(p, T, n, i, c, s, 0, a,
+                [&](int q, const std::vector<float> &ap) {
+                  // Section 9: g . da / |da| / (|theta - u| + 1), signed.
+                  double gd = 0.0, dd = 0.0;
+                  for (int t = q; t < T; ++t) {
+                    double da = static_cast<double>(ap[t]) - a[t];
+                    gd += g[t * n + i] * da;
+                    dd += da * da;
+                  }
+                  double d = p.theta - u[q * n + i];
+                  double sign = d > 0 ? 1.0 : d < 0 ? -1.0 : 0.0;
+                  delta[q * n + i] = static_cast<float>(
+                      sign * gd / std::sqrt(dd) / (std::fabs(d) + 1.0));
+                });
   return delta;
 }
 
