@@ -93,6 +93,36 @@ def gen(kind, out):
         }
         edges = [("input", "conv"), ("conv", "lif1"), ("lif1", "pool"), ("pool", "flat"),
                  ("flat", "fc"), ("fc", "lif2"), ("lif2", "output")]
+    elif kind == "nested":
+        # An acyclic nested NIRGraph (conv, CubaLIF, AvgPool2d inside),
+        # a Scale, and nodes listed out of order.
+        w = rng.normal(0, 0.8, (3, 1, 3, 3)).astype(np.float32)
+        inner = nir.NIRGraph(
+            nodes={
+                "input": nir.Input(input_type={"input": np.array([1, 28, 28])}),
+                "conv": nir.Conv2d(input_shape=(28, 28), weight=w, stride=1, padding="same",
+                                   dilation=1, groups=1, bias=full(3, 0.0)),
+                "lif": nir.CubaLIF(tau_syn=full((3, 28, 28), 2.0), tau_mem=full((3, 28, 28), 4.0),
+                                   r=full((3, 28, 28), 4.0), v_leak=full((3, 28, 28), 0.0),
+                                   v_threshold=full((3, 28, 28), 1.0),
+                                   v_reset=full((3, 28, 28), 0.0), w_in=full((3, 28, 28), 1.0)),
+                "pool": nir.AvgPool2d(kernel_size=np.array([4, 4]), stride=np.array([4, 4]),
+                                      padding=np.array([0, 0])),
+                "output": nir.Output(output_type={"output": np.array([3, 7, 7])}),
+            },
+            edges=[("pool", "output"), ("input", "conv"), ("lif", "pool"), ("conv", "lif")])
+        nodes = {
+            "output": nir.Output(output_type={"output": np.array([10])}),
+            "lif2": nir.LIF(tau=full(10, 4.0), r=full(10, 4.0), v_leak=full(10, 0.0),
+                            v_threshold=full(10, 1.0), v_reset=full(10, 0.0)),
+            "fc": affine(10, 147, 30.0),
+            "scale": nir.Scale(scale=full(147, 2.0)),
+            "flat": nir.Flatten(input_type={"input": np.array([3, 7, 7])}, start_dim=0, end_dim=-1),
+            "block": inner,
+            "input": nir.Input(input_type={"input": np.array([1, 28, 28])}),
+        }
+        edges = [("scale", "fc"), ("block", "flat"), ("input", "block"), ("flat", "scale"),
+                 ("fc", "lif2"), ("lif2", "output")]
     elif kind == "li":
         nodes = {
             "input": nir.Input(input_type={"input": np.array([784])}),
@@ -134,13 +164,20 @@ def idx_images(data, batch):
     return pixels.reshape(batch, rows * cols).astype(np.float64) / np.float32(255.0)
 
 
-def chain(graph):
+def chain(graph, prefix=""):
+    """The nodes from the input on, nested graphs inlined (their own Input
+    and Output are ports)."""
     nxt = {s: d for s, d in graph.edges}
     name = next(k for k, v in graph.nodes.items() if isinstance(v, nir.Input))
     order = []
     while name in nxt:
         name = nxt[name]
-        order.append((name, graph.nodes[name]))
+        node = graph.nodes[name]
+        if isinstance(node, nir.NIRGraph):
+            order += [(n, v) for n, v in chain(node, prefix + name + ".")
+                      if not isinstance(v, (nir.Input, nir.Output))]
+        else:
+            order.append((prefix + name, node))
     return order
 
 
@@ -177,14 +214,24 @@ def simulate(graph, x, dt, T):
                 if isinstance(n, nir.Affine):
                     y = y + np.asarray(n.bias, np.float64)
             elif isinstance(n, nir.Conv2d):
+                w = np.asarray(n.weight, np.float64)
+                pad = n.padding
+                if isinstance(pad, str) or np.asarray(pad).dtype.kind in "US":
+                    pad = (0, 0) if str(pad) == "valid" else (w.shape[2] // 2, w.shape[3] // 2)
                 y = conv2d(y.reshape(y.shape[0], -1, *np.asarray(n.input_shape).astype(int)),
-                           np.asarray(n.weight, np.float64), np.asarray(n.bias, np.float64),
-                           pair(n.stride), pair(n.padding))
+                           w, np.asarray(n.bias, np.float64), pair(n.stride), pair(pad))
             elif isinstance(n, nir.SumPool2d):
                 k = pair(n.kernel_size)
                 B, C, H, W = y.shape
                 y = y[:, :, :H // k[0] * k[0], :W // k[1] * k[1]].reshape(
                     B, C, H // k[0], k[0], W // k[1], k[1]).sum(axis=(3, 5))
+            elif isinstance(n, nir.AvgPool2d):
+                k = pair(n.kernel_size)
+                B, C, H, W = y.shape
+                y = y[:, :, :H // k[0] * k[0], :W // k[1] * k[1]].reshape(
+                    B, C, H // k[0], k[0], W // k[1], k[1]).mean(axis=(3, 5))
+            elif isinstance(n, nir.Scale):
+                y = y * np.asarray(n.scale, np.float64).reshape(-1)[0]
             elif isinstance(n, nir.Flatten):
                 y = y.reshape(y.shape[0], -1)
             elif isinstance(n, (nir.CubaLIF, nir.LIF, nir.IF)):
