@@ -766,9 +766,8 @@ std::string Converter::convert(const Node &root) {
       if (t == "Threshold") {
         th = perNeuron(c, "threshold", count, 0.0);
       } else {
+        // IF's r may be left out (1).
         std::vector<double> r = perNeuron(c, "r", count, 1.0, t != "IF");
-        if (t == "IF")
-          r = perNeuron(c, "r", count, 1.0, false);
         std::vector<double> vth = perNeuron(c, "v_threshold", count, 1.0);
         std::vector<double> vreset =
             perNeuron(c, "v_reset", count, 0.0, /*required=*/false);

@@ -522,7 +522,7 @@ func.func @adamw_eps(%p: tensor<4xf32>, %s: i64, %lr: f32) {
 // -----
 
 func.func @adamw_wd(%p: tensor<4xf32>, %s: i64, %lr: f32) {
-  // expected-error @+1 {{attribute 'weight_decay' must be >= 0, got -0.1}}
+  // expected-error @+1 {{attribute 'weight_decay' must be finite and >= 0, got -0.1}}
   %a, %b, %c = snn.adamw %p, %p, %p, %p, %s, %lr {weight_decay = -0.1 : f32} : tensor<4xf32>
   return
 }
@@ -653,5 +653,21 @@ func.func @yield_parent() {
 func.func @encode_grad_shape(%g: tensor<5x2x4xf32>) {
   // expected-error @+1 {{'result' has shape tensor<2x3xf32> but the op implies [2, 4]}}
   %r = snn.encode_current_grad %g : tensor<5x2x4xf32> -> tensor<2x3xf32>
+  return
+}
+
+// -----
+
+func.func @sgd_nesterov(%p: tensor<4xf32>, %lr: f32) {
+  // expected-error @+1 {{Nesterov momentum needs 'momentum' > 0}}
+  %a, %b = snn.sgd %p, %p, %p, %lr {nesterov} : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @sgd_momentum(%p: tensor<4xf32>, %lr: f32) {
+  // expected-error @+1 {{attribute 'momentum' must be finite and >= 0, got -1}}
+  %a, %b = snn.sgd %p, %p, %p, %lr {momentum = -1.0 : f32} : tensor<4xf32>
   return
 }

@@ -94,6 +94,10 @@ func.func @optimizer(%p: tensor<10x36xf32>, %g: tensor<10x36xf32>, %g2: tensor<4
   %c:3 = snn.clip_grad_norm %g, %g2 {max_norm = 1.0 : f32} : tensor<10x36xf32>, tensor<4x1x3x3xf32>
   // CHECK: snn.adamw %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {weight_decay = 0.000000e+00 : f32} : tensor<10x36xf32>
   %p1, %m1, %v1 = snn.adamw %p, %c#0, %m, %v, %step, %lr {weight_decay = 0.0 : f32} : tensor<10x36xf32>
+  // CHECK: snn.adam %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {weight_decay = 5.000000e-02 : f32} : tensor<10x36xf32>
+  %p2, %m2, %v2 = snn.adam %p, %c#0, %m, %v, %step, %lr {weight_decay = 0.05 : f32} : tensor<10x36xf32>
+  // CHECK: snn.sgd %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {momentum = 0.899999976 : f32, nesterov} : tensor<10x36xf32>
+  %p3, %b3 = snn.sgd %p, %c#0, %m, %lr {momentum = 0.9 : f32, nesterov} : tensor<10x36xf32>
   return
 }
 
