@@ -30,6 +30,12 @@
 #include <onnx/onnx_pb.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <csignal>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <chrono>
 #include <condition_variable>
 #include <cstdio>
@@ -1013,44 +1019,135 @@ bool mlir::snn::readNIRBytes(const std::string &bytes, const std::string &file,
   }
 }
 
-bool mlir::snn::readNIR(const std::string &path, const NIROptions &options,
-                        std::string &onnxBytes, std::string &error,
-                        std::vector<std::string> &notes) {
-  // HDF5 1.10 can spin on some corrupt files (a global heap whose sizes
-  // lie; found by the fuzz target): a watchdog ends such a read with one
-  // line instead of a hang.
-  // SNNC_NIR_READ_SECONDS shortens it (tests).
+namespace {
+void putString(std::string &out, const std::string &s) {
+  uint64_t n = s.size();
+  out.append(reinterpret_cast<const char *>(&n), sizeof(n));
+  out += s;
+}
+bool getString(const std::string &in, size_t &at, std::string &s) {
+  uint64_t n = 0;
+  if (in.size() - at < sizeof(n))
+    return false;
+  std::memcpy(&n, in.data() + at, sizeof(n));
+  at += sizeof(n);
+  if (in.size() - at < n)
+    return false;
+  s.assign(in, at, n);
+  at += n;
+  return true;
+}
+} // namespace
+
+bool mlir::snn::readNIRIsolated(const std::string &bytes,
+                                const std::string &file,
+                                const NIROptions &options,
+                                std::string &onnxBytes, std::string &error,
+                                std::vector<std::string> &notes) {
+  // HDF5 1.10.8 can crash (a memcpy of a corrupt length in H5HG_read) and
+  // spin (its global-heap code) on corrupt files, both found by the fuzz
+  // target: the file is read in a child process, which a crash or a time
+  // limit ends with one line here. SNNC_NIR_READ_SECONDS shortens the
+  // limit (tests).
   int seconds = kReadSeconds;
   if (const char *env = std::getenv("SNNC_NIR_READ_SECONDS"))
     seconds = std::max(1, std::atoi(env));
-  std::mutex m;
-  std::condition_variable cv;
-  bool done = false;
-  std::thread watchdog([&] {
-    std::unique_lock<std::mutex> lock(m);
-    if (!cv.wait_for(lock, std::chrono::seconds(seconds),
-                     [&] { return done; })) {
-      std::fprintf(stderr,
-                   "snnc: error: %s: reading the NIR graph took more than %d "
-                   "s (HDF5 is stuck on a corrupt file)\n",
-                   path.c_str(), seconds);
-      std::_Exit(1);
+  int fds[2];
+  if (::pipe(fds) != 0) {
+    error = file + ": cannot create a pipe to read the NIR graph";
+    return false;
+  }
+  pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(fds[0]);
+    ::close(fds[1]);
+    error = file + ": cannot start the process that reads the NIR graph";
+    return false;
+  }
+  if (pid == 0) {
+    ::close(fds[0]);
+    int null = ::open("/dev/null", O_WRONLY);
+    if (null >= 0)
+      ::dup2(null, 2);
+    std::string onnx, err, msg;
+    std::vector<std::string> found;
+    bool ok = readNIRBytes(bytes, file, options, onnx, err, found);
+    msg += ok ? 'O' : 'E';
+    putString(msg, ok ? onnx : err);
+    putString(msg, std::to_string(found.size()));
+    for (const std::string &n : found)
+      putString(msg, n);
+    size_t done = 0;
+    while (done < msg.size()) {
+      ssize_t w = ::write(fds[1], msg.data() + done, msg.size() - done);
+      if (w <= 0)
+        break;
+      done += static_cast<size_t>(w);
     }
-  });
-  struct Stop {
-    std::mutex &m;
-    std::condition_variable &cv;
-    bool &done;
-    std::thread &t;
-    ~Stop() {
-      {
-        std::lock_guard<std::mutex> lock(m);
-        done = true;
-      }
-      cv.notify_all();
-      t.join();
+    ::_exit(0);
+  }
+  ::close(fds[1]);
+  std::string msg;
+  auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  bool timedOut = false;
+  char buf[1 << 16];
+  while (true) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                    deadline - std::chrono::steady_clock::now())
+                    .count();
+    if (left <= 0) {
+      timedOut = true;
+      break;
     }
-  } stop{m, cv, done, watchdog};
+    struct pollfd p {fds[0], POLLIN, 0};
+    int r = ::poll(&p, 1, static_cast<int>(std::min<long long>(left, 1000)));
+    if (r < 0 && errno == EINTR)
+      continue;
+    if (r <= 0)
+      continue;
+    ssize_t n = ::read(fds[0], buf, sizeof(buf));
+    if (n < 0 && errno == EINTR)
+      continue;
+    if (n <= 0)
+      break;
+    msg.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fds[0]);
+  if (timedOut)
+    ::kill(pid, SIGKILL);
+  int status = 0;
+  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  if (timedOut) {
+    error = file + ": reading the NIR graph took more than " +
+            std::to_string(seconds) + " s (HDF5 is stuck on a corrupt file)";
+    return false;
+  }
+  size_t at = 1;
+  std::string payload, count;
+  if (msg.empty() || !WIFEXITED(status) || WEXITSTATUS(status) != 0 ||
+      !getString(msg, at, payload) || !getString(msg, at, count)) {
+    error = file + ": HDF5 failed reading it (a corrupt file?)";
+    return false;
+  }
+  for (long k = 0, n = std::atol(count.c_str()); k < n; ++k) {
+    std::string note;
+    if (!getString(msg, at, note))
+      break;
+    notes.push_back(note);
+  }
+  if (msg[0] != 'O') {
+    error = payload;
+    return false;
+  }
+  onnxBytes = payload;
+  return true;
+}
+
+bool mlir::snn::readNIR(const std::string &path, const NIROptions &options,
+                        std::string &onnxBytes, std::string &error,
+                        std::vector<std::string> &notes) {
   std::string bytes;
   try {
     bytes = snnrt::io::readInputFile(path, size_t(2) << 30, "the NIR model");
@@ -1058,5 +1155,5 @@ bool mlir::snn::readNIR(const std::string &path, const NIROptions &options,
     error = e.what();
     return false;
   }
-  return readNIRBytes(bytes, path, options, onnxBytes, error, notes);
+  return readNIRIsolated(bytes, path, options, onnxBytes, error, notes);
 }

@@ -45,10 +45,18 @@ bool readNIR(const std::string &path, const NIROptions &options,
              std::string &onnxBytes, std::string &error,
              std::vector<std::string> &notes);
 
-/// The same from file contents in memory (the fuzz target).
+/// The same from file contents in memory, in this process (HDF5 runs
+/// here: use it on trusted files only).
 bool readNIRBytes(const std::string &bytes, const std::string &name,
                   const NIROptions &options, std::string &onnxBytes,
                   std::string &error, std::vector<std::string> &notes);
+
+/// readNIRBytes in a child process: a crash of HDF5 or a read longer than
+/// 60 s (SNNC_NIR_READ_SECONDS) is one line in `error`, never a crash or a
+/// hang of the caller. What snnc and the fuzz target use.
+bool readNIRIsolated(const std::string &bytes, const std::string &name,
+                     const NIROptions &options, std::string &onnxBytes,
+                     std::string &error, std::vector<std::string> &notes);
 
 } // namespace mlir::snn
 
