@@ -109,14 +109,23 @@ void lowerPoolGrad(PoolGradOp op) {
   op.erase();
 }
 
-/// k[t] = 1 - (1 - 1/tau_s)^(t+1): a constant through the PSC kernel.
-Value pscGain(ScalarBuilder &s, float tauS, Value t) {
-  Value n = arith::SIToFPOp::create(
-      s.b, s.loc, s.b.getF32Type(),
-      arith::IndexCastOp::create(s.b, s.loc, s.b.getI64Type(),
-                                 s.iadd(t, s.idx(1))));
-  return s.sub(s.f(1.0f),
-               math::PowFOp::create(s.b, s.loc, s.f(1.0f - 1.0f / tauS), n));
+/// k[t] = 1 - (1 - 1/tau_s)^(t+1) for t < T, a constant through the PSC
+/// kernel, computed once into a [T] buffer (not once per element); null for
+/// tau_s = 1 (k = 1).
+Value pscGains(OpBuilder &b, Location loc, float tauS, int64_t steps) {
+  if (tauS == 1.0f)
+    return {};
+  Value k = memref::AllocOp::create(
+      b, loc, MemRefType::get({steps}, b.getF32Type()));
+  ScalarBuilder s{b, loc};
+  float ds = 1.0f - 1.0f / tauS;
+  sumFor(b, loc, steps, ValueRange{s.f(1.0f)},
+         [&](ScalarBuilder &f, Value t, ValueRange acc) {
+           Value power = f.mul(acc[0], f.f(ds)); // ds^(t+1)
+           f.store(f.sub(f.f(1.0f), power), k, t);
+           return SmallVector<Value>{power};
+         });
+  return k;
 }
 
 void lowerBiasAdd(BiasAddOp op) {
@@ -125,12 +134,13 @@ void lowerBiasAdd(BiasAddOp op) {
   Value in = bufferOf(b, loc, op.getInput());
   Value bias = bufferOf(b, loc, op.getBias());
   Value out = allocFor(b, loc, op.getType());
-  float tauS = op.getTauS().convertToFloat();
+  Value gains = pscGains(b, loc, op.getTauS().convertToFloat(),
+                         op.getType().getDimSize(0));
   parallelFor(b, loc, op.getType().getShape(),
               [&](ScalarBuilder &s, ValueRange iv) {
                 Value bv = s.load(bias, iv[2]);
-                if (tauS != 1.0f)
-                  bv = s.mul(bv, pscGain(s, tauS, iv[0]));
+                if (gains)
+                  bv = s.mul(bv, s.load(gains, iv[0]));
                 s.store(s.add(s.load(in, iv), bv), out, iv);
               });
   op.getResult().replaceAllUsesWith(tensorOf(b, loc, op.getType(), out));
@@ -146,7 +156,7 @@ void lowerBiasGrad(BiasGradOp op) {
   auto shape = op.getDelta().getType().getShape();
   Value delta = bufferOf(b, loc, op.getDelta());
   int64_t batch = shape[1], channels = shape[2];
-  float tauS = op.getTauS().convertToFloat();
+  Value gains = pscGains(b, loc, op.getTauS().convertToFloat(), shape[0]);
   Value partial = memref::AllocOp::create(
       b, loc, MemRefType::get({batch, channels}, b.getF32Type()));
   parallelFor(b, loc, {batch, channels}, [&](ScalarBuilder &s, ValueRange bo) {
@@ -156,8 +166,8 @@ void lowerBiasGrad(BiasGradOp op) {
                       Value acc) -> Value {
       if (axis == shape.size()) {
         Value d = q.load(delta, iv);
-        if (tauS != 1.0f)
-          d = q.mul(d, pscGain(q, tauS, iv[0]));
+        if (gains)
+          d = q.mul(d, q.load(gains, iv[0]));
         return q.add(acc, d);
       }
       if (axis == 1 || axis == 2)

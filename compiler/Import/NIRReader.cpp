@@ -37,19 +37,14 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include <chrono>
-#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
-#include <mutex>
-#include <thread>
 #include <array>
 #include <optional>
 #include <cmath>
 #include <cstring>
-#include <functional>
 #include <map>
 #include <memory>
-#include <set>
 #include <sstream>
 #include <stdexcept>
 

@@ -232,8 +232,9 @@ LogicalResult BuildTrainingGraphPass::build(ModuleOp module,
   float wd = settingNum("snn.weight_decay", weightDecay,
                         opt == "adamw" ? 0.01f : 0.0f);
   float mu = settingNum("snn.momentum", momentum, 0.0f);
-  bool nag = settingStr("snn.nesterov", nesterov, "0") == "1" ||
-             settingStr("snn.nesterov", nesterov, "0") == "true";
+  // snn.nesterov is 1/0 (a number once imported) or true/false.
+  std::string nagSetting = settingStr("snn.nesterov", nesterov, "0");
+  bool nag = nagSetting == "1" || nagSetting == "true";
   if (auto a = forward->getAttrOfType<FloatAttr>("snn.nesterov");
       a && nesterov.empty())
     nag = a.getValueAsDouble() != 0.0;

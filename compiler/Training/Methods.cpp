@@ -5,6 +5,7 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "llvm/ADT/DenseMap.h"
 
+#include <deque>
 #include <mutex>
 
 using namespace mlir;
@@ -42,7 +43,9 @@ Value stbpBackward(OpBuilder &b, Location loc, NeuronOp neuron, PSCOp psc,
 
 struct Registry {
   std::mutex mutex;
-  std::vector<TrainingMethod> methods;
+  // A deque: pointers that lookupTrainingMethod returned stay valid when a
+  // plugin registers another method.
+  std::deque<TrainingMethod> methods;
   Registry() {
     methods.push_back({"na", "Neighborhood Aggregation (NA_SPEC section 3)",
                        "train_step", naBackward});

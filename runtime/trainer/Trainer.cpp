@@ -152,6 +152,12 @@ double Trainer::testAccuracy(double *meanLoss) {
     Batch b = makeBatch(test, order, first, false, 0);
     loss += evaluate(b);
     hits += correct(b);
+    // --eval --eval-spikes: the first batch's output spikes, raw float32
+    // [T, B, N] (to compare the compiled forward pass with a reference).
+    if (first == 0 && o.evalOnly && !o.evalSpikes.empty())
+      io::writeOutput(o.evalSpikes,
+                      std::string(reinterpret_cast<const char *>(spikes.data()),
+                                  spikes.size() * sizeof(float)));
   }
   if (meanLoss)
     *meanLoss = loss / std::max<int64_t>(test.size(), 1);
@@ -375,17 +381,6 @@ int Trainer::run() {
                (long long)d.batch(), (long long)d.steps(), d.params.size());
 
   if (o.evalOnly) {
-    if (!o.evalSpikes.empty()) {
-      // The output spikes of the first test batch, raw float32 [T, B, N]
-      // (to compare the compiled forward pass with a reference).
-      std::vector<int64_t> order(test.size());
-      std::iota(order.begin(), order.end(), 0);
-      Batch b = makeBatch(test, order, 0, false, 0);
-      evaluate(b);
-      io::writeOutput(o.evalSpikes,
-                      std::string(reinterpret_cast<const char *>(spikes.data()),
-                                  spikes.size() * sizeof(float)));
-    }
     double loss = 0;
     double acc = testAccuracy(&loss);
     std::printf("test accuracy: %.2f%%, test loss %.6g per sample\n",

@@ -378,12 +378,10 @@ int compile(int argc, char **argv) {
     return fail("--cpu '" + cpuName +
                 "' is not a CPU LLVM knows (host, x86-64, x86-64-v2, "
                 "x86-64-v3, x86-64-v4, skylake-avx512, znver4, ...)");
-  {
-    snn::TrainingOptions probe;
-    std::string problem = snn::parseSTBPSurrogate(stbpSurrogate, probe);
-    if (!problem.empty())
-      return fail("--stbp-surrogate '" + stbpSurrogate + "': " + problem);
-  }
+  snn::TrainingOptions opts;
+  if (std::string problem = snn::parseSTBPSurrogate(stbpSurrogate, opts);
+      !problem.empty())
+    return fail("--stbp-surrogate '" + stbpSurrogate + "': " + problem);
   std::vector<std::string> methodList(methods.begin(), methods.end());
   if (methodList.empty())
     methodList = {"na", "stbp"};
@@ -467,7 +465,6 @@ int compile(int argc, char **argv) {
       paramInits.push_back(
           forward.getArgAttrOfType<DenseElementsAttr>(i, "snn.init"));
 
-  snn::TrainingOptions opts;
   opts.naClip = naClip;
   opts.maxGradNorm = maxGradNorm;
   opts.weightDecay = weightDecay;
@@ -479,7 +476,6 @@ int compile(int argc, char **argv) {
   opts.selection = selection;
   opts.stbpDetachReset = stbpDetachReset;
   opts.methods = methodList;
-  (void)snn::parseSTBPSurrogate(stbpSurrogate, opts); // checked above
 
   // The CUDA side is a copy of the training graph lowered with one thread
   // per neuron; trainers hold both and pick at run time (--device).
