@@ -58,8 +58,35 @@ def LowerStaticDeallocsPass : Pass<"snn-lower-static-deallocs", "func::FuncOp"> 
   let dependentDialects = ["::mlir::memref::MemRefDialect"];
 }
 
+def OutlineLoopNestsPass : Pass<"snn-outline-loop-nests", "ModuleOp"> {
+  let summary = "Move each top-level loop nest of a step into a private function, sharing identical ones";
+  let description = [{
+    Every operation with regions at the top level of a function (the scf
+    loops and branches of the loops stage) moves into a private function
+    `<step>_nest<N>` that takes the values the nest uses (constants are
+    cloned in, so loop bounds stay static) and returns its results; the
+    nest becomes a `func.call` marked `no_inline`, and the callee carries
+    `no_inline` too. Nests whose functions print the same (a layer of the
+    same shape at another depth; the same forward loop in train_step and
+    eval_step) share one function.
+
+    Why: LLVM's function analyses (dominator trees, scalar evolution's loop
+    guards, which walk back through every block before a loop) grow faster
+    than the function, and a step holds every layer: a 100-layer MLP took
+    47 s for its CPU object. With one function per distinct nest, LLVM sees
+    small functions, as many as the network has distinct layers.
+
+    Functions with fewer than `min-nests` such operations stay as they are.
+  }];
+  let options = [
+    Option<"minNests", "min-nests", "int64_t", "0",
+           "Outline only in functions with at least this many nests">,
+  ];
+  let dependentDialects = ["::mlir::func::FuncDialect"];
+}
+
 def SplitBlocksAtLoopsPass : Pass<"snn-split-blocks-at-loops", "func::FuncOp"> {
-  let summary = "End a block after every scf loop or branch of a long block, before convert-scf-to-cf";
+  let summary = "End a block after every scf loop or branch, and every call, of a long block, before convert-scf-to-cf";
   let description = [{
     convert-scf-to-cf splits the block at every `scf.for` / `scf.if` / ...
     it lowers, moving every operation after it into a new block; in a train
@@ -69,6 +96,9 @@ def SplitBlocksAtLoopsPass : Pass<"snn-split-blocks-at-loops", "func::FuncOp"> {
     each split moves only the operations up to the next loop), each ending
     in a `cf.br` to the next: the conversion's splits then move nothing. The
     code is the same once LLVM merges the straight-line blocks.
+    After snn-outline-loop-nests a step is a long block of calls, which the
+    LLVM conversions' op-order queries (Operation::isBeforeInBlock after each
+    insertion) make quadratic too: blocks end after every `func.call` as well.
   }];
   let dependentDialects = ["::mlir::cf::ControlFlowDialect"];
 }
@@ -162,6 +192,19 @@ def NameGPUKernelsPass : Pass<"snn-name-gpu-kernels", "ModuleOp"> {
     an op tagged `snn.kernel = "<what>"` (na_backward, time_loop,
     stbp_backward) is renamed `<f>_<what>_<n>`, and its launches follow, so
     that profilers and `--emit=ptx` show what each kernel computes.
+  }];
+  let dependentDialects = ["::mlir::gpu::GPUDialect"];
+}
+
+def ShareGPUKernelsPass : Pass<"snn-share-gpu-kernels", "ModuleOp"> {
+  let summary = "Make identical outlined GPU kernels one kernel";
+  let description = [{
+    After gpu-kernel-outlining (one `gpu.module` per launch) and
+    snn-name-gpu-kernels: modules that print the same, their own and their
+    kernel's names aside, become the first of them; the launches of the
+    others launch it. A network with many layers of one shape then compiles
+    each of its kernels to PTX once, not once per layer (a 100-layer MLP:
+    800 kernel modules before, 50 after), and its trainer loads that many.
   }];
   let dependentDialects = ["::mlir::gpu::GPUDialect"];
 }

@@ -1,7 +1,7 @@
 //===- SplitBlocksAtLoops.cpp - one block per top-level loop ---------------===//
 //
 // In every block, after each operation with regions (the scf loops and
-// branches that convert-scf-to-cf splits at), the rest of the block moves
+// branches that convert-scf-to-cf splits at) and each call, the rest of the block moves
 // to a new block reached by cf.br; the last such operation first, so that
 // every split moves only the operations up to the next one.
 //
@@ -9,6 +9,7 @@
 #include "compiler/Conversion/Passes.h"
 
 #include "mlir/Dialect/ControlFlow/IR/ControlFlowOps.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 
 namespace mlir::snn {
 #define GEN_PASS_DEF_SPLITBLOCKSATLOOPSPASS
@@ -26,7 +27,7 @@ constexpr size_t kMinLoops = 8;
 void splitAfterRegionOps(Block &block) {
   SmallVector<Operation *> at;
   for (Operation &op : block.without_terminator())
-    if (op.getNumRegions() > 0)
+    if (op.getNumRegions() > 0 || isa<func::CallOp>(op))
       at.push_back(&op);
   if (at.size() < kMinLoops)
     return;

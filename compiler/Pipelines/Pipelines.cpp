@@ -171,6 +171,7 @@ void mlir::snn::buildLLVMStage(OpPassManager &pm) {
   // Loops over neurons run on all cores (OpenMP, libomp at run time). The
   // memref lowering comes before the loops become branches, so that the
   // alloca scopes of the parallel bodies still hold one block.
+  pm.addPass(createOutlineLoopNestsPass());
   pm.addNestedPass<func::FuncOp>(createCoarsenParallelLoopsPass());
   pm.addPass(createConvertSCFToOpenMPPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
@@ -197,7 +198,7 @@ LogicalResult mlir::snn::buildGPUStage(OpPassManager &pm, const GPUOptions &o,
       " no-min-max-bounds=true}, gpu-map-parallel-loops, "
       "convert-parallel-loops-to-gpu, lower-affine, canonicalize), "
       "gpu-launch-sink-index-computations, gpu-kernel-outlining, "
-      "snn-name-gpu-kernels, canonicalize";
+      "snn-name-gpu-kernels, canonicalize, snn-share-gpu-kernels";
   return parsePassPipeline(pipeline, pm, errors);
 }
 

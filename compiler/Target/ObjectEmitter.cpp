@@ -1,11 +1,12 @@
 //===- ObjectEmitter.cpp - LLVM dialect -> LLVM IR -> object file ----------===//
 #include "compiler/Target/ObjectEmitter.h"
 
-#include "mlir/ExecutionEngine/OptUtils.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/Linker/Linker.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Passes/StandardInstrumentations.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/TargetSelect.h"
@@ -39,33 +40,102 @@ std::unique_ptr<llvm::TargetMachine> hostMachine(std::string &error,
       llvm::CodeGenOptLevel::Aggressive));
 }
 
-/// `snnc_<name>(void **args)`: calls `name` with *args[i] and stores the
-/// result in *args[n], like ExecutionEngine's packed interface.
+/// `snnc_<name>(void **args)`: `name`'s body, reading argument i from
+/// *args[i] and storing the result in *args[n], like ExecutionEngine's packed
+/// interface. The body moves into the packed function rather than being
+/// called from it: a step takes every parameter, gradient and optimizer
+/// state as a memref descriptor (5-7 scalars each), and a call with
+/// thousands of stack arguments makes instruction selection quadratic in the
+/// network's depth (one DAG holding every argument store; 15 of the 22 s of
+/// code generation for a 25-layer MLP). Nothing else calls `name`.
 llvm::Function *addPackedWrapper(llvm::Module &m, llvm::StringRef name) {
   llvm::Function *f = m.getFunction(name);
-  if (!f)
+  if (!f || f->isDeclaration() || !f->use_empty())
     return nullptr;
   llvm::LLVMContext &ctx = m.getContext();
   auto *ptrTy = llvm::PointerType::get(ctx, 0);
-  auto *wrapper = llvm::Function::Create(
+  auto *packed = llvm::Function::Create(
       llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptrTy}, false),
       llvm::GlobalValue::ExternalLinkage, ("snnc_" + name).str(), m);
-  llvm::IRBuilder<> b(llvm::BasicBlock::Create(ctx, "entry", wrapper));
-  llvm::Value *args = wrapper->getArg(0);
-  llvm::SmallVector<llvm::Value *> callArgs;
+  packed->setAttributes(llvm::AttributeList::get(
+      ctx, f->getAttributes().getFnAttrs(), llvm::AttributeSet(), {}));
+  packed->splice(packed->end(), f);
+  // The loads go first in the entry block, which keeps its allocas static.
+  llvm::BasicBlock &entry = packed->getEntryBlock();
+  llvm::IRBuilder<> b(&entry, entry.begin());
+  llvm::Value *args = packed->getArg(0);
   for (auto [i, param] : llvm::enumerate(f->args())) {
     llvm::Value *slot = b.CreateLoad(
         ptrTy, b.CreateConstGEP1_64(ptrTy, args, i));
-    callArgs.push_back(b.CreateLoad(param.getType(), slot));
+    param.replaceAllUsesWith(b.CreateLoad(param.getType(), slot));
   }
-  llvm::Value *result = b.CreateCall(f, callArgs);
-  if (!result->getType()->isVoidTy()) {
-    llvm::Value *slot = b.CreateLoad(
-        ptrTy, b.CreateConstGEP1_64(ptrTy, args, f->arg_size()));
-    b.CreateStore(result, slot);
+  llvm::SmallVector<llvm::ReturnInst *> returns;
+  for (llvm::BasicBlock &bb : *packed)
+    if (auto *ret = llvm::dyn_cast<llvm::ReturnInst>(bb.getTerminator()))
+      returns.push_back(ret);
+  for (llvm::ReturnInst *ret : returns) {
+    llvm::IRBuilder<> rb(ret);
+    if (llvm::Value *result = ret->getReturnValue()) {
+      llvm::Value *slot = rb.CreateLoad(
+          ptrTy, rb.CreateConstGEP1_64(ptrTy, args, f->arg_size()));
+      rb.CreateStore(result, slot);
+    }
+    rb.CreateRetVoid();
+    ret->eraseFromParent();
   }
-  b.CreateRetVoid();
-  return wrapper;
+  f->eraseFromParent();
+  return packed;
+}
+
+/// Instruction selection works on one basic block at a time, and its DAG
+/// combiner is superlinear in the block's length (store merging and alias
+/// queries compare memory operations with each other): a step's glue, one
+/// block of calls and launches that O3 does not touch (optnone, below), is
+/// cut into pieces of at most kMaxBlock instructions. The pieces follow one
+/// another; the branches between them cost nothing that matters here.
+constexpr unsigned kMaxBlock = 512;
+
+void splitLongBlocks(llvm::Module &m) {
+  for (llvm::Function &f : m) {
+    std::vector<llvm::BasicBlock *> blocks;
+    for (llvm::BasicBlock &bb : f)
+      blocks.push_back(&bb);
+    for (llvm::BasicBlock *bb : blocks) {
+      std::vector<llvm::Instruction *> cuts;
+      unsigned n = 0;
+      for (auto it = bb->getFirstNonPHIOrDbgOrAlloca(); it != bb->end(); ++it)
+        if (++n % kMaxBlock == 0 && !it->isTerminator())
+          cuts.push_back(&*it);
+      // The last cut first: each split moves only the piece after it.
+      for (llvm::Instruction *at : llvm::reverse(cuts))
+        bb->splitBasicBlock(at);
+    }
+  }
+}
+
+/// LLVM's O3 pipeline, as MLIR's makeOptimizingTransformer builds it, plus
+/// the standard instrumentations: they make the passes skip `optnone`
+/// functions (and give -time-passes its report).
+void optimize(llvm::Module &m, llvm::TargetMachine &tm) {
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PassInstrumentationCallbacks pic;
+  llvm::StandardInstrumentations si(m.getContext(), /*DebugLogging=*/false);
+  si.registerCallbacks(pic, &mam);
+  llvm::PipelineTuningOptions tuning;
+  tuning.LoopUnrolling = true;
+  tuning.LoopInterleaving = true;
+  tuning.LoopVectorization = true;
+  tuning.SLPVectorization = true;
+  llvm::PassBuilder pb(&tm, tuning, std::nullopt, &pic);
+  pb.registerModuleAnalyses(mam);
+  pb.registerCGSCCAnalyses(cgam);
+  pb.registerFunctionAnalyses(fam);
+  pb.registerLoopAnalyses(lam);
+  pb.crossRegisterProxies(lam, fam, cgam, mam);
+  pb.buildPerModuleDefaultPipeline(llvm::OptimizationLevel::O3).run(m, mam);
 }
 
 } // namespace
@@ -127,6 +197,15 @@ mlir::snn::translateForHost(ModuleOp module, ModuleOp cudaModule,
               r.name + "'";
       return nullptr;
     }
+    // A step is glue: every loop nest of a CPU step is a function of its own
+    // (snn-outline-loop-nests), optimized there; a CUDA step's host code
+    // runs while the step's CUDA graph is captured, then the graph replays.
+    // What is left is one long block of calls and launches, on which O3 and
+    // the register allocator are superlinear (live values across thousands
+    // of calls: a 200-layer MLP spent most of its 40 s there). FastISel and
+    // the fast register allocator are linear.
+    wrapper->addFnAttr(llvm::Attribute::NoInline);
+    wrapper->addFnAttr(llvm::Attribute::OptimizeNone);
     int64_t workspace = 0;
     if (!r.workspace.empty())
       if (auto *g = m->getGlobalVariable(r.workspace))
@@ -177,10 +256,7 @@ mlir::snn::translateForHost(ModuleOp module, ModuleOp cudaModule,
   new llvm::GlobalVariable(*m, tableTy, true, llvm::GlobalValue::ExternalLinkage,
                            llvm::ConstantArray::get(tableTy, inits),
                            "snnc_param_init");
-  if (llvm::Error e = makeOptimizingTransformer(3, 0, tm.get())(m.get())) {
-    error = llvm::toString(std::move(e));
-    return nullptr;
-  }
+  optimize(*m, *tm);
   return m;
 }
 
@@ -199,6 +275,7 @@ LogicalResult mlir::snn::emitObjectFile(llvm::Module &module,
     error = "cannot write '" + path + "': " + ec.message();
     return failure();
   }
+  splitLongBlocks(module);
   llvm::legacy::PassManager pm;
   if (tm->addPassesToEmitFile(pm, out, nullptr,
                               llvm::CodeGenFileType::ObjectFile)) {

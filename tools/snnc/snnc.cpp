@@ -25,6 +25,7 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Support/FileUtilities.h"
+#include "mlir/Support/Timing.h"
 #include "mlir/InitAllDialects.h"
 #include "mlir/InitAllExtensions.h"
 #include "mlir/InitAllPasses.h"
@@ -353,6 +354,7 @@ int compile(int argc, char **argv) {
   registerPassManagerCLOptions();
   registerMLIRContextCLOptions();
   registerAsmPrinterCLOptions();
+  registerDefaultTimingManagerCLOptions();
   // --help lists snnc's own options; --help-hidden also the MLIR and LLVM
   // ones (--mlir-print-ir-after-all, ...), which all still work.
   static cl::OptionCategory snncOptions("snnc options");
@@ -506,9 +508,18 @@ int compile(int argc, char **argv) {
                     : emit == Stage::PTX      ? snn::Stage::PTX
                                               : snn::Stage::LLVM;
   OwningOpRef<ModuleOp> cuda;
+  // --mlir-timing: one report over every stage's passes.
+  DefaultTimingManager timing;
+  applyDefaultTimingManagerCLOptions(timing);
+  TimingScope timingRoot = timing.getRootScope();
   if (failed(snn::runStages(
           *module, buildCUDA ? &cuda : nullptr, opts, gpuOpts, last,
-          [](PassManager &pm) { return applyPassManagerCLOptions(pm); },
+          [&](PassManager &pm) {
+            if (failed(applyPassManagerCLOptions(pm)))
+              return failure();
+            pm.enableTiming(timingRoot);
+            return success();
+          },
           llvm::errs())))
     return 1;
   if (emit == Stage::Train)

@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Compile time and peak memory of snnc against network depth: deep MLPs of
+# width-16 LIF layers (deep_mlp.py), each compiled to an object the way a
+# trainer is built (both the CPU and the CUDA steps, as by default), timed by
+# /usr/bin/time. Prints seconds, seconds per layer and peak RSS, so that the
+# growth with depth reads off the table: constant s/layer is linear.
+#
+#   bench/compile/depth.sh [LAYERS...]      (default: 50 100 200 400)
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+B=${SNNC_BUILD_DIR:-build}
+[ -x "$B/bin/snnc" ] || scripts/build.sh >/dev/null
+out=$(mktemp -d)
+trap 'rm -rf "$out"' EXIT
+[ $# -gt 0 ] || set -- 50 100 200 400
+printf '%8s %10s %10s %10s\n' layers seconds s/layer "peak MB"
+for L in "$@"; do
+  python3 bench/compile/deep_mlp.py "$L" > "$out/m.onnxtxt"
+  /usr/bin/time -f '%e %M' -o "$out/time" \
+    "$B/bin/snnc" "$out/m.onnxtxt" --emit=obj -o "$out/m.o"
+  read -r s kb < "$out/time"
+  awk -v L="$L" -v s="$s" -v kb="$kb" \
+    'BEGIN { printf "%8d %10.1f %10.3f %10.0f\n", L, s, s / L, kb / 1024 }'
+done
