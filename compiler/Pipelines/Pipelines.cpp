@@ -197,7 +197,7 @@ LogicalResult mlir::snn::buildGPUStage(OpPassManager &pm, const GPUOptions &o,
       std::to_string(o.blockSize) +
       " no-min-max-bounds=true}, gpu-map-parallel-loops, "
       "convert-parallel-loops-to-gpu, lower-affine, canonicalize), "
-      "gpu-launch-sink-index-computations, gpu-kernel-outlining, "
+      "snn-sink-into-launches, gpu-kernel-outlining, "
       "snn-name-gpu-kernels, canonicalize, snn-share-gpu-kernels";
   return parsePassPipeline(pipeline, pm, errors);
 }
