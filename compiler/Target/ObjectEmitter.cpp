@@ -97,6 +97,10 @@ constexpr unsigned kMaxBlock = 512;
 
 void splitLongBlocks(llvm::Module &m) {
   for (llvm::Function &f : m) {
+    // Only the glue: optimized code (the loop nests' unrolled bodies) keeps
+    // its blocks whole for instruction selection's combines.
+    if (!f.hasOptNone())
+      continue;
     std::vector<llvm::BasicBlock *> blocks;
     for (llvm::BasicBlock &bb : f)
       blocks.push_back(&bb);
