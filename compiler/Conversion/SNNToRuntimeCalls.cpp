@@ -189,6 +189,60 @@ void lowerConvGradInputByGemm(Conv2dGradInputOp op) {
   op.erase();
 }
 
+/// snn.grad_all_reduce: each distinct, non-constant gradient is handed to
+/// snnrt_grad_all_reduce(g, index, count, mean), which reduces it in place;
+/// the runtime runs one bucketed collective when the last of the `count`
+/// buffers arrives (runtime/parallel/GradAllReduce.cpp). A constant
+/// gradient (a parameter the loss does not reach: zeros on every rank) is
+/// its own reduction. In one process the calls return at once.
+void lowerGradAllReduce(GradAllReduceOp op) {
+  ModuleOp module = op->getParentOfType<ModuleOp>();
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  SmallVector<Value> distinct;
+  for (Value g : op.getGrads())
+    if (!g.getDefiningOp<arith::ConstantOp>() && !llvm::is_contained(distinct, g))
+      distinct.push_back(g);
+  func::FuncOp f = module.lookupSymbol<func::FuncOp>("snnrt_grad_all_reduce");
+  if (!f) {
+    OpBuilder mb = OpBuilder::atBlockBegin(module.getBody());
+    Type i64 = mb.getI64Type();
+    f = func::FuncOp::create(
+        mb, module.getLoc(), "snnrt_grad_all_reduce",
+        mb.getFunctionType({MemRefType::get({ShapedType::kDynamic},
+                                            mb.getF32Type()),
+                            i64, i64, i64},
+                           {}));
+    f.setPrivate();
+    f->setAttr("llvm.emit_c_interface", mb.getUnitAttr());
+  }
+  auto i64 = [&](int64_t v) {
+    return arith::ConstantIntOp::create(b, loc, b.getI64Type(), v);
+  };
+  // Written in place: the buffer is not read-only, and the gradient has no
+  // other use than this op (the optimizer reads the results).
+  SmallVector<Value> buffers;
+  for (auto [i, g] : llvm::enumerate(distinct)) {
+    auto t = cast<RankedTensorType>(g.getType());
+    Value buf = bufferization::ToBufferOp::create(
+        b, loc, MemRefType::get(t.getShape(), t.getElementType()), g,
+        /*read_only=*/false);
+    buffers.push_back(buf);
+    func::CallOp::create(
+        b, loc, f,
+        ValueRange{dynamicView(b, loc, buf, t.getRank()),
+                   i64(static_cast<int64_t>(i)),
+                   i64(static_cast<int64_t>(distinct.size())),
+                   i64(op.getReduction() == "mean")});
+  }
+  DenseMap<Value, Value> reduced;
+  for (auto [g, buf] : llvm::zip(distinct, buffers))
+    reduced[g] = tensorOf(b, loc, g.getType(), buf);
+  for (auto [g, r] : llvm::zip(op.getGrads(), op.getReduced()))
+    r.replaceAllUsesWith(reduced.count(g) ? reduced[g] : g);
+  op.erase();
+}
+
 SmallVector<int64_t> convInts(ArrayRef<int64_t> strides,
                               ArrayRef<int64_t> padding) {
   return {strides[0], strides[1], padding[0], padding[1]};
@@ -200,7 +254,7 @@ struct SNNToRuntimeCallsPass
     SmallVector<Operation *> ops;
     getOperation().walk([&](Operation *op) {
       if (isa<DenseOp, DenseGradInputOp, DenseGradWeightOp, Conv2dOp,
-              Conv2dGradInputOp, Conv2dGradWeightOp>(op))
+              Conv2dGradInputOp, Conv2dGradWeightOp, GradAllReduceOp>(op))
         ops.push_back(op);
     });
     bool gemmGradInput = TargetAttr::of(getOperation()).getConvGradInput() ==
@@ -208,6 +262,8 @@ struct SNNToRuntimeCallsPass
     for (Operation *op : ops) {
       if (auto c = dyn_cast<Conv2dGradInputOp>(op); c && gemmGradInput)
         lowerConvGradInputByGemm(c);
+      else if (auto r = dyn_cast<GradAllReduceOp>(op))
+        lowerGradAllReduce(r);
       else if (auto d = dyn_cast<DenseOp>(op))
         replaceWithCall(op, "snnrt_matmul_nt", {d.getInput(), d.getWeight()},
                         {2, 1, 2}, {});

@@ -202,6 +202,13 @@ LogicalResult BuildTrainingGraphPass::build(ModuleOp module,
     Value g = bwd.gradOf(entry->getArgument(i));
     paramGrads.push_back(g ? g : zerosLike(b, loc, paramTypes[i]));
   }
+  // Data parallelism (docs/data-parallel.md): the gradients of the global
+  // batch, before clipping and the update. Both losses sum over the
+  // samples, so the ranks' gradients are summed; one process: the identity.
+  {
+    auto reduce = GradAllReduceOp::create(b, loc, paramGrads, "sum");
+    paramGrads.assign(reduce.getReduced().begin(), reduce.getReduced().end());
+  }
   if (maxGradNorm > 0.0f) {
     auto clipOp = ClipGradNormOp::create(b, loc, TypeRange(paramTypes),
                                          b.getF32Type(), paramGrads,

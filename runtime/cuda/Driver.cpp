@@ -8,6 +8,11 @@
 namespace snnrt::cuda {
 namespace {
 
+int &wantedDevice() {
+  static int ordinal = 0;
+  return ordinal;
+}
+
 constexpr int kAttrMemoryClockKHz = 36;
 constexpr int kAttrBusWidthBits = 37;
 
@@ -100,11 +105,18 @@ State &state() {
       s.error = "no CUDA device";
       return;
     }
-    if (d.cuDeviceGet(&s.dev, 0) != 0 ||
+    int ordinal = wantedDevice();
+    if (ordinal >= count) {
+      s.error = "no CUDA device " + std::to_string(ordinal) + " (this node has " +
+                std::to_string(count) + "; one rank per GPU)";
+      return;
+    }
+    if (d.cuDeviceGet(&s.dev, ordinal) != 0 ||
         d.cuDevicePrimaryCtxRetain(&ctx, s.dev) != 0 ||
         d.cuCtxSetCurrent(ctx) != 0 || d.cuStreamCreate(&s.s, 0) != 0 ||
         d.cuStreamCreate(&s.copy, 0) != 0) {
-      s.error = "cannot create a context on CUDA device 0";
+      s.error = "cannot create a context on CUDA device " +
+                std::to_string(ordinal);
       return;
     }
   });
@@ -112,6 +124,8 @@ State &state() {
 }
 
 } // namespace
+
+void useDevice(int ordinal) { wantedDevice() = ordinal; }
 
 bool available(std::string *why) {
   State &s = state();

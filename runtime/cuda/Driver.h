@@ -87,6 +87,9 @@ struct Driver {
 /// throws CudaError (with the reason: no libcuda, no device, ...) when the
 /// GPU cannot be used.
 const Driver &driver();
+/// The device the context is made on (default 0; data parallelism: the
+/// rank within the node). Call before the first use of the GPU.
+void useDevice(int ordinal);
 /// Whether driver() would succeed; `why` gets the reason when not.
 bool available(std::string *why = nullptr);
 /// The stream every snnc kernel, copy and library call runs on.

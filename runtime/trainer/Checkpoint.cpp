@@ -118,14 +118,16 @@ void saveCheckpoint(const std::string &path, const TrainState &s) {
   }
 }
 
-TrainState loadCheckpoint(const std::string &path) {
-  std::string bytes;
+std::string readCheckpointFile(const std::string &path) {
   try {
-    bytes = io::readInputFile(path, kMaxCheckpointBytes, "the checkpoint");
+    return io::readInputFile(path, kMaxCheckpointBytes, "the checkpoint");
   } catch (const io::OutputError &e) {
     throw std::runtime_error(e.what());
   }
-  return parseCheckpoint(path, std::move(bytes));
+}
+
+TrainState loadCheckpoint(const std::string &path) {
+  return parseCheckpoint(path, readCheckpointFile(path));
 }
 
 TrainState parseCheckpoint(const std::string &path, std::string bytes) {

@@ -37,6 +37,9 @@ struct TrainState {
 /// Throws std::runtime_error naming the path on failure.
 void saveCheckpoint(const std::string &path, const TrainState &s);
 TrainState loadCheckpoint(const std::string &path);
+/// The checkpoint's bytes, unchecked (data parallelism: rank 0 reads them
+/// and broadcasts them to the others, which parse them).
+std::string readCheckpointFile(const std::string &path);
 /// Parses and checks checkpoint bytes (`path` names them in errors).
 TrainState parseCheckpoint(const std::string &path, std::string bytes);
 

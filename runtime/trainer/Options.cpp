@@ -22,7 +22,9 @@ const char *kUsage =
     "  --dataset NAME        fashion-mnist | mnist | cifar10 | nmnist |\n"
     "                        synthetic (random data, for benchmarks)\n"
     "  --epochs N            number of epochs (model setting 'epochs', else 5)\n"
-    "  --batch N             must equal the compiled batch size\n"
+    "  --batch N             must equal the compiled batch size; under mpirun\n"
+    "                        or srun it is the batch of each rank (the global\n"
+    "                        batch is N x ranks; docs/data-parallel.md)\n"
     "  --lr X                learning rate (model 'lr', else 5e-4)\n"
     "  --schedule NAME       exponential (lr * decay^epoch, the default),\n"
     "                        multistep (lr * gamma^milestones passed) or\n"
@@ -61,6 +63,11 @@ const char *kUsage =
     "  --metrics FILE        one JSON line per epoch\n"
     "  --plot FILE.svg       loss and accuracy per epoch\n"
     "  --max-steps N         stop after N training steps (benchmarks)\n"
+    "  --dp-timeout S        data parallel: seconds a rank waits for the\n"
+    "                        others before it stops the run (300)\n"
+    "  --dp-bucket-mb X      data parallel: gradients reduced in buckets of\n"
+    "                        X MB (0: one collective per tensor; default: all\n"
+    "                        in one collective per step)\n"
     "  --help, --version\n";
 } // namespace
 
@@ -162,6 +169,13 @@ Options parseArgs(int argc, char **argv) {
     else if (a == "--export-nir") o.exportNIR = next();
     else if (a == "--metrics") o.metrics = next();
     else if (a == "--plot") o.plot = next();
+    else if (a == "--dp-timeout") o.dpTimeout = positive(next());
+    else if (a == "--dp-bucket-mb") {
+      double mb = num(next());
+      if (!std::isfinite(mb) || mb < 0)
+        usageError("option '--dp-bucket-mb' needs a finite number >= 0");
+      o.dpBucketBytes = static_cast<int64_t>(mb * 1048576.0);
+    }
     else if (a == "--max-steps") o.maxSteps = static_cast<int64_t>(whole(next(), 1, kMany));
     else
       usageError("unknown option '" + a + "'");

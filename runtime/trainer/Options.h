@@ -14,6 +14,10 @@ struct Options {
   std::string schedule, milestones, evalSpikes, exportNIR;
   double gamma = -1, lrMin = -1;
   int64_t warmupEpochs = -1;
+  // Data parallelism (mpirun/srun): seconds a collective may wait, and the
+  // gradient bucket (bytes; 0: one collective per tensor; -1: one bucket).
+  double dpTimeout = 300;
+  int64_t dpBucketBytes = -1;
   uint64_t seed = 1;
   std::string device = "auto", backward;
   bool resume = false, evalOnly = false, cudaGraphs = true, logSteps = false,

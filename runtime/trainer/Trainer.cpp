@@ -12,6 +12,7 @@
 #include "Schedule.h"
 #include "../cpu/CpuKernels.h"
 #include "../cuda/Driver.h"
+#include "../parallel/NCCL.h"
 #include "runtime/core/Settings.h"
 
 #include "snnrt/snnrt.h"
@@ -32,6 +33,7 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <zlib.h>
 
 namespace snnrt {
 
@@ -73,6 +75,9 @@ void Trainer::chooseExecutor() {
   if (o.device != "cpu" && o.device != "auto" && o.device != "cuda")
     usageError("--device must be cpu, cuda or auto");
   std::string why;
+  // One rank per GPU: the rank within the node picks the device.
+  if (comm)
+    cuda::useDevice(comm->localRank());
   if (o.device != "cpu") {
     const snnc_entry *trainGPU = findEntry("train:" + method + ":cuda");
     const snnc_entry *evalGPU = findEntry("eval:cuda");
@@ -91,8 +96,13 @@ void Trainer::chooseExecutor() {
           CudaStep::Entry{evalGPU->fn, evalGPU->workspace_bytes},
           o.cudaGraphs);
       onGPU = true;
-      std::fprintf(stderr, "trainer: device cuda (%s)%s%s%s\n",
-                   cuda::deviceName().c_str(),
+      std::string nccl;
+      if (comm)
+        nccl = ", " + parallel::initNCCL(*comm) + " on GPU " +
+               std::to_string(comm->localRank()) + " of the node";
+      if (lead())
+      std::fprintf(stderr, "trainer: device cuda (%s)%s%s%s%s\n",
+                   cuda::deviceName().c_str(), nccl.c_str(),
                    o.cudaGraphs ? "" : ", CUDA graphs off",
                    o.tf32 ? ", TF32 allowed" : "",
                    o.deterministic ? ", deterministic" : "");
@@ -100,6 +110,8 @@ void Trainer::chooseExecutor() {
     }
   }
   exec = std::make_unique<CpuStep>(d, train->fn, eval->fn);
+  if (!lead())
+    return;
   std::fprintf(stderr, "trainer: %s\n",
                cpu::cpuKernelsLine(snnrt_get_num_threads()).c_str());
   std::string warning = cpu::cpuKernelsWarning();
@@ -109,8 +121,12 @@ void Trainer::chooseExecutor() {
 
 float Trainer::step(const Batch &b, float lr,
                     const std::function<void()> &whileOnDevice) {
+  // Dropout's key: rank 0's is the single process's; the other ranks draw
+  // their own masks for their own samples.
+  uint64_t key = o.seed * 1000003u + s.step +
+                 static_cast<uint64_t>(rank) * 0x9E3779B97F4A7C15ull;
   exec->launch(b.x.data(), b.y.data(), s.step + 1, lr,
-               static_cast<int64_t>(o.seed * 1000003u + s.step));
+               static_cast<int64_t>(key));
   if (whileOnDevice)
     whileOnDevice();
   float loss = exec->finish(spikes.data());
@@ -146,12 +162,14 @@ int64_t Trainer::correct(const Batch &b) const {
 double Trainer::testAccuracy(double *meanLoss) {
   std::vector<int64_t> order(test.size());
   std::iota(order.begin(), order.end(), 0);
-  int64_t hits = 0;
-  double loss = 0;
-  for (int64_t first = 0; first < test.size(); first += d.batch()) {
+  double loss = 0, hits = 0;
+  // Data parallel: rank r evaluates batches r, r + ranks, ...; the counts
+  // are summed over the ranks.
+  for (int64_t first = rank * d.batch(); first < test.size();
+       first += ranks * d.batch()) {
     Batch b = makeBatch(test, order, first, false, 0);
     loss += evaluate(b);
-    hits += correct(b);
+    hits += static_cast<double>(correct(b));
     // --eval --eval-spikes: the first batch's output spikes, raw float32
     // [T, B, N] (to compare the compiled forward pass with a reference).
     if (first == 0 && o.evalOnly && !o.evalSpikes.empty())
@@ -159,13 +177,73 @@ double Trainer::testAccuracy(double *meanLoss) {
                       std::string(reinterpret_cast<const char *>(spikes.data()),
                                   spikes.size() * sizeof(float)));
   }
+  double totals[2] = {loss, hits};
+  sumOverRanks(totals, 2, "the evaluation's counts");
   if (meanLoss)
-    *meanLoss = loss / std::max<int64_t>(test.size(), 1);
-  return static_cast<double>(hits) / std::max<int64_t>(test.size(), 1);
+    *meanLoss = totals[0] / std::max<int64_t>(test.size(), 1);
+  return totals[1] / std::max<int64_t>(test.size(), 1);
+}
+
+void Trainer::sumOverRanks(double *v, int64_t n, const char *what) {
+  if (comm)
+    comm->allReduce(v, n, parallel::Reduce::Sum, what);
+}
+
+void Trainer::shareState(bool resumed) {
+  if (!comm)
+    return;
+  if (resumed) {
+    // Rank 0 reads the checkpoint (the others may not see its file
+    // system); every rank parses and checks the same bytes.
+    std::string bytes;
+    std::string error;
+    if (lead()) {
+      try {
+        bytes = readCheckpointFile(o.checkpoint);
+      } catch (const std::exception &e) {
+        error = e.what();
+      }
+    }
+    int64_t size = error.empty() ? static_cast<int64_t>(bytes.size()) : -1;
+    comm->broadcast(&size, sizeof(size), 0, "the checkpoint's size");
+    if (size < 0) {
+      if (lead())
+        throw std::runtime_error(error);
+      std::_Exit(1); // rank 0 says why
+    }
+    bytes.resize(static_cast<size_t>(size));
+    comm->broadcast(bytes.data(), size, 0, "the checkpoint");
+    s = parseCheckpoint(o.checkpoint, std::move(bytes));
+    return;
+  }
+  // Every rank initialized from the same seed; rank 0's values win anyway.
+  for (std::vector<float> &p : s.params)
+    comm->broadcast(p.data(), static_cast<int64_t>(p.size() * sizeof(float)),
+                    0, "the initial parameters");
+}
+
+void Trainer::checkRanksAgree() {
+  if (!comm)
+    return;
+  syncFromDevice();
+  uLong crc = crc32(0L, Z_NULL, 0);
+  for (const std::vector<float> &p : s.params)
+    crc = crc32_z(crc, reinterpret_cast<const Bytef *>(p.data()),
+                  p.size() * sizeof(float));
+  int64_t lo = static_cast<int64_t>(crc), hi = lo;
+  comm->allReduce(&lo, 1, parallel::Reduce::Min, "the parameter checksum");
+  comm->allReduce(&hi, 1, parallel::Reduce::Max, "the parameter checksum");
+  if (lo != hi)
+    throw std::runtime_error(
+        "the parameters differ between the ranks after epoch " +
+        std::to_string(s.epoch) + " (CRC-32 of rank " + std::to_string(rank) +
+        ": " + std::to_string(crc) + "; the ranks range from " +
+        std::to_string(lo) + " to " + std::to_string(hi) +
+        "): the run is no longer data-parallel");
 }
 
 void Trainer::saveAndReport(const std::string &why) {
-  if (o.checkpoint.empty())
+  if (o.checkpoint.empty() || !lead())
     return;
   syncFromDevice();
   saveCheckpoint(o.checkpoint, s);
@@ -174,7 +252,7 @@ void Trainer::saveAndReport(const std::string &why) {
 }
 
 void Trainer::exportModel() {
-  if (o.exportPath.empty() && o.exportNIR.empty())
+  if ((o.exportPath.empty() && o.exportNIR.empty()) || !lead())
     return;
   syncFromDevice();
   std::vector<std::string> names;
@@ -238,7 +316,7 @@ void Trainer::checkOutputPaths() {
 /// One trainer per checkpoint: an advisory lock on PATH.lock, held for the
 /// whole run.
 void Trainer::lockCheckpoint() {
-  if (o.checkpoint.empty() || o.evalOnly ||
+  if (o.checkpoint.empty() || o.evalOnly || !lead() ||
       checkpointKind == io::OutputKind::CharDevice)
     return;
   lockPath = o.checkpoint + ".lock";
@@ -279,17 +357,20 @@ void Trainer::checkResumedState(int64_t batches) const {
           std::to_string(s.params[i].size()) + " values, the model needs " +
           std::to_string(n));
   }
-  if (s.batchInEpoch > batches)
+  // (The batch counts steps of the run that wrote it, whose number of
+  // ranks may differ: at most one step per per-rank batch of samples.)
+  if (s.batchInEpoch > train.size() / d.batch() || s.epochSeen > train.size())
     bad("is at batch " + std::to_string(s.batchInEpoch) +
-        " of an epoch, but an epoch of this dataset has " +
-        std::to_string(batches));
+        " of an epoch (sample " + std::to_string(s.epochSeen) +
+        "), but an epoch of this dataset has " + std::to_string(batches) +
+        " batches of " + std::to_string(d.batch() * ranks) + " samples");
 }
 
 /// The metrics file holds one line per epoch of the history: rewritten
 /// whole (atomically) after each epoch, so a resumed run never repeats a
 /// line; a device (a terminal, /dev/null) gets the new lines only.
 void Trainer::writeMetrics() {
-  if (o.metrics.empty())
+  if (o.metrics.empty() || !lead())
     return;
   std::string text;
   size_t from = metricsKind == io::OutputKind::CharDevice ? metricsWritten : 0;
@@ -310,6 +391,13 @@ int Trainer::run() {
                std::to_string(d.batch()) + " (recompile with snnc)");
   if (o.resume && o.checkpoint.empty())
     usageError("--resume needs --checkpoint PATH");
+  // Started by mpirun or srun with several ranks: data parallel.
+  parallel::initWorld(o.dpTimeout,
+                      o.dpBucketBytes < 0 ? INT64_MAX : o.dpBucketBytes);
+  if ((comm = parallel::world())) {
+    rank = comm->rank();
+    ranks = comm->size();
+  }
   // --backward, else the model's setting, else the first compiled method
   // (na unless snnc --methods said otherwise).
   std::vector<std::string> held = compiledMethods();
@@ -348,10 +436,14 @@ int Trainer::run() {
                            ? o.warmupEpochs
                            : static_cast<int64_t>(setting(d, "warmup_epochs", 0));
 
-  checkOutputPaths();
+  if (lead())
+    checkOutputPaths();
   lockCheckpoint();
   if (o.resume) {
-    s = loadCheckpoint(o.checkpoint);
+    if (comm)
+      shareState(/*resumed=*/true);
+    else
+      s = loadCheckpoint(o.checkpoint);
     if (s.fingerprint != d.fingerprint())
       throw std::runtime_error(o.checkpoint +
                                ": the checkpoint belongs to a different model");
@@ -369,12 +461,29 @@ int Trainer::run() {
       s.m.emplace_back(p.numElements(), 0.0f);
       s.v.emplace_back(p.numElements(), 0.0f);
     }
+    shareState(/*resumed=*/false);
   }
   chooseExecutor();
+  if (comm && lead()) {
+    std::string launcher;
+    parallel::launchedRanks(&launcher);
+    std::fprintf(stderr,
+                 "trainer: data parallel on %d ranks (%s, %s), batch %lld "
+                 "per rank, %lld in all; gradients summed in %s\n",
+                 ranks, launcher.c_str(), comm->library().c_str(),
+                 (long long)d.batch(), (long long)(d.batch() * ranks),
+                 comm->bucketBytes <= 0 ? "one collective per tensor"
+                 : comm->bucketBytes == INT64_MAX
+                     ? "one collective per step"
+                     : ("buckets of " +
+                        std::to_string(comm->bucketBytes / 1048576.0) + " MB")
+                           .c_str());
+  }
   exec->upload(s.params, s.m, s.v);
   spikes.assign(d.outputSpikes[0] * d.outputSpikes[1] * d.outputSpikes[2], 0.0f);
   loadData();
-  std::fprintf(stderr,
+  if (lead())
+    std::fprintf(stderr,
                "trainer: %lld training / %lld test samples, batch %lld, T %lld, "
                "%zu parameter tensors\n",
                (long long)train.size(), (long long)test.size(),
@@ -383,21 +492,29 @@ int Trainer::run() {
   if (o.evalOnly) {
     double loss = 0;
     double acc = testAccuracy(&loss);
-    std::printf("test accuracy: %.2f%%, test loss %.6g per sample\n",
-                100.0 * acc, loss);
+    if (lead())
+      std::printf("test accuracy: %.2f%%, test loss %.6g per sample\n",
+                  100.0 * acc, loss);
     exportModel();
+    parallel::finalizeWorld();
     return 0;
   }
   training = true;
-  int64_t B = d.batch(), batches = train.size() / B;
+  // A step takes `global` samples of the epoch's order: rank r those from
+  // r * B on (data parallel: the same samples, in the same order, as one
+  // process with an N-times larger batch).
+  int64_t B = d.batch(), global = B * ranks, batches = train.size() / global;
   if (batches == 0)
-    throw DataError("the training set has fewer samples than one batch");
+    throw DataError("the training set has fewer samples than one batch" +
+                    std::string(ranks > 1 ? " of all ranks" : ""));
   if (o.resume)
     checkResumedState(batches);
   if (o.maxSteps > 0 && s.step >= o.maxSteps) {
-    std::printf("stopped: the checkpoint is at step %lld already "
-                "(--max-steps %lld)\n",
-                (long long)s.step, (long long)o.maxSteps);
+    if (lead())
+      std::printf("stopped: the checkpoint is at step %lld already "
+                  "(--max-steps %lld)\n",
+                  (long long)s.step, (long long)o.maxSteps);
+    parallel::finalizeWorld();
     return 0;
   }
   metricsWritten = s.history.size(); // a resumed run's lines are there
@@ -411,27 +528,37 @@ int Trainer::run() {
     std::iota(order.begin(), order.end(), 0);
     std::mt19937_64 shuffle(o.seed * 7919 + epoch);
     std::shuffle(order.begin(), order.end(), shuffle);
-    Progress progress(epoch + 1, epochs, batches);
+    // The epoch continues at sample `pos0` (a checkpoint written by a run
+    // with another number of ranks may stop between this run's steps).
+    int64_t pos0 = s.epochSeen;
+    int64_t first = s.batchInEpoch;
+    int64_t stepsLeft = (train.size() - pos0) / global;
+    int64_t lastBatch = first + stepsLeft; // this epoch's batches end here
+    auto sampleOf = [&, pos0, first](int64_t k) {
+      return pos0 + (k - first) * global + rank * B;
+    };
+    std::optional<Progress> progress;
+    if (lead())
+      progress.emplace(epoch + 1, epochs, lastBatch);
     auto start = std::chrono::steady_clock::now();
     int64_t flops0 = snnrt_get_flops();
-    int64_t first = s.batchInEpoch;
     uint64_t augSeed = o.seed * 104729 + epoch;
     std::future<Batch> next = std::async(std::launch::async, [&, first] {
-      return makeBatch(train, order, first * B, true, augSeed);
+      return makeBatch(train, order, sampleOf(first), true, augSeed);
     });
     // On a GPU the next batch, built on another thread meanwhile, is copied
     // to the device while the step runs (`ready` holds it).
     std::optional<Batch> ready;
-    for (int64_t k = first; k < batches; ++k) {
+    for (int64_t k = first; k < lastBatch; ++k) {
       Batch b = ready ? std::move(*ready) : next.get();
       ready.reset();
-      if (k + 1 < batches)
+      if (k + 1 < lastBatch)
         next = std::async(std::launch::async, [&, k] {
-          return makeBatch(train, order, (k + 1) * B, true, augSeed);
+          return makeBatch(train, order, sampleOf(k + 1), true, augSeed);
         });
-      lr = static_cast<float>(learningRate(sched, epoch, k, batches));
+      lr = static_cast<float>(learningRate(sched, epoch, k, lastBatch));
       float loss = step(b, lr, [&] {
-        if (k + 1 >= batches || interrupted ||
+        if (k + 1 >= lastBatch || interrupted ||
             (o.maxSteps > 0 && s.step + 1 >= o.maxSteps))
           return;
         if (!exec->stages())
@@ -439,68 +566,94 @@ int Trainer::run() {
         ready = next.get();
         exec->stage(ready->x.data(), ready->y.data());
       });
-      if (o.logSteps)
+      // The global batch's loss and hits; a signal on any rank stops all
+      // of them after this same step.
+      double stats[3] = {loss, static_cast<double>(correct(b)),
+                         interrupted ? static_cast<double>(interrupted) : 0.0};
+      if (comm) {
+        sumOverRanks(stats, 2, "the step's loss");
+        comm->allReduce(stats + 2, 1, parallel::Reduce::Max,
+                        "the step's loss");
+        if (stats[2] > 0 && !interrupted)
+          interrupted = static_cast<int>(stats[2]);
+      }
+      if (o.logSteps && lead())
       {
-        std::printf("step %lld loss %.7g\n", (long long)s.step, loss);
+        std::printf("step %lld loss %.7g\n", (long long)s.step, stats[0]);
         std::fflush(stdout);
       }
-      s.epochLossSum += loss / B;
-      s.epochCorrect += correct(b);
-      s.epochSeen += B;
+      // Per sample: the epoch's loss is the mean over its samples.
+      s.epochLossSum += stats[0];
+      s.epochCorrect += static_cast<int64_t>(stats[1]);
+      s.epochSeen += global;
       s.batchInEpoch = k + 1;
-      progress.update(k + 1, (k + 1 - first) * B,
-                      s.epochLossSum / (k + 1),
-                      static_cast<double>(s.epochCorrect) / s.epochSeen);
+      if (progress)
+        progress->update(k + 1, (k + 1 - first) * global,
+                         s.epochLossSum / s.epochSeen,
+                         static_cast<double>(s.epochCorrect) / s.epochSeen);
       bool stop = o.maxSteps > 0 && s.step >= o.maxSteps;
       if (interrupted || stop) {
         if (next.valid())
           next.wait();
-        progress.finish();
+        if (progress)
+          progress->finish();
         if (int sig = interrupted) {
           saveAndReport(sig == SIGTERM ? "SIGTERM" : "interrupted");
-          std::fprintf(stderr, "trainer: %s after step %lld\n",
-                       sig == SIGTERM ? "terminated (SIGTERM)" : "interrupted",
-                       (long long)s.step);
+          if (lead())
+            std::fprintf(stderr, "trainer: %s after step %lld\n",
+                         sig == SIGTERM ? "terminated (SIGTERM)"
+                                        : "interrupted",
+                         (long long)s.step);
+          parallel::finalizeWorld();
           return 128 + sig;
         }
         double secs = std::chrono::duration<double>(
                           std::chrono::steady_clock::now() - start).count();
+        // All ranks' GEMM and convolution work.
+        double flops = static_cast<double>(snnrt_get_flops() - flops0);
+        sumOverRanks(&flops, 1, "the FLOP count");
+        saveAndReport("--max-steps");
+        exportModel();
+        parallel::finalizeWorld();
+        if (!lead())
+          return 0;
         std::printf("stopped after %lld steps: %.3f ms/step, %.0f samples/s",
                     (long long)s.step, 1000.0 * secs / (k + 1 - first),
-                    (k + 1 - first) * B / secs);
+                    (k + 1 - first) * global / secs);
         if (exec->meanStepMs() > 0)
           std::printf(" (device: %.4f ms/step, %.0f samples/s)",
-                      exec->meanStepMs(), B * 1000.0 / exec->meanStepMs());
-        double flops = static_cast<double>(snnrt_get_flops() - flops0);
+                      exec->meanStepMs(), global * 1000.0 / exec->meanStepMs());
         if (!onGPU && flops > 0)
           std::printf(", GEMMs and convolutions %.3f GFLOP/step, %.1f GFLOP/s",
                       flops / (k + 1 - first) / 1e9, flops / secs / 1e9);
         std::printf("\n");
-        saveAndReport("--max-steps");
-        exportModel();
         return 0;
       }
     }
-    progress.finish();
+    if (progress)
+      progress->finish();
     double secs = std::chrono::duration<double>(
                       std::chrono::steady_clock::now() - start).count();
     EpochRecord r{epoch + 1,
-                  s.epochLossSum / batches,
+                  s.epochLossSum / std::max<int64_t>(s.epochSeen, 1),
                   static_cast<double>(s.epochCorrect) / s.epochSeen,
                   testAccuracy(),
                   secs,
-                  (batches - first) * B / secs,
+                  (lastBatch - first) * global / secs,
                   lr};
     s.history.push_back(r);
     s.epoch = epoch + 1;
     s.batchInEpoch = 0;
     s.epochLossSum = 0;
     s.epochCorrect = s.epochSeen = 0;
-    std::printf("epoch %lld: train loss %.4f, train accuracy %.2f%%, test "
-                "accuracy %.2f%%, %.1f s (%.0f samples/s)\n",
-                (long long)r.epoch, r.loss, 100 * r.trainAcc, 100 * r.testAcc,
-                r.seconds, r.samplesPerSecond);
-    std::fflush(stdout);
+    checkRanksAgree();
+    if (lead()) {
+      std::printf("epoch %lld: train loss %.4f, train accuracy %.2f%%, test "
+                  "accuracy %.2f%%, %.1f s (%.0f samples/s)\n",
+                  (long long)r.epoch, r.loss, 100 * r.trainAcc,
+                  100 * r.testAcc, r.seconds, r.samplesPerSecond);
+      std::fflush(stdout);
+    }
     // The checkpoint first: a metrics file that cannot be written must not
     // cost the epoch.
     saveAndReport("epoch " + std::to_string(r.epoch));
@@ -513,7 +666,7 @@ int Trainer::run() {
   } catch (const std::exception &e) {
     failure = e.what();
   }
-  if (!o.plot.empty()) {
+  if (!o.plot.empty() && lead()) {
     try {
       io::writeOutput(o.plot, plotSVG(s.history));
     } catch (const std::exception &e) {
@@ -525,6 +678,9 @@ int Trainer::run() {
     throw std::runtime_error(failure);
   if (s.history.empty())
     throw std::runtime_error("no epoch was trained");
+  parallel::finalizeWorld();
+  if (!lead())
+    return 0;
   const EpochRecord &last = s.history.back();
   std::printf("done: %lld epochs, final test accuracy %.2f%%",
               (long long)last.epoch, 100 * last.testAcc);

@@ -16,6 +16,7 @@
 #include "runtime/core/OutputFile.h"
 #include "runtime/data/Augment.h"
 #include "runtime/data/Dataset.h"
+#include "runtime/parallel/Communicator.h"
 
 #include <atomic>
 #include <cstdint>
@@ -88,6 +89,18 @@ private:
   io::OutputKind metricsKind = io::OutputKind::New,
                  checkpointKind = io::OutputKind::New;
   size_t metricsWritten = 0;  // epochs in the metrics file (devices)
+  // Data parallelism (docs/data-parallel.md): the ranks, or null alone.
+  parallel::Communicator *comm = nullptr;
+  int rank = 0, ranks = 1;
+  /// Rank 0 (or the only process) prints, writes and exports.
+  bool lead() const { return rank == 0; }
+  /// Every rank's `v` summed in place (nothing alone).
+  void sumOverRanks(double *v, int64_t n, const char *what);
+  /// The state of rank 0 on every rank: the resumed checkpoint's bytes, or
+  /// the initial parameters.
+  void shareState(bool resumed);
+  /// Stops the run when the ranks' parameters differ (after each epoch).
+  void checkRanksAgree();
   /// The executor of `method` on the CPU or a GPU (--device).
   void chooseExecutor();
   /// The executor's parameters and moments into `s`.

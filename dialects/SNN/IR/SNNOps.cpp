@@ -433,6 +433,41 @@ LogicalResult SpikeCountLossOp::verify() {
 // Optimizer
 //===----------------------------------------------------------------------===//
 
+LogicalResult GradAllReduceOp::verify() {
+  if (getReduction() != "sum" && getReduction() != "mean")
+    return emitOpError() << "attribute 'reduction' must be \"sum\" or "
+                            "\"mean\", got \"" << getReduction() << "\"";
+  if (getGrads().size() != getReduced().size())
+    return emitOpError() << "has " << getGrads().size() << " gradients but "
+                         << getReduced().size() << " results";
+  for (auto [i, g, r] :
+       llvm::enumerate(getGrads().getTypes(), getReduced().getTypes()))
+    if (g != r)
+      return emitOpError() << "result #" << i << " has type " << r
+                           << " but gradient #" << i << " has type " << g;
+  return success();
+}
+
+ParseResult GradAllReduceOp::parse(OpAsmParser &parser,
+                                   OperationState &result) {
+  SmallVector<OpAsmParser::UnresolvedOperand> grads;
+  SmallVector<Type> types;
+  llvm::SMLoc loc = parser.getCurrentLocation();
+  if (parser.parseOperandList(grads) ||
+      parser.parseOptionalAttrDict(result.attributes) || parser.parseColon() ||
+      parser.parseTypeList(types) ||
+      parser.resolveOperands(grads, types, loc, result.operands))
+    return failure();
+  result.addTypes(types);
+  return success();
+}
+
+void GradAllReduceOp::print(OpAsmPrinter &p) {
+  p << " " << getGrads();
+  p.printOptionalAttrDict((*this)->getAttrs());
+  p << " : " << getGrads().getTypes();
+}
+
 LogicalResult ClipGradNormOp::verify() {
   if (failed(checkPositive(*this, "max_norm", getMaxNorm().convertToFloat())))
     return failure();

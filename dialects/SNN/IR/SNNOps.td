@@ -586,6 +586,40 @@ def SNN_DropoutGradOp : SNN_Op<"dropout_grad", [Pure,
 // Optimizer
 //===----------------------------------------------------------------------===//
 
+def SNN_GradAllReduceOp : SNN_Op<"grad_all_reduce"> {
+  let summary = "the gradients of the global batch: a reduction over the data-parallel ranks";
+  let description = [{
+    Data-parallel training (docs/data-parallel.md): every rank computes the
+    gradients of its shard of the global batch; this op replaces them by
+    their reduction over the ranks, `sum` (snnc's losses sum over the
+    samples of a batch, as the NA paper's code does, so the gradient of the
+    global batch is the sum of the ranks' gradients) or `mean` (for losses
+    that average over the batch). In a single process it is the identity.
+
+    The runtime reduces all operands in one bucketed collective
+    (snnrt_grad_all_reduce: MPI_Allreduce on the CPU, ncclAllReduce on the
+    step's stream on a GPU). It communicates, so it is not Pure: it is
+    neither hoisted, merged nor removed.
+
+    Example:
+    ```mlir
+    %g0r, %g1r = snn.grad_all_reduce %g0, %g1 {reduction = "sum"}
+        : tensor<400x784xf32>, tensor<10x400xf32>
+    ```
+  }];
+  let arguments = (ins Variadic<SNN_F32Tensor>:$grads,
+                   DefaultValuedAttr<StrAttr, "\"sum\"">:$reduction);
+  let results = (outs Variadic<SNN_F32Tensor>:$reduced);
+  let hasCustomAssemblyFormat = 1;
+  let hasVerifier = 1;
+  let builders = [OpBuilder<(ins "ValueRange":$grads, "StringRef":$reduction), [{
+    $_state.addOperands(grads);
+    $_state.addAttribute("reduction", $_builder.getStringAttr(reduction));
+    for (Value g : grads)
+      $_state.addTypes(g.getType());
+  }]>];
+}
+
 def SNN_ClipGradNormOp : SNN_Op<"clip_grad_norm", [Pure]> {
   let summary = "scale all gradients so that their joint L2 norm is at most max_norm";
   let description = [{

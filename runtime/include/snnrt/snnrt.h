@@ -19,6 +19,14 @@ typedef struct {
   float *allocated;
   float *aligned;
   int64_t offset;
+  int64_t sizes[1];
+  int64_t strides[1];
+} snnrt_memref1d;
+
+typedef struct {
+  float *allocated;
+  float *aligned;
+  int64_t offset;
   int64_t sizes[2];
   int64_t strides[2];
 } snnrt_memref2d;
@@ -67,6 +75,16 @@ void _mlir_ciface_snnrt_conv2d_grad_weight(snnrt_memref4d *in,
 void _mlir_ciface_snnrt_conv2d_grad_cols(snnrt_memref2d *delta,
                                          snnrt_memref2d *w,
                                          snnrt_memref2d *cols);
+
+/* snn.grad_all_reduce (data parallelism, runtime/parallel/): gradient
+   `index` of `count` of this step, reduced in place over the ranks (summed,
+   or averaged when `mean`) in one bucketed collective once the last one
+   arrives. Returns at once in a single process. The _cuda_ form takes
+   device buffers and reduces them with NCCL on the step's stream. */
+void _mlir_ciface_snnrt_grad_all_reduce(snnrt_memref1d *g, int64_t index,
+                                        int64_t count, int64_t mean);
+void _mlir_ciface_snnrt_cuda_grad_all_reduce(snnrt_memref1d *g, int64_t index,
+                                             int64_t count, int64_t mean);
 
 /* Threads used by the BLAS and the runtime's own loops (0: all cores). */
 void snnrt_set_num_threads(int threads);
