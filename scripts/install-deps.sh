@@ -7,7 +7,8 @@ pkgs=(cmake ninja-build g++ mold ccache
       libprotobuf-dev protobuf-compiler libonnx-dev
       libdnnl-dev zlib1g-dev libgtest-dev
       dataset-fashion-mnist python3 python3-venv libhdf5-dev
-      clang-22 libclang-rt-22-dev libfuzzer-22-dev libomp-22-dev)
+      clang-22 libclang-rt-22-dev libfuzzer-22-dev libomp-22-dev
+      openmpi-bin libopenmpi-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -45,3 +45,23 @@ if os.path.exists(nirpy):
                       capture_output=True).returncode == 0:
         config.available_features.add("nir-python")
 config.substitutions.append(("%nirpy", nirpy))
+
+# Data parallelism (docs/data-parallel.md): Open MPI's mpirun and snnc's MPI
+# module. %mpirun N runs N ranks on this machine (oversubscribed: CI has 2
+# cores; as root, which Open MPI refuses unless told; without the
+# single-copy transfer that containers forbid).
+import shutil
+mpirun = shutil.which("mpirun")
+if mpirun and os.path.exists(os.path.join(config.snnc_obj_root, "lib", "libsnnmpi.so")):
+    config.available_features.add("mpi")
+    for k, v in {"OMPI_ALLOW_RUN_AS_ROOT": "1",
+                 "OMPI_ALLOW_RUN_AS_ROOT_CONFIRM": "1",
+                 "OMPI_MCA_btl_vader_single_copy_mechanism": "none",
+                 "OMPI_MCA_rmaps_base_oversubscribe": "1"}.items():
+        config.environment[k] = v
+else:
+    lit_config.note("Open MPI (mpirun) or snnc's libsnnmpi.so is missing: the "
+                    "data-parallel tests (mpi.test) are skipped; "
+                    "scripts/install-deps.sh installs openmpi-bin and "
+                    "libopenmpi-dev")
+config.substitutions.append(("%mpirun", "mpirun --oversubscribe -np"))

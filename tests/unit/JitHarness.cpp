@@ -96,6 +96,8 @@ std::unique_ptr<JitModule> JitModule::compile(const std::string &source,
         &_mlir_ciface_snnrt_conv2d_grad_weight);
     add("_mlir_ciface_snnrt_conv2d_grad_cols",
         &_mlir_ciface_snnrt_conv2d_grad_cols);
+    add("_mlir_ciface_snnrt_grad_all_reduce",
+        &_mlir_ciface_snnrt_grad_all_reduce);
     return map;
   });
   return jit;

@@ -42,12 +42,16 @@ func.func @forward(%w1: tensor<3x4xf32> {snn.param}, %w2: tensor<2x3xf32> {snn.p
 // The input encoding needs no gradient.
 // CHECK: %[[DW1:.*]] = snn.dense_grad_weight %[[A0]], %[[D1]]
 // CHECK-NOT: snn.dense_grad_input
-// CHECK: %[[P1:.*]], %[[NM1:.*]], %[[NV1:.*]] = snn.adamw %[[W1]], %[[DW1]], %[[M1]], %[[V1]], %[[STEP]], %[[LR]]
-// CHECK: %[[P2:.*]], %[[NM2:.*]], %[[NV2:.*]] = snn.adamw %[[W2]], %[[DW2]], %[[M2]], %[[V2]], %[[STEP]], %[[LR]]
+// The gradients of the global batch (data parallelism; the identity alone).
+// CHECK: %[[R:.*]]:2 = snn.grad_all_reduce %[[DW1]], %[[DW2]] {reduction = "sum"} : tensor<3x4xf32>, tensor<2x3xf32>
+// CHECK: %[[P1:.*]], %[[NM1:.*]], %[[NV1:.*]] = snn.adamw %[[W1]], %[[R]]#0, %[[M1]], %[[V1]], %[[STEP]], %[[LR]]
+// CHECK: %[[P2:.*]], %[[NM2:.*]], %[[NV2:.*]] = snn.adamw %[[W2]], %[[R]]#1, %[[M2]], %[[V2]], %[[STEP]], %[[LR]]
 // CHECK: return %[[P1]], %[[P2]], %[[NM1]], %[[NM2]], %[[NV1]], %[[NV2]], %[[LOSS]], %[[S2]]
 
 // OPTS-LABEL: func.func @train_step(
 // OPTS: snn.na_backward {{.*}}selection = "windowed"
-// OPTS: %[[C:.*]]:2, %{{.*}} = snn.clip_grad_norm %{{.*}}, %{{.*}} {max_norm = 1.000000e+00 : f32}
+// Clipping comes after the reduction: the global batch's norm.
+// OPTS: %[[R:.*]]:2 = snn.grad_all_reduce
+// OPTS: %[[C:.*]]:2, %{{.*}} = snn.clip_grad_norm %[[R]]#0, %[[R]]#1 {max_norm = 1.000000e+00 : f32}
 // OPTS: snn.adamw %{{.*}}, %[[C]]#0
 // OPTS: snn.adamw %{{.*}}, %[[C]]#1
