@@ -433,23 +433,12 @@ LogicalResult SpikeCountLossOp::verify() {
 // Optimizer
 //===----------------------------------------------------------------------===//
 
-LogicalResult GradAllReduceOp::verify() {
-  if (getReduction() != "sum" && getReduction() != "mean")
-    return emitOpError() << "attribute 'reduction' must be \"sum\" or "
-                            "\"mean\", got \"" << getReduction() << "\"";
-  if (getGrads().size() != getReduced().size())
-    return emitOpError() << "has " << getGrads().size() << " gradients but "
-                         << getReduced().size() << " results";
-  for (auto [i, g, r] :
-       llvm::enumerate(getGrads().getTypes(), getReduced().getTypes()))
-    if (g != r)
-      return emitOpError() << "result #" << i << " has type " << r
-                           << " but gradient #" << i << " has type " << g;
-  return success();
-}
-
-ParseResult GradAllReduceOp::parse(OpAsmParser &parser,
-                                   OperationState &result) {
+namespace {
+/// The ops over all gradients: `%g0, %g1 {attrs} : type0, type1`, one
+/// result per gradient of its type (then `extra` results), the same types
+/// checked by the verifier.
+ParseResult parseGradientList(OpAsmParser &parser, OperationState &result,
+                              ArrayRef<Type> extra) {
   SmallVector<OpAsmParser::UnresolvedOperand> grads;
   SmallVector<Type> types;
   llvm::SMLoc loc = parser.getCurrentLocation();
@@ -459,47 +448,59 @@ ParseResult GradAllReduceOp::parse(OpAsmParser &parser,
       parser.resolveOperands(grads, types, loc, result.operands))
     return failure();
   result.addTypes(types);
+  result.addTypes(extra);
   return success();
 }
 
+void printGradientList(OpAsmPrinter &p, Operation *op, OperandRange grads) {
+  p << " " << grads;
+  p.printOptionalAttrDict(op->getAttrs());
+  p << " : " << grads.getTypes();
+}
+
+LogicalResult verifyGradientResults(Operation *op, OperandRange grads,
+                                    ResultRange results, StringRef what) {
+  if (grads.size() != results.size())
+    return op->emitOpError() << "has " << grads.size() << " gradients but "
+                             << results.size() << " " << what << " results";
+  for (auto [i, g, r] : llvm::enumerate(grads.getTypes(), results.getTypes()))
+    if (g != r)
+      return op->emitOpError() << what << " result #" << i << " has type "
+                               << r << " but gradient #" << i << " has type "
+                               << g;
+  return success();
+}
+} // namespace
+
+LogicalResult GradAllReduceOp::verify() {
+  if (getReduction() != "sum" && getReduction() != "mean")
+    return emitOpError() << "attribute 'reduction' must be \"sum\" or "
+                            "\"mean\", got \"" << getReduction() << "\"";
+  return verifyGradientResults(*this, getGrads(), getReduced(), "reduced");
+}
+
+ParseResult GradAllReduceOp::parse(OpAsmParser &parser,
+                                   OperationState &result) {
+  return parseGradientList(parser, result, {});
+}
+
 void GradAllReduceOp::print(OpAsmPrinter &p) {
-  p << " " << getGrads();
-  p.printOptionalAttrDict((*this)->getAttrs());
-  p << " : " << getGrads().getTypes();
+  printGradientList(p, *this, getGrads());
 }
 
 LogicalResult ClipGradNormOp::verify() {
   if (failed(checkPositive(*this, "max_norm", getMaxNorm().convertToFloat())))
     return failure();
-  if (getGrads().size() != getClipped().size())
-    return emitOpError() << "has " << getGrads().size() << " gradients but "
-                         << getClipped().size() << " clipped results";
-  for (auto [i, g, c] :
-       llvm::enumerate(getGrads().getTypes(), getClipped().getTypes()))
-    if (g != c)
-      return emitOpError() << "clipped result #" << i << " has type " << c
-                           << " but gradient #" << i << " has type " << g;
-  return success();
+  return verifyGradientResults(*this, getGrads(), getClipped(), "clipped");
 }
 
 ParseResult ClipGradNormOp::parse(OpAsmParser &parser, OperationState &result) {
-  SmallVector<OpAsmParser::UnresolvedOperand> grads;
-  SmallVector<Type> types;
-  llvm::SMLoc loc = parser.getCurrentLocation();
-  if (parser.parseOperandList(grads) ||
-      parser.parseOptionalAttrDict(result.attributes) || parser.parseColon() ||
-      parser.parseTypeList(types) ||
-      parser.resolveOperands(grads, types, loc, result.operands))
-    return failure();
-  result.addTypes(types);
-  result.addTypes(parser.getBuilder().getF32Type());
-  return success();
+  return parseGradientList(parser, result,
+                           {parser.getBuilder().getF32Type()});
 }
 
 void ClipGradNormOp::print(OpAsmPrinter &p) {
-  p << " " << getGrads();
-  p.printOptionalAttrDict((*this)->getAttrs());
-  p << " : " << getGrads().getTypes();
+  printGradientList(p, *this, getGrads());
 }
 
 namespace {

@@ -497,6 +497,22 @@ func.func @clip_types(%g: tensor<4xf32>) {
 
 // -----
 
+func.func @all_reduce_kind(%g: tensor<4xf32>) {
+  // expected-error @+1 {{attribute 'reduction' must be "sum" or "mean", got "max"}}
+  %r = snn.grad_all_reduce %g {reduction = "max"} : tensor<4xf32>
+  return
+}
+
+// -----
+
+func.func @all_reduce_types(%g: tensor<4xf32>) {
+  // expected-error @+1 {{reduced result #0 has type 'tensor<5xf32>' but gradient #0 has type 'tensor<4xf32>'}}
+  %r = "snn.grad_all_reduce"(%g) : (tensor<4xf32>) -> tensor<5xf32>
+  return
+}
+
+// -----
+
 func.func @adamw_beta(%p: tensor<4xf32>, %s: i64, %lr: f32) {
   // expected-error @+1 {{attribute 'beta1' must be in [0, 1), got 1}}
   %a, %b, %c = snn.adamw %p, %p, %p, %p, %s, %lr {beta1 = 1.0 : f32} : tensor<4xf32>

@@ -92,6 +92,11 @@ func.func @optimizer(%p: tensor<10x36xf32>, %g: tensor<10x36xf32>, %g2: tensor<4
                      %m: tensor<10x36xf32>, %v: tensor<10x36xf32>, %step: i64, %lr: f32) {
   // CHECK: %{{.*}}:2, %{{.*}} = snn.clip_grad_norm %{{.*}}, %{{.*}} {max_norm = 1.000000e+00 : f32} : tensor<10x36xf32>, tensor<4x1x3x3xf32>
   %c:3 = snn.clip_grad_norm %g, %g2 {max_norm = 1.0 : f32} : tensor<10x36xf32>, tensor<4x1x3x3xf32>
+  // CHECK: %{{.*}}:2 = snn.grad_all_reduce %{{.*}}, %{{.*}} {reduction = "mean"} : tensor<10x36xf32>, tensor<4x1x3x3xf32>
+  %r:2 = snn.grad_all_reduce %g, %g2 {reduction = "mean"} : tensor<10x36xf32>, tensor<4x1x3x3xf32>
+  // The default reduction is the sum.
+  // CHECK: snn.grad_all_reduce %{{.*}} {reduction = "sum"} : tensor<10x36xf32>
+  %r1 = snn.grad_all_reduce %g : tensor<10x36xf32>
   // CHECK: snn.adamw %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {weight_decay = 0.000000e+00 : f32} : tensor<10x36xf32>
   %p1, %m1, %v1 = snn.adamw %p, %c#0, %m, %v, %step, %lr {weight_decay = 0.0 : f32} : tensor<10x36xf32>
   // CHECK: snn.adam %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}}, %{{.*}} {weight_decay = 5.000000e-02 : f32} : tensor<10x36xf32>
