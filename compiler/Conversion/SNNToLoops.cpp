@@ -488,6 +488,163 @@ void lowerSGD(SGDOp op) {
   op.erase();
 }
 
+/// A [T, B, C, ...] buffer as [T*B, C, positions].
+Value channelView(OpBuilder &b, Location loc, Value m) {
+  auto t = cast<MemRefType>(m.getType());
+  SmallVector<ReassociationIndices> groups{{0, 1}, {2}};
+  if (t.getRank() > 3) {
+    ReassociationIndices rest;
+    for (int64_t i = 3; i < t.getRank(); ++i)
+      rest.push_back(i);
+    groups.push_back(rest);
+    return memref::CollapseShapeOp::create(b, loc, m, groups);
+  }
+  Value nc = memref::CollapseShapeOp::create(b, loc, m, groups);
+  auto nct = cast<MemRefType>(nc.getType());
+  return memref::ExpandShapeOp::create(
+      b, loc,
+      MemRefType::get({nct.getDimSize(0), nct.getDimSize(1), 1},
+                      b.getF32Type()),
+      nc, ArrayRef<ReassociationIndices>{{0}, {1, 2}});
+}
+
+/// Sums of `terms(q, n, p)` over the samples n and positions p of one
+/// channel of a [N, C, P] view, all terms in one pass.
+SmallVector<Value>
+channelSums(ScalarBuilder &s, int64_t N, int64_t P, ValueRange init,
+            function_ref<SmallVector<Value>(ScalarBuilder &, Value, Value)>
+                terms) {
+  return sumFor(s.b, s.loc, N, init,
+                [&](ScalarBuilder &q, Value n, ValueRange acc) {
+                  return sumFor(q.b, q.loc, P, acc,
+                                [&](ScalarBuilder &r, Value p, ValueRange a) {
+                                  SmallVector<Value> t = terms(r, n, p);
+                                  SmallVector<Value> out;
+                                  for (auto [x, y] : llvm::zip(a, t))
+                                    out.push_back(r.add(x, y));
+                                  return out;
+                                });
+                });
+}
+
+/// Every element of one channel of a [N, C, P] view.
+void channelForEach(ScalarBuilder &s, int64_t N, int64_t P,
+                    function_ref<void(ScalarBuilder &, Value, Value)> body) {
+  forRange(s, s.idx(0), s.idx(N), [&](ScalarBuilder &q, Value n) {
+    forRange(q, q.idx(0), q.idx(P),
+             [&](ScalarBuilder &r, Value p) { body(r, n, p); });
+  });
+}
+
+/// Per channel (one parallel iteration each): the statistics, the running
+/// ones' update, then y = gamma (x - mean) inv_std + beta.
+void lowerBatchNorm(BatchNormOp op) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  auto type = op.getInput().getType();
+  Value x = channelView(b, loc, bufferOf(b, loc, op.getInput()));
+  Value out = allocFor(b, loc, type);
+  Value y = channelView(b, loc, out);
+  auto view = cast<MemRefType>(x.getType());
+  int64_t N = view.getDimSize(0), C = view.getDimSize(1), P = view.getDimSize(2);
+  float count = static_cast<float>(N * P);
+  Value gamma = bufferOf(b, loc, op.getGamma()), beta = bufferOf(b, loc, op.getBeta());
+  Value rm = bufferOf(b, loc, op.getRunningMean());
+  Value rv = bufferOf(b, loc, op.getRunningVar());
+  Type ct = op.getGamma().getType();
+  Value newMean = allocFor(b, loc, ct), newVar = allocFor(b, loc, ct);
+  Value meanOut = allocFor(b, loc, ct), invOut = allocFor(b, loc, ct);
+  float eps = op.getEps().convertToFloat(), m = op.getMomentum().convertToFloat();
+  bool training = op.getTraining();
+  int64_t updates = op.getUpdates();
+  parallelFor(b, loc, {C}, [&](ScalarBuilder &s, ValueRange iv) {
+    Value c = iv[0];
+    Value mean, var;
+    if (training) {
+      mean = s.div(channelSums(s, N, P, {s.f(0.0f)},
+                               [&](ScalarBuilder &q, Value n, Value p) {
+                                 return SmallVector<Value>{q.load(x, {n, c, p})};
+                               })[0],
+                   s.f(count));
+      var = s.div(channelSums(s, N, P, {s.f(0.0f)},
+                              [&](ScalarBuilder &q, Value n, Value p) {
+                                Value d = q.sub(q.load(x, {n, c, p}), mean);
+                                return SmallVector<Value>{q.mul(d, d)};
+                              })[0],
+                  s.f(count));
+      // The running statistics: momentum on the batch's, unbiased variance.
+      Value r0 = s.load(rm, c), r1 = s.load(rv, c);
+      Value unbiased = s.mul(var, s.f(count / std::max(count - 1.0f, 1.0f)));
+      for (int64_t k = 0; k < updates; ++k) {
+        r0 = s.add(s.mul(s.f(1.0f - m), r0), s.mul(s.f(m), mean));
+        r1 = s.add(s.mul(s.f(1.0f - m), r1), s.mul(s.f(m), unbiased));
+      }
+      s.store(r0, newMean, c);
+      s.store(r1, newVar, c);
+    } else {
+      mean = s.load(rm, c);
+      var = s.load(rv, c);
+      s.store(mean, newMean, c);
+      s.store(var, newVar, c);
+    }
+    Value inv = s.div(s.f(1.0f),
+                      math::SqrtOp::create(s.b, s.loc, s.add(var, s.f(eps))));
+    s.store(mean, meanOut, c);
+    s.store(inv, invOut, c);
+    Value g = s.load(gamma, c), sh = s.load(beta, c);
+    channelForEach(s, N, P, [&](ScalarBuilder &q, Value n, Value p) {
+      Value xh = q.mul(q.sub(q.load(x, {n, c, p}), mean), inv);
+      q.store(q.add(q.mul(g, xh), sh), y, {n, c, p});
+    });
+  });
+  op.getResult().replaceAllUsesWith(tensorOf(b, loc, type, out));
+  op.getNewMean().replaceAllUsesWith(tensorOf(b, loc, ct, newMean));
+  op.getNewVar().replaceAllUsesWith(tensorOf(b, loc, ct, newVar));
+  op.getMean().replaceAllUsesWith(tensorOf(b, loc, ct, meanOut));
+  op.getInvStd().replaceAllUsesWith(tensorOf(b, loc, ct, invOut));
+  op.erase();
+}
+
+void lowerBatchNormGrad(BatchNormGradOp op) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  auto type = op.getInput().getType();
+  Value dy = channelView(b, loc, bufferOf(b, loc, op.getGrad()));
+  Value x = channelView(b, loc, bufferOf(b, loc, op.getInput()));
+  Value out = allocFor(b, loc, type);
+  Value dx = channelView(b, loc, out);
+  auto view = cast<MemRefType>(x.getType());
+  int64_t N = view.getDimSize(0), C = view.getDimSize(1), P = view.getDimSize(2);
+  float count = static_cast<float>(N * P);
+  Value gamma = bufferOf(b, loc, op.getGamma()), meanB = bufferOf(b, loc, op.getMean());
+  Value invB = bufferOf(b, loc, op.getInvStd());
+  Type ct = op.getGamma().getType();
+  Value dGamma = allocFor(b, loc, ct), dBeta = allocFor(b, loc, ct);
+  parallelFor(b, loc, {C}, [&](ScalarBuilder &s, ValueRange iv) {
+    Value c = iv[0];
+    Value mean = s.load(meanB, c), inv = s.load(invB, c);
+    SmallVector<Value> sums = channelSums(
+        s, N, P, {s.f(0.0f), s.f(0.0f)},
+        [&](ScalarBuilder &q, Value n, Value p) {
+          Value d = q.load(dy, {n, c, p});
+          Value xh = q.mul(q.sub(q.load(x, {n, c, p}), mean), inv);
+          return SmallVector<Value>{d, q.mul(d, xh)};
+        });
+    s.store(sums[1], dGamma, c);
+    s.store(sums[0], dBeta, c);
+    Value scale = s.mul(s.load(gamma, c), inv);
+    Value meanD = s.div(sums[0], s.f(count)), meanDX = s.div(sums[1], s.f(count));
+    channelForEach(s, N, P, [&](ScalarBuilder &q, Value n, Value p) {
+      Value xh = q.mul(q.sub(q.load(x, {n, c, p}), mean), inv);
+      Value d = q.sub(q.sub(q.load(dy, {n, c, p}), meanD), q.mul(xh, meanDX));
+      q.store(q.mul(scale, d), dx, {n, c, p});
+    });
+  });
+  op.getGradInput().replaceAllUsesWith(tensorOf(b, loc, type, out));
+  op.getGradGamma().replaceAllUsesWith(tensorOf(b, loc, ct, dGamma));
+  op.getGradBeta().replaceAllUsesWith(tensorOf(b, loc, ct, dBeta));
+  op.erase();
+}
 
 struct SNNToLoopsPass : mlir::snn::impl::SNNToLoopsPassBase<SNNToLoopsPass> {
   void runOnOperation() override {
@@ -509,6 +666,10 @@ struct SNNToLoopsPass : mlir::snn::impl::SNNToLoopsPassBase<SNNToLoopsPass> {
         lowerBiasGrad(o);
       else if (auto o = dyn_cast<DropoutOp>(op))
         lowerDropout(o);
+      else if (auto o = dyn_cast<BatchNormOp>(op))
+        lowerBatchNorm(o);
+      else if (auto o = dyn_cast<BatchNormGradOp>(op))
+        lowerBatchNormGrad(o);
       else if (auto o = dyn_cast<DropoutGradOp>(op))
         lowerDropoutGrad(o);
       else if (auto o = dyn_cast<TargetSpikesOp>(op))

@@ -269,7 +269,8 @@ private:
   /// The bias parameter `name` of `channels` values (0 without an
   /// initializer).
   Value biasParam(const NodeContext &n, const std::string &name,
-                  int64_t channels);
+                  int64_t channels, float init = 0.0f,
+                  const char *what = "bias");
   Location loc(const NodeContext &n) {
     return NameLoc::get(b.getStringAttr(n.node.name().empty()
                                             ? n.node.op_type()
@@ -331,7 +332,7 @@ Value Importer::param(const NodeContext &n, const std::string &name,
 }
 
 Value Importer::biasParam(const NodeContext &n, const std::string &name,
-                          int64_t channels) {
+                          int64_t channels, float init, const char *what) {
   std::vector<int64_t> want{channels};
   auto shapeOf = [](const onnx::TensorProto &t) {
     return std::vector<int64_t>(t.dims().begin(), t.dims().end());
@@ -339,13 +340,13 @@ Value Importer::biasParam(const NodeContext &n, const std::string &name,
   if (auto it = initializers.find(name);
       (it != initializers.end() && shapeOf(*it->second) != want) ||
       (inputShapes.count(name) && inputShapes.at(name) != want))
-    n.error("bias '" + name + "' must have shape [" +
+    n.error(std::string(what) + " '" + name + "' must have shape [" +
             std::to_string(channels) + "] (one value per output channel)");
   Value bias = param(n, name, {channels});
   auto arg = cast<BlockArgument>(bias);
   if (!forward.getArgAttr(arg.getArgNumber(), "snn.init"))
     forward.setArgAttr(arg.getArgNumber(), "snn.init",
-                       DenseElementsAttr::get(f32({channels}), 0.0f));
+                       DenseElementsAttr::get(f32({channels}), init));
   return bias;
 }
 
@@ -590,6 +591,38 @@ void Importer::importNode(const NodeContext &n) {
       features *= d;
     out(0, snn::FlattenOp::create(
                b, l, f32({t.getDimSize(0), t.getDimSize(1), features}), a));
+  } else if (op == "BatchNormalization") {
+    // Y = scale (X - mean) / sqrt(var + epsilon) + B per channel: batch
+    // statistics in the train step, the running ones (buffers, updated by
+    // the train step, not by the optimizer) in the eval step.
+    n.arity(5, 1);
+    Value x = in(0);
+    auto t = timeMajor(n, x, node.input(0));
+    if (t.getRank() < 3)
+      n.error("input '" + node.input(0) + "' must have a channel axis");
+    int64_t channels = t.getDimSize(2);
+    float eps = n.positive("epsilon", 1e-5f);
+    float momentum = n.getFloat("momentum", 0.9f);
+    if (!(momentum >= 0.0f && momentum <= 1.0f))
+      n.error("attribute 'momentum' must be in [0, 1], got " +
+              std::to_string(momentum));
+    Value gamma = biasParam(n, node.input(1), channels, 1.0f, "scale");
+    Value beta = biasParam(n, node.input(2), channels, 0.0f, "bias");
+    Value mean = biasParam(n, node.input(3), channels, 0.0f, "running mean");
+    Value var = biasParam(n, node.input(4), channels, 1.0f, "running variance");
+    if (llvm::SmallPtrSet<void *, 4>{gamma.getAsOpaquePointer(),
+                                     beta.getAsOpaquePointer(),
+                                     mean.getAsOpaquePointer(),
+                                     var.getAsOpaquePointer()}
+            .size() != 4)
+      n.error("scale, bias, mean and variance must be four different tensors");
+    for (Value buf : {mean, var})
+      forward.setArgAttr(cast<BlockArgument>(buf).getArgNumber(), "snn.buffer",
+                         b.getUnitAttr());
+    // ONNX's momentum weighs the running value; PyTorch's (ours) the batch.
+    auto bn = snn::BatchNormOp::create(b, l, x, gamma, beta, mean, var, eps,
+                                       1.0f - momentum, /*training=*/true);
+    out(0, bn.getResult());
   } else if (op == "Dropout") {
     n.arity(1, 1);
     Value a = in(0);
@@ -681,12 +714,17 @@ OwningOpRef<ModuleOp> Importer::run() {
     checkShape("graph input '" + input.name() + "'", shape);
     inputShapes[input.name()] = shape;
   }
-  // Data inputs: graph inputs that no Conv/Gemm uses as its weight.
+  // Data inputs: graph inputs that no Conv/Gemm uses as its weight or bias
+  // and no BatchNormalization as its scale, bias or statistics.
   std::set<std::string> weightNames;
-  for (const auto &node : g.node())
+  for (const auto &node : g.node()) {
     if (node.op_type() == "Conv" || node.op_type() == "Gemm")
       for (int i = 1; i < std::min(node.input_size(), 3); ++i)
         weightNames.insert(node.input(i));
+    if (node.op_type() == "BatchNormalization")
+      for (int i = 1; i < std::min(node.input_size(), 5); ++i)
+        weightNames.insert(node.input(i));
+  }
   for (const auto &input : g.input()) {
     if (initializers.count(input.name()) || weightNames.count(input.name()))
       continue;

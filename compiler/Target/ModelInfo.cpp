@@ -86,7 +86,10 @@ FailureOr<std::string> mlir::snn::describeModel(func::FuncOp forward) {
       return forward.emitOpError() << "argument #" << i
                                    << " must be a statically shaped tensor";
     if (forward.getArgAttr(i, "snn.param")) {
-      os << "param " << nameOr("w" + std::to_string(i));
+      // A buffer (BatchNorm's running statistics) is a parameter that the
+      // step updates itself, not the optimizer.
+      os << (forward.getArgAttr(i, "snn.buffer") ? "buffer " : "param ")
+         << nameOr("w" + std::to_string(i));
     } else {
       os << "input " << nameOr("input" + std::to_string(numInputs)) << " "
          << (t.getElementType().isF32() ? "f32" : "i32");

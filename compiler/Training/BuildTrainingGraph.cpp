@@ -177,9 +177,17 @@ LogicalResult BuildTrainingGraphPass::build(ModuleOp module,
   opts.temperature = stbpTemperature;
   opts.detachReset = stbpDetachReset;
   Backward bwd(b, *method, opts);
+  // Buffers ({snn.param, snn.buffer}: BatchNorm's running statistics) ride
+  // with the parameters through the step's signature, but get no gradient;
+  // the step returns their updated values instead of an optimizer's.
+  auto isBuffer = [&](size_t i) {
+    return static_cast<bool>(forward.getArgAttr(
+        params[i].getArgNumber(), "snn.buffer"));
+  };
   for (auto [i, p] : llvm::enumerate(params)) {
     map.map(p, entry->getArgument(i));
-    bwd.markNeedsGrad(entry->getArgument(i));
+    if (!isBuffer(i))
+      bwd.markNeedsGrad(entry->getArgument(i));
   }
   for (auto [i, in] : llvm::enumerate(inputs))
     map.map(in, entry->getArgument(3 * numParams + 2 + i));
@@ -253,11 +261,24 @@ LogicalResult BuildTrainingGraphPass::build(ModuleOp module,
   if (mu > 0.0f && opt != "sgd")
     return forward.emitOpError("momentum is an SGD setting; Adam and AdamW "
                                "have beta1");
+  // A buffer's new value: what the op that reads it returns for it.
+  DenseMap<Value, Value> updatedBuffer;
+  train.walk([&](BatchNormOp bn) {
+    updatedBuffer[bn.getRunningMean()] = bn.getNewMean();
+    updatedBuffer[bn.getRunningVar()] = bn.getNewVar();
+  });
   SmallVector<Value> newParams, newM, newV;
   for (size_t i = 0; i < numParams; ++i) {
     Type t = paramTypes[i];
     Value p = entry->getArgument(i), m = entry->getArgument(numParams + i),
           v = entry->getArgument(2 * numParams + i);
+    if (isBuffer(i)) {
+      Value updated = updatedBuffer.lookup(p);
+      newParams.push_back(updated ? updated : p);
+      newM.push_back(m);
+      newV.push_back(v);
+      continue;
+    }
     if (opt == "sgd") {
       // m holds the momentum buffer; v is carried unchanged (one step ABI).
       auto sgd = SGDOp::create(b, loc, t, t, p, paramGrads[i], m, lrArg,
@@ -304,6 +325,8 @@ void BuildTrainingGraphPass::buildEvalStep(ModuleOp module,
   auto eval = cast<func::FuncOp>(forward->clone());
   eval.setSymName("eval_step");
   module.insert(std::next(Block::iterator(forward)), eval);
+  // BatchNorm normalizes with the running statistics and leaves them.
+  eval.walk([](BatchNormOp bn) { bn.setTraining(false); });
   // Dropout is the identity at evaluation time.
   eval.walk([](DropoutOp drop) {
     OpBuilder b(drop);

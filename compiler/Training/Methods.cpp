@@ -212,6 +212,22 @@ LogicalResult dropoutRule(Operation *op, GradientContext &c) {
   return success();
 }
 
+/// Training-mode batch normalization: dx through the batch statistics,
+/// and the scale's and shift's gradients.
+LogicalResult batchNormRule(Operation *op, GradientContext &c) {
+  auto bn = cast<BatchNormOp>(op);
+  Value g = c.gradOf(bn.getResult());
+  if (!g)
+    return success();
+  auto grad = BatchNormGradOp::create(c.builder(), op->getLoc(), g,
+                                      bn.getInput(), bn.getGamma(),
+                                      bn.getMean(), bn.getInvStd());
+  c.accumulate(bn.getGamma(), grad.getGradGamma());
+  c.accumulate(bn.getBeta(), grad.getGradBeta());
+  c.accumulate(bn.getInput(), grad.getGradInput());
+  return success();
+}
+
 const DenseMap<TypeID, GradientRule> &rules() {
   static const DenseMap<TypeID, GradientRule> table = [] {
     DenseMap<TypeID, GradientRule> t;
@@ -231,6 +247,7 @@ const DenseMap<TypeID, GradientRule> &rules() {
     t[TypeID::get<PoolOp>()] = poolRule;
     t[TypeID::get<FlattenOp>()] = flattenRule;
     t[TypeID::get<DropoutOp>()] = dropoutRule;
+    t[TypeID::get<BatchNormOp>()] = batchNormRule;
     return t;
   }();
   return table;

@@ -80,9 +80,10 @@ float CpuStep::eval(const float *x, const int32_t *y, float *spikes) {
 }
 
 void CpuStep::clampParams(float c) {
-  for (std::vector<float> &p : sets[cur][0])
-    for (float &w : p)
-      w = std::min(std::max(w, -c), c);
+  for (size_t i = 0; i < sets[cur][0].size(); ++i)
+    if (!d.params[i].buffer) // not BatchNorm's running statistics
+      for (float &w : sets[cur][0][i])
+        w = std::min(std::max(w, -c), c);
 }
 
 } // namespace snnrt

@@ -289,9 +289,10 @@ float CudaStep::eval(const float *x, const int32_t *y, float *spikes) {
 void CudaStep::clampParams(float c) {
   Tensors params, m, v;
   download(params, m, v);
-  for (std::vector<float> &t : params)
-    for (float &w : t)
-      w = std::min(std::max(w, -c), c);
+  for (size_t i = 0; i < params.size(); ++i)
+    if (!p->d.params[i].buffer) // not BatchNorm's running statistics
+      for (float &w : params[i])
+        w = std::min(std::max(w, -c), c);
   upload(params, m, v);
 }
 

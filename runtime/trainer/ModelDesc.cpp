@@ -24,8 +24,9 @@ ModelDesc parseModelDesc(const char *text) {
       std::string hex;
       ls >> hex;
       d.networkFingerprint = std::strtoull(hex.c_str(), nullptr, 16);
-    } else if (kind == "param" || kind == "input") {
+    } else if (kind == "param" || kind == "buffer" || kind == "input") {
       TensorDesc t;
+      t.buffer = kind == "buffer";
       ls >> t.name;
       t.name = unescapeToken(t.name);
       t.dtype = "f32";
@@ -34,7 +35,7 @@ ModelDesc parseModelDesc(const char *text) {
       int64_t dim;
       while (ls >> dim)
         t.shape.push_back(dim);
-      (kind == "param" ? d.params : d.inputs).push_back(t);
+      (kind == "input" ? d.inputs : d.params).push_back(t);
     } else if (kind == "output") {
       std::string what;
       ls >> what;

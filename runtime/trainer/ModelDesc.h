@@ -17,6 +17,10 @@ namespace snnrt {
 struct TensorDesc {
   std::string name, dtype; // dtype: f32, i32, i64 (scalar)
   std::vector<int64_t> shape;
+  /// A parameter that the step updates itself (BatchNorm's running
+  /// statistics), not the optimizer; the same on every rank only after
+  /// Trainer::shareBuffers.
+  bool buffer = false;
   int64_t numElements() const {
     int64_t n = 1;
     for (int64_t d : shape)

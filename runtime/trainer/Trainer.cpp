@@ -159,7 +159,22 @@ int64_t Trainer::correct(const Batch &b) const {
   return hits;
 }
 
+void Trainer::shareBuffers() {
+  if (!comm || std::none_of(d.params.begin(), d.params.end(),
+                            [](const TensorDesc &t) { return t.buffer; }))
+    return;
+  syncFromDevice();
+  for (size_t i = 0; i < d.params.size(); ++i)
+    if (d.params[i].buffer)
+      comm->broadcast(s.params[i].data(),
+                      static_cast<int64_t>(s.params[i].size() * sizeof(float)),
+                      0, "the running statistics");
+  exec->upload(s.params, s.m, s.v);
+}
+
 double Trainer::testAccuracy(double *meanLoss) {
+  // Every rank evaluates with rank 0's running statistics.
+  shareBuffers();
   std::vector<int64_t> order(test.size());
   std::iota(order.begin(), order.end(), 0);
   double loss = 0, hits = 0;
@@ -225,6 +240,7 @@ void Trainer::shareState(bool resumed) {
 void Trainer::checkRanksAgree() {
   if (!comm)
     return;
+  shareBuffers();
   syncFromDevice();
   // Tests make one rank's parameters drift, as a defect would.
   if (const char *r = std::getenv("SNNC_TEST_DIVERGE_RANK");

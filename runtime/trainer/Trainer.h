@@ -99,6 +99,9 @@ private:
   /// The state of rank 0 on every rank: the resumed checkpoint's bytes, or
   /// the initial parameters.
   void shareState(bool resumed);
+  /// Rank 0's buffers (BatchNorm's running statistics, which each rank
+  /// updates from its own shard) on every rank.
+  void shareBuffers();
   /// Stops the run when the ranks' parameters differ (after each epoch).
   void checkRanksAgree();
   /// The executor of `method` on the CPU or a GPU (--device).

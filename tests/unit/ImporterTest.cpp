@@ -220,3 +220,65 @@ TEST_F(ImporterTest, BadBytes) {
 }
 
 } // namespace
+
+namespace {
+/// The MLP with BatchNormalization between its first Gemm and LIF.
+MLP withBatchNorm(const std::string &node) {
+  MLP m;
+  m.inputs += ", float[5] g1, float[5] b1, float[5] m1, float[5] v1";
+  m.dense1 = "c0 = Gemm <transB = 1> (a0, w1)\n" + node;
+  return m;
+}
+} // namespace
+
+TEST_F(ImporterTest, BatchNormalization) {
+  MLP m = withBatchNorm("c1 = BatchNormalization <epsilon = 1e-3, momentum = "
+                        "0.8> (c0, g1, b1, m1, v1)");
+  std::string error;
+  auto module = snn::importONNX(m.text(), true, ctx, error);
+  ASSERT_TRUE(module) << error;
+  auto forward = module->lookupSymbol<func::FuncOp>("forward");
+  snn::BatchNormOp bn;
+  forward.walk([&](snn::BatchNormOp op) { bn = op; });
+  ASSERT_TRUE(bn);
+  EXPECT_TRUE(bn.getTraining());
+  EXPECT_FLOAT_EQ(bn.getEps().convertToFloat(), 1e-3f);
+  // ONNX's momentum weighs the running value, PyTorch's (snnc's) the batch.
+  EXPECT_NEAR(bn.getMomentum().convertToFloat(), 0.2f, 1e-6f);
+  // Scale and bias are parameters; the statistics are buffers, initialized
+  // to 0 and 1 (ONNX's defaults for a fresh model).
+  auto arg = [&](Value v) { return cast<BlockArgument>(v).getArgNumber(); };
+  EXPECT_TRUE(forward.getArgAttr(arg(bn.getGamma()), "snn.param"));
+  EXPECT_FALSE(forward.getArgAttr(arg(bn.getGamma()), "snn.buffer"));
+  for (Value stat : {bn.getRunningMean(), bn.getRunningVar()}) {
+    EXPECT_TRUE(forward.getArgAttr(arg(stat), "snn.param"));
+    EXPECT_TRUE(forward.getArgAttr(arg(stat), "snn.buffer"));
+  }
+  auto init = forward.getArgAttrOfType<DenseElementsAttr>(
+      arg(bn.getRunningVar()), "snn.init");
+  ASSERT_TRUE(init);
+  EXPECT_EQ(init.getValues<float>()[0], 1.0f);
+}
+
+TEST_F(ImporterTest, BatchNormalizationErrors) {
+  EXPECT_NE(importError(withBatchNorm("c1 = BatchNormalization <momentum = 1.5> "
+                                      "(c0, g1, b1, m1, v1)")
+                            .text())
+                .find("attribute 'momentum' must be in [0, 1]"),
+            std::string::npos);
+  EXPECT_NE(importError(withBatchNorm("c1 = BatchNormalization <epsilon = 0.0> "
+                                      "(c0, g1, b1, m1, v1)")
+                            .text())
+                .find("epsilon"),
+            std::string::npos);
+  EXPECT_NE(importError(withBatchNorm("c1 = BatchNormalization (c0, g1, b1, m1, m1)")
+                            .text())
+                .find("four different tensors"),
+            std::string::npos);
+  MLP wrong = withBatchNorm("c1 = BatchNormalization (c0, g1, b1, m1, v1)");
+  wrong.inputs = "float[4, 6] x, int32[4] labels, float[5, 6] w1, float[3, 5] "
+                 "w2, float[4] g1, float[5] b1, float[5] m1, float[5] v1";
+  EXPECT_NE(importError(wrong.text()).find("scale 'g1' must have shape [5]"),
+            std::string::npos)
+      << importError(wrong.text());
+}

@@ -429,6 +429,61 @@ LogicalResult SpikeCountLossOp::verify() {
   return checkTimeMajor(*this, "output", getOutput().getType());
 }
 
+namespace {
+/// [T, B, C, ...] with every per-channel operand of shape [C].
+LogicalResult verifyPerChannel(Operation *op, Type activation,
+                               ArrayRef<std::pair<StringRef, Type>> channels) {
+  auto t = cast<RankedTensorType>(activation);
+  if (t.getRank() < 3)
+    return op->emitOpError() << "input must be [T, B, C, ...], got rank "
+                             << t.getRank();
+  for (auto [name, type] : channels) {
+    auto c = cast<RankedTensorType>(type);
+    if (c.getRank() != 1 || c.getDimSize(0) != t.getDimSize(2))
+      return op->emitOpError() << "'" << name << "' must have shape ["
+                               << t.getDimSize(2) << "] (one per channel), got "
+                               << c;
+  }
+  return success();
+}
+} // namespace
+
+LogicalResult BatchNormOp::verify() {
+  if (failed(checkPositive(*this, "eps", getEps().convertToFloat())))
+    return failure();
+  float m = getMomentum().convertToFloat();
+  if (!(m >= 0.0f && m <= 1.0f))
+    return emitOpError() << "attribute 'momentum' must be in [0, 1], got "
+                         << num(m);
+  if (getUpdates() < 0)
+    return emitOpError() << "attribute 'updates' must be >= 0, got "
+                         << getUpdates();
+  if (getResult().getType() != getInput().getType())
+    return emitOpError("result must have the input's type");
+  return verifyPerChannel(
+      *this, getInput().getType(),
+      {{"gamma", getGamma().getType()},
+       {"beta", getBeta().getType()},
+       {"running_mean", getRunningMean().getType()},
+       {"running_var", getRunningVar().getType()},
+       {"new_mean", getNewMean().getType()},
+       {"new_var", getNewVar().getType()},
+       {"mean", getMean().getType()},
+       {"inv_std", getInvStd().getType()}});
+}
+
+LogicalResult BatchNormGradOp::verify() {
+  if (getGrad().getType() != getInput().getType() ||
+      getGradInput().getType() != getInput().getType())
+    return emitOpError("grad, input and grad_input must have one type");
+  return verifyPerChannel(*this, getInput().getType(),
+                          {{"gamma", getGamma().getType()},
+                           {"mean", getMean().getType()},
+                           {"inv_std", getInvStd().getType()},
+                           {"grad_gamma", getGradGamma().getType()},
+                           {"grad_beta", getGradBeta().getType()}});
+}
+
 //===----------------------------------------------------------------------===//
 // Optimizer
 //===----------------------------------------------------------------------===//

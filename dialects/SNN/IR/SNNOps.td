@@ -145,6 +145,89 @@ def SNN_BiasAddOp : SNN_Op<"bias_add", [Pure,
   let hasVerifier = 1;
 }
 
+def SNN_BatchNormOp : SNN_Op<"batch_norm", [Pure,
+    AllTypesMatch<["input", "result"]>,
+    AllTypesMatch<["gamma", "beta", "running_mean", "running_var", "new_mean",
+                   "new_var", "mean", "inv_std"]>]> {
+  let summary = "batch normalization over time, batch and space, per channel";
+  let description = [{
+    ONNX `BatchNormalization` on a time-major activation `[T, B, C, ...]`
+    (ONNX's `[N, C, ...]` with N = T*B): per channel c, over every time
+    step, sample and position, `y = gamma (x - mean) / sqrt(var + eps) +
+    beta`. With `training` (the train step) mean and var are the batch's
+    (var biased) and the running statistics move `updates` times:
+    `r := (1 - momentum) r + momentum s` with the unbiased variance
+    (PyTorch's convention: momentum 0.1 is ONNX's 0.9); without it (the eval
+    step) mean and var are the running statistics and they do not move.
+    `mean` and `inv_std` (1 / sqrt(var + eps)) are what the backward needs.
+
+    Example:
+    ```mlir
+    %y, %rm1, %rv1, %mean, %inv = snn.batch_norm %x, %gamma, %beta, %rm, %rv
+        {eps = 1.0e-5 : f32, momentum = 0.1 : f32, training}
+        : tensor<1x128x400xf32>, tensor<400xf32>
+    ```
+  }];
+  let arguments = (ins SNN_TimeTensor:$input, 1DTensorOf<[F32]>:$gamma,
+                   1DTensorOf<[F32]>:$beta, 1DTensorOf<[F32]>:$running_mean,
+                   1DTensorOf<[F32]>:$running_var,
+                   DefaultValuedAttr<F32Attr, "1.0e-5">:$eps,
+                   DefaultValuedAttr<F32Attr, "0.1">:$momentum,
+                   DefaultValuedAttr<I64Attr, "1">:$updates,
+                   UnitAttr:$training);
+  let results = (outs SNN_TimeTensor:$result, 1DTensorOf<[F32]>:$new_mean,
+                 1DTensorOf<[F32]>:$new_var, 1DTensorOf<[F32]>:$mean,
+                 1DTensorOf<[F32]>:$inv_std);
+  let assemblyFormat = [{
+    $input `,` $gamma `,` $beta `,` $running_mean `,` $running_var attr-dict
+    `:` type($input) `,` type($gamma)
+  }];
+  let hasVerifier = 1;
+  let builders = [OpBuilder<(ins "Value":$input, "Value":$gamma,
+      "Value":$beta, "Value":$runningMean, "Value":$runningVar,
+      "float":$eps, "float":$momentum, "bool":$training), [{
+    Type c = gamma.getType();
+    build($_builder, $_state, input.getType(), c, c, c, c, input, gamma,
+          beta, runningMean, runningVar, $_builder.getF32FloatAttr(eps),
+          $_builder.getF32FloatAttr(momentum), $_builder.getI64IntegerAttr(1),
+          training ? $_builder.getUnitAttr() : UnitAttr());
+  }]>];
+}
+
+def SNN_BatchNormGradOp : SNN_Op<"batch_norm_grad", [Pure,
+    AllTypesMatch<["grad", "input", "grad_input"]>,
+    AllTypesMatch<["gamma", "mean", "inv_std", "grad_gamma", "grad_beta"]>]> {
+  let summary = "backward of a training-mode snn.batch_norm";
+  let description = [{
+    With x^ = (x - mean) inv_std and n the elements per channel:
+    `grad_gamma = sum dy x^`, `grad_beta = sum dy`,
+    `dx = gamma inv_std (dy - grad_beta / n - x^ grad_gamma / n)` (the batch
+    statistics' own dependence on x included).
+
+    Example:
+    ```mlir
+    %dx, %dgamma, %dbeta = snn.batch_norm_grad %dy, %x, %gamma, %mean, %inv
+        : tensor<1x128x400xf32>, tensor<400xf32>
+    ```
+  }];
+  let arguments = (ins SNN_TimeTensor:$grad, SNN_TimeTensor:$input,
+                   1DTensorOf<[F32]>:$gamma, 1DTensorOf<[F32]>:$mean,
+                   1DTensorOf<[F32]>:$inv_std);
+  let results = (outs SNN_TimeTensor:$grad_input, 1DTensorOf<[F32]>:$grad_gamma,
+                 1DTensorOf<[F32]>:$grad_beta);
+  let assemblyFormat = [{
+    $grad `,` $input `,` $gamma `,` $mean `,` $inv_std attr-dict `:`
+    type($grad) `,` type($gamma)
+  }];
+  let hasVerifier = 1;
+  let builders = [OpBuilder<(ins "Value":$grad, "Value":$input, "Value":$gamma,
+      "Value":$mean, "Value":$invStd), [{
+    Type c = gamma.getType();
+    build($_builder, $_state, grad.getType(), c, c, grad, input, gamma, mean,
+          invStd);
+  }]>];
+}
+
 def SNN_PoolOp : SNN_Op<"pool", [Pure]> {
   let summary = "sum or average pooling of PSCs, scaled, at every step";
   let description = [{
