@@ -211,7 +211,7 @@ void lowerFlatten(FlattenOp op) {
 }
 
 /// splitmix64 of (key, i): a counter-based uniform in [0, 1).
-Value uniform(ScalarBuilder &s, Value key, Value i) {
+Value uniform(ScalarBuilder &s, Value key, Value i, int64_t stream = 0) {
   auto c = [&](uint64_t v) {
     return arith::ConstantIntOp::create(s.b, s.loc, s.b.getI64Type(),
                                         static_cast<int64_t>(v));
@@ -221,6 +221,9 @@ Value uniform(ScalarBuilder &s, Value key, Value i) {
         s.b, s.loc, z, arith::ShRUIOp::create(s.b, s.loc, z, c(sh)));
   };
   Value idx = arith::IndexCastUIOp::create(s.b, s.loc, s.b.getI64Type(), i);
+  // Streams start 2^40 counters apart (more than any mask has elements).
+  if (stream != 0)
+    idx = arith::AddIOp::create(s.b, s.loc, idx, c(uint64_t(stream) << 40));
   Value z = arith::AddIOp::create(
       s.b, s.loc, arith::MulIOp::create(s.b, s.loc, key, c(0x9E3779B97F4A7C15ull)),
       idx);
@@ -244,7 +247,7 @@ void lowerDropout(DropoutOp op) {
   Value out = allocFor(b, loc, type);
   Value outFlat = collapseTail(b, loc, out, 1);
   parallelFor(b, loc, {n}, [&](ScalarBuilder &s, ValueRange iv) {
-    Value keep = s.ge(uniform(s, op.getKey(), iv[0]), s.f(rate));
+    Value keep = s.ge(uniform(s, op.getKey(), iv[0], op.getStream()), s.f(rate));
     s.store(s.sel(keep, s.f(1.0f / (1.0f - rate)), s.f(0.0f)), maskFlat, iv);
   });
   parallelFor(b, loc, {steps, n}, [&](ScalarBuilder &s, ValueRange iv) {

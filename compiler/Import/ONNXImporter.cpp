@@ -291,6 +291,7 @@ private:
   std::map<std::string, std::vector<int64_t>> inputShapes;
   int64_t steps = -1;
   Value lossValue, rngKey;
+  int64_t dropoutStreams = 0; // the next dropout's stream
   std::vector<std::pair<std::string, Value>> paramArgs;
 };
 
@@ -646,9 +647,10 @@ void Importer::importNode(const NodeContext &n) {
         n.error("cannot add the dropout key");
       rngKey = forward.getArgument(idx);
     }
+    // Each dropout draws from its own stream of the step's key.
     auto drop = snn::DropoutOp::create(
         b, l, t, f32(t.getShape().drop_front()), a, rngKey,
-        b.getF32FloatAttr(rate));
+        b.getF32FloatAttr(rate), b.getI64IntegerAttr(dropoutStreams++));
     out(0, drop.getResult());
   } else if (op == "Identity") {
     n.arity(1, 1);

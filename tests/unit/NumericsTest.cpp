@@ -707,3 +707,34 @@ TEST(TrainStep, StridedCNNMatchesReference) {
 }
 
 } // namespace
+
+// Two dropouts of one shape draw from their own streams of the step's key:
+// different masks (a shared mask would correlate the layers), each keeping
+// about 1 - rate; stream 0 is the mask the key gave before streams existed.
+TEST(Dropout, StreamsDrawDifferentMasks) {
+  const char *module = R"(
+func.func @masks(%a: tensor<1x64x100xf32>, %key: i64) -> (tensor<64x100xf32>, tensor<64x100xf32>) {
+  %y0, %m0 = snn.dropout %a, %key {rate = 0.2 : f32} : tensor<1x64x100xf32> -> tensor<64x100xf32>
+  %y1, %m1 = snn.dropout %a, %key {rate = 0.2 : f32, stream = 1} : tensor<1x64x100xf32> -> tensor<64x100xf32>
+  return %m0, %m1 : tensor<64x100xf32>, tensor<64x100xf32>
+}
+)";
+  std::string error;
+  auto jit = JitModule::compile(module, false, error);
+  ASSERT_TRUE(jit) << error;
+  std::vector<float> a(6400, 1.0f), m0(6400), m1(6400);
+  jit->call("masks",
+            {Arg::buffer(a.data(), {1, 64, 100}), Arg::i(12345),
+             Arg::buffer(m0.data(), {64, 100}), Arg::buffer(m1.data(), {64, 100})},
+            false);
+  int kept0 = 0, kept1 = 0, differ = 0;
+  for (size_t i = 0; i < m0.size(); ++i) {
+    kept0 += m0[i] > 0;
+    kept1 += m1[i] > 0;
+    differ += (m0[i] > 0) != (m1[i] > 0);
+  }
+  EXPECT_NEAR(kept0 / 6400.0, 0.8, 0.03);
+  EXPECT_NEAR(kept1 / 6400.0, 0.8, 0.03);
+  // Independent masks disagree on 2 * 0.8 * 0.2 = 32% of the elements.
+  EXPECT_NEAR(differ / 6400.0, 0.32, 0.04);
+}

@@ -271,7 +271,9 @@ def SNN_DropoutOp : SNN_Op<"dropout", [Pure,
   let summary = "dropout on PSCs with one mask per sample shared over time";
   let description = [{
     Draws a keep-mask of shape `[B, ...]` (the input's shape without its time
-    axis) from a counter-based generator keyed by `key`, and returns
+    axis) from a counter-based generator keyed by `key` and `stream` (each
+    dropout of a model has its own stream, so that two layers of one size
+    never share a mask), and returns
     `y[t] = a[t] * mask` with `mask` in `{0, 1/(1-rate)}`. The mask is a
     result because the backward pass multiplies by it again.
 
@@ -281,7 +283,8 @@ def SNN_DropoutOp : SNN_Op<"dropout", [Pure,
         : tensor<5x64x400xf32> -> tensor<64x400xf32>
     ```
   }];
-  let arguments = (ins SNN_TimeTensor:$input, I64:$key, F32Attr:$rate);
+  let arguments = (ins SNN_TimeTensor:$input, I64:$key, F32Attr:$rate,
+                   DefaultValuedAttr<I64Attr, "0">:$stream);
   let results = (outs SNN_TimeTensor:$result, SNN_F32Tensor:$mask);
   let assemblyFormat =
       "$input `,` $key attr-dict `:` type($input) `->` type($mask)";
