@@ -362,6 +362,61 @@ void lowerVanRossum(VanRossumLossOp op) {
   });
 }
 
+/// Per sample (sequentially, accumulating the loss): the time-summed
+/// logits, their logsumexp, the loss term and grad[:, b, :].
+void lowerCrossEntropy(CrossEntropyLossOp op) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  auto type = op.getOutput().getType();
+  int64_t T = type.getDimSize(0), B = type.getDimSize(1), C = type.getDimSize(2);
+  Value a = bufferOf(b, loc, op.getOutput());
+  Value labels = bufferOf(b, loc, op.getLabels());
+  Value grad = allocFor(b, loc, type);
+  Value z = memref::AllocOp::create(b, loc,
+                                    MemRefType::get({B, C}, b.getF32Type()));
+  ScalarBuilder s{b, loc};
+  float invB = 1.0f / static_cast<float>(B);
+  Value loss = sumFor(b, loc, B, s.f(0.0f), [&](ScalarBuilder &q, Value bi,
+                                                ValueRange acc) {
+    Value mx = sumFor(q.b, q.loc, C, q.f(-INFINITY),
+                      [&](ScalarBuilder &r, Value c, ValueRange m) {
+                        Value zc = sumFor(r.b, r.loc, T, r.f(0.0f),
+                                          [&](ScalarBuilder &u, Value t,
+                                              ValueRange z0) {
+                                            return SmallVector<Value>{u.add(
+                                                z0[0], u.load(a, {t, bi, c}))};
+                                          })[0];
+                        r.store(zc, z, {bi, c});
+                        return SmallVector<Value>{
+                            arith::MaximumFOp::create(r.b, r.loc, m[0], zc)};
+                      })[0];
+    Value se = sumFor(q.b, q.loc, C, q.f(0.0f),
+                      [&](ScalarBuilder &r, Value c, ValueRange e) {
+                        Value ex = math::ExpOp::create(
+                            r.b, r.loc, r.sub(r.load(z, {bi, c}), mx));
+                        return SmallVector<Value>{r.add(e[0], ex)};
+                      })[0];
+    Value y = arith::IndexCastOp::create(q.b, q.loc, q.b.getIndexType(),
+                                         q.load(labels, {bi}));
+    forRange(q, q.idx(0), q.idx(C), [&](ScalarBuilder &r, Value c) {
+      Value p = r.div(math::ExpOp::create(r.b, r.loc,
+                                          r.sub(r.load(z, {bi, c}), mx)),
+                      se);
+      Value hit = arith::CmpIOp::create(r.b, r.loc, arith::CmpIPredicate::eq,
+                                        c, y);
+      Value g = r.mul(r.sub(p, r.sel(hit, r.f(1.0f), r.f(0.0f))), r.f(invB));
+      forRange(r, r.idx(0), r.idx(T),
+               [&](ScalarBuilder &u, Value t) { u.store(g, grad, {t, bi, c}); });
+    });
+    Value lse = q.add(math::LogOp::create(q.b, q.loc, se), mx);
+    Value term = q.sub(lse, q.load(z, {bi, y}));
+    return SmallVector<Value>{q.add(acc[0], q.mul(term, q.f(invB)))};
+  })[0];
+  op.getLoss().replaceAllUsesWith(loss);
+  op.getGrad().replaceAllUsesWith(tensorOf(b, loc, type, grad));
+  op.erase();
+}
+
 void lowerSpikeCount(SpikeCountLossOp op) {
   lowerLoss(op, [&](ScalarBuilder &s, Value a, Value d, Value g, Value n,
                     int64_t steps) {
@@ -683,6 +738,8 @@ struct SNNToLoopsPass : mlir::snn::impl::SNNToLoopsPassBase<SNNToLoopsPass> {
         lowerVanRossum(o);
       else if (auto o = dyn_cast<SpikeCountLossOp>(op))
         lowerSpikeCount(o);
+      else if (auto o = dyn_cast<CrossEntropyLossOp>(op))
+        lowerCrossEntropy(o);
       else if (auto o = dyn_cast<ClipGradNormOp>(op))
         lowerClipGradNorm(o);
       else if (auto o = dyn_cast<AdamWOp>(op))

@@ -473,6 +473,20 @@ void Importer::importNode(const NodeContext &n) {
                                               a.getType(), a, d)
                     .getOperation();
       out(0, loss->getResult(0), false);
+    } else if (op == "CrossEntropyLoss") {
+      n.arity(2, 1);
+      Value a = in(0), labels = in(1);
+      auto t = timeMajor(n, a, node.input(0), 2);
+      auto lt = dyn_cast<RankedTensorType>(labels.getType());
+      if (!lt || lt.getRank() != 1 || !lt.getElementType().isInteger(32))
+        n.error("input '" + node.input(1) + "' must be int32 labels [B]");
+      if (lt.getDimSize(0) != t.getDimSize(1))
+        n.error("input '" + node.input(1) + "' has " +
+                std::to_string(lt.getDimSize(0)) + " labels for a batch of " +
+                std::to_string(t.getDimSize(1)));
+      auto loss = snn::CrossEntropyLossOp::create(b, l, b.getF32Type(),
+                                                  a.getType(), a, labels);
+      out(0, loss.getLoss(), false);
     } else {
       n.error("unknown op 'ai.snn." + op + "'");
     }

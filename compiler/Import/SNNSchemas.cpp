@@ -153,6 +153,17 @@ void registerAll() {
                                getAttribute(ctx, "T", 1));
             out->add_dim()->set_dim_value(getAttribute(ctx, "num_classes", 1));
           }));
+  RegisterSchema(
+      base("CrossEntropyLoss",
+           "Softmax cross-entropy of the output summed over time (spike "
+           "counts, or logits when T = 1), mean over the batch; a scalar.")
+          .Input(0, "a", "output [T*B, classes]", "tensor(float)")
+          .Input(1, "labels", "[B] class indices", "tensor(int32)")
+          .Output(0, "loss", "scalar", "tensor(float)")
+          .TypeAndShapeInferenceFunction([](InferenceContext &ctx) {
+            updateOutputElemType(ctx, 0, TensorProto::FLOAT);
+            getOutputShape(ctx, 0);
+          }));
   for (const char *loss : {"VanRossumLoss", "SpikeCountLoss"}) {
     OpSchema s = base(loss, "Spike-train loss; a scalar.");
     s.Input(0, "a", "output PSC [T*B, N]", "T")

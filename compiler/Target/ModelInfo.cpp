@@ -1,5 +1,6 @@
 //===- ModelInfo.cpp - the model description embedded in trainers ----------===//
 #include "compiler/Target/ModelInfo.h"
+#include "dialects/SNN/IR/SNNOps.h"
 #include "runtime/core/Settings.h"
 
 #include "mlir/IR/BuiltinTypes.h"
@@ -104,6 +105,13 @@ FailureOr<std::string> mlir::snn::describeModel(func::FuncOp forward) {
   os << "output spikes";
   shape(cast<RankedTensorType>(results[1]));
   os << "\n";
+  // How the loss reduces the batch: the spike-train losses sum, the
+  // cross-entropy averages (the trainer reports per-sample losses).
+  if (auto ret = dyn_cast<func::ReturnOp>(forward.getBody().front().getTerminator()))
+    if (ret.getNumOperands() > 0 &&
+        isa_and_nonnull<snn::CrossEntropyLossOp>(
+            ret.getOperand(0).getDefiningOp()))
+      os << "loss mean\n";
   for (NamedAttribute attr : forward->getDiscardableAttrs()) {
     StringRef key = attr.getName().strref();
     if (!key.consume_front("snn."))

@@ -105,9 +105,11 @@ LogicalResult BuildTrainingGraphPass::build(ModuleOp module,
     return forward.emitOpError(
         "must return (loss : f32, output spikes : tensor<T x B x N x f32>)");
   Operation *lossOp = ret.getOperand(0).getDefiningOp();
-  if (!isa_and_nonnull<VanRossumLossOp, SpikeCountLossOp>(lossOp))
+  if (!isa_and_nonnull<VanRossumLossOp, SpikeCountLossOp, CrossEntropyLossOp>(
+          lossOp))
     return forward.emitOpError("its first result must be the loss of an "
-                               "snn.van_rossum_loss or snn.spike_count_loss");
+                               "snn.van_rossum_loss, snn.spike_count_loss or "
+                               "snn.cross_entropy_loss");
 
   SmallVector<BlockArgument> params, inputs;
   for (BlockArgument arg : forward.getArguments())
@@ -211,10 +213,12 @@ LogicalResult BuildTrainingGraphPass::build(ModuleOp module,
     paramGrads.push_back(g ? g : zerosLike(b, loc, paramTypes[i]));
   }
   // Data parallelism (docs/data-parallel.md): the gradients of the global
-  // batch, before clipping and the update. Both losses sum over the
-  // samples, so the ranks' gradients are summed; one process: the identity.
+  // batch, before clipping and the update. The spike-train losses sum over
+  // the samples, so the ranks' gradients are summed; the cross-entropy is a
+  // batch mean, so they are averaged. One process: the identity.
   {
-    auto reduce = GradAllReduceOp::create(b, loc, paramGrads, "sum");
+    auto reduce = GradAllReduceOp::create(
+        b, loc, paramGrads, isa<CrossEntropyLossOp>(lossOp) ? "mean" : "sum");
     paramGrads.assign(reduce.getReduced().begin(), reduce.getReduced().end());
   }
   if (maxGradNorm > 0.0f) {

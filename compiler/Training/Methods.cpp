@@ -235,6 +235,7 @@ const DenseMap<TypeID, GradientRule> &rules() {
     // the targets take none.
     for (TypeID id : {TypeID::get<VanRossumLossOp>(),
                       TypeID::get<SpikeCountLossOp>(),
+                      TypeID::get<CrossEntropyLossOp>(),
                       TypeID::get<EncodeCurrentOp>(),
                       TypeID::get<EncodeEventsOp>(),
                       TypeID::get<TargetSpikesOp>()})

@@ -42,6 +42,10 @@ ModelDesc parseModelDesc(const char *text) {
       int64_t dim;
       while (ls >> dim)
         d.outputSpikes.push_back(dim);
+    } else if (kind == "loss") {
+      std::string reduction;
+      ls >> reduction;
+      d.lossIsMean = reduction == "mean";
     } else if (kind == "setting") {
       std::string key, value;
       ls >> key >> value;

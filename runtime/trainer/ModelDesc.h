@@ -31,6 +31,8 @@ struct TensorDesc {
 
 struct ModelDesc {
   std::vector<TensorDesc> params, inputs;
+  /// The step's loss is a batch mean (cross-entropy), not a batch sum.
+  bool lossIsMean = false;
   std::vector<int64_t> outputSpikes; // [T, B, N]
   std::map<std::string, std::string> settings;
 

@@ -183,7 +183,7 @@ double Trainer::testAccuracy(double *meanLoss) {
   for (int64_t first = rank * d.batch(); first < test.size();
        first += ranks * d.batch()) {
     Batch b = makeBatch(test, order, first, false, 0);
-    loss += evaluate(b);
+    loss += evaluate(b) * (d.lossIsMean ? d.batch() : 1);
     hits += static_cast<double>(correct(b));
     // --eval --eval-spikes: the first batch's output spikes, raw float32
     // [T, B, N] (to compare the compiled forward pass with a reference).
@@ -590,7 +590,9 @@ int Trainer::run() {
       });
       // The global batch's loss and hits; a signal on any rank stops all
       // of them after this same step.
-      double stats[3] = {loss, static_cast<double>(correct(b)),
+      // The loss as a sum over the batch (a mean loss times the batch).
+      double stats[3] = {d.lossIsMean ? static_cast<double>(loss) * B : loss,
+                         static_cast<double>(correct(b)),
                          interrupted ? static_cast<double>(interrupted) : 0.0};
       if (comm) {
         sumOverRanks(stats, 2, "the step's loss");
@@ -601,7 +603,8 @@ int Trainer::run() {
       }
       if (o.logSteps && lead())
       {
-        std::printf("step %lld loss %.7g\n", (long long)s.step, stats[0]);
+        std::printf("step %lld loss %.7g\n", (long long)s.step,
+                    d.lossIsMean ? stats[0] / global : stats[0]);
         std::fflush(stdout);
       }
       // Per sample: the epoch's loss is the mean over its samples.

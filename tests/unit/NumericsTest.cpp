@@ -738,3 +738,51 @@ func.func @masks(%a: tensor<1x64x100xf32>, %key: i64) -> (tensor<64x100xf32>, te
   // Independent masks disagree on 2 * 0.8 * 0.2 = 32% of the elements.
   EXPECT_NEAR(differ / 6400.0, 0.32, 0.04);
 }
+
+// snn.cross_entropy_loss against plain float64 loops: the softmax
+// cross-entropy of the time-summed output, mean over the batch, and its
+// gradient at every step; T = 5 (spike counts) and T = 1 (logits).
+TEST(CrossEntropyLoss, MatchesReference) {
+  for (int T : {5, 1}) {
+    const int B = 7, C = 4;
+    std::ostringstream m;
+    std::string at = "tensor<" + std::to_string(T) + "x7x4xf32>";
+    m << "func.func @ce(%a: " << at << ", %y: tensor<7xi32>) -> (f32, " << at
+      << ") {\n  %l, %g = snn.cross_entropy_loss %a, %y : " << at
+      << ", tensor<7xi32>\n  return %l, %g : f32, " << at << "\n}\n";
+    std::string error;
+    auto jit = JitModule::compile(m.str(), false, error);
+    ASSERT_TRUE(jit) << error;
+    std::mt19937 rng(3);
+    std::normal_distribution<float> normal(0.0f, 2.0f);
+    std::vector<float> a(T * B * C), g(a.size());
+    std::vector<int32_t> y(B);
+    for (float &v : a)
+      v = normal(rng);
+    for (int32_t &v : y)
+      v = static_cast<int32_t>(rng() % C);
+    float loss = jit->call("ce",
+                           {Arg::buffer(a.data(), {T, B, C}),
+                            Arg::buffer(y.data(), {B}),
+                            Arg::buffer(g.data(), {T, B, C})},
+                           true);
+    double want = 0;
+    for (int b = 0; b < B; ++b) {
+      double z[C] = {}, mx = -1e300, se = 0;
+      for (int c = 0; c < C; ++c) {
+        for (int t = 0; t < T; ++t)
+          z[c] += a[(t * B + b) * C + c];
+        mx = std::max(mx, z[c]);
+      }
+      for (int c = 0; c < C; ++c)
+        se += std::exp(z[c] - mx);
+      want += (std::log(se) + mx - z[y[b]]) / B;
+      for (int c = 0; c < C; ++c) {
+        double gc = (std::exp(z[c] - mx) / se - (c == y[b] ? 1.0 : 0.0)) / B;
+        for (int t = 0; t < T; ++t)
+          EXPECT_NEAR(g[(t * B + b) * C + c], gc, 1e-6) << "T " << T;
+      }
+    }
+    EXPECT_NEAR(loss, want, 1e-5 * std::max(1.0, std::abs(want))) << "T " << T;
+  }
+}

@@ -425,6 +425,16 @@ LogicalResult VanRossumLossOp::verify() {
   return checkTimeMajor(*this, "output", getOutput().getType());
 }
 
+LogicalResult CrossEntropyLossOp::verify() {
+  auto t = getOutput().getType();
+  if (t.getRank() != 3)
+    return emitOpError() << "output must be [T, B, classes], got " << t;
+  if (getLabels().getType().getDimSize(0) != t.getDimSize(1))
+    return emitOpError() << "has " << getLabels().getType().getDimSize(0)
+                         << " labels for a batch of " << t.getDimSize(1);
+  return success();
+}
+
 LogicalResult SpikeCountLossOp::verify() {
   return checkTimeMajor(*this, "output", getOutput().getType());
 }

@@ -668,6 +668,27 @@ def SNN_DropoutGradOp : SNN_Op<"dropout_grad", [Pure,
   let hasVerifier = 1;
 }
 
+def SNN_CrossEntropyLossOp : SNN_Op<"cross_entropy_loss", [Pure,
+    AllTypesMatch<["output", "grad"]>]> {
+  let summary = "softmax cross-entropy of the time-summed output, mean over the batch";
+  let description = [{
+    With `z[b] = sum_t output[t, b, :]` (spike counts, summed PSCs, or
+    logits when T = 1), `loss = (1/B) sum_b (logsumexp(z[b]) - z[b, y_b])`
+    and `grad[t, b, c] = (softmax(z[b])_c - [c = y_b]) / B` at every step.
+    A batch mean: data parallelism averages its gradients over the ranks.
+
+    Example:
+    ```mlir
+    %loss, %g = snn.cross_entropy_loss %a, %labels : tensor<5x64x10xf32>, tensor<64xi32>
+    ```
+  }];
+  let arguments = (ins SNN_TimeTensor:$output, SNN_LabelTensor:$labels);
+  let results = (outs F32:$loss, SNN_TimeTensor:$grad);
+  let assemblyFormat =
+      "$output `,` $labels attr-dict `:` type($output) `,` type($labels)";
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Optimizer
 //===----------------------------------------------------------------------===//

@@ -15,7 +15,7 @@ func.func @forward(%a: tensor<5x2x3xf32>, %d: tensor<5x2x3xf32>) -> (f32, tensor
 
 // -----
 
-// expected-error @+1 {{its first result must be the loss of an snn.van_rossum_loss or snn.spike_count_loss}}
+// expected-error @+1 {{its first result must be the loss of an snn.van_rossum_loss, snn.spike_count_loss or snn.cross_entropy_loss}}
 func.func @forward(%w: tensor<3x3xf32> {snn.param}, %l: f32) -> (f32, tensor<3x3xf32>) {
   return %l, %w : f32, tensor<3x3xf32>
 }
