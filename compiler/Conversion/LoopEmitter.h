@@ -74,6 +74,67 @@ inline void forRange(ScalarBuilder &s, Value lo, Value hi,
                      });
 }
 
+using BodyFn = function_ref<void(ScalarBuilder &, ValueRange)>;
+
+/// scf.parallel over [0, ubs[i]) with the body at its insertion point.
+inline void parallelFor(OpBuilder &b, Location loc, ArrayRef<int64_t> ubs,
+                 BodyFn body) {
+  SmallVector<Value> lbs, ups, steps;
+  for (int64_t u : ubs) {
+    lbs.push_back(arith::ConstantIndexOp::create(b, loc, 0));
+    ups.push_back(arith::ConstantIndexOp::create(b, loc, u));
+    steps.push_back(arith::ConstantIndexOp::create(b, loc, 1));
+  }
+  scf::ParallelOp::create(b, loc, lbs, ups, steps,
+                          [&](OpBuilder &pb, Location pl, ValueRange ivs) {
+                            ScalarBuilder s{pb, pl};
+                            body(s, ivs);
+                          });
+}
+
+/// Sequential scf.for over [0, ub) carrying f32 accumulators.
+inline SmallVector<Value>
+sumFor(OpBuilder &b, Location loc, int64_t ub, ValueRange init,
+       function_ref<SmallVector<Value>(ScalarBuilder &, Value, ValueRange)>
+           body) {
+  Value c0 = arith::ConstantIndexOp::create(b, loc, 0);
+  Value cu = arith::ConstantIndexOp::create(b, loc, ub);
+  Value c1 = arith::ConstantIndexOp::create(b, loc, 1);
+  auto loop = scf::ForOp::create(
+      b, loc, c0, cu, c1, init,
+      [&](OpBuilder &fb, Location fl, Value i, ValueRange acc) {
+        ScalarBuilder s{fb, fl};
+        scf::YieldOp::create(fb, fl, body(s, i, acc));
+      });
+  return SmallVector<Value>(loop.getResults());
+}
+
+/// splitmix64 of (key, i): a counter-based uniform in [0, 1).
+inline Value uniform(ScalarBuilder &s, Value key, Value i,
+                     int64_t stream = 0) {
+  auto c = [&](uint64_t v) {
+    return arith::ConstantIntOp::create(s.b, s.loc, s.b.getI64Type(),
+                                        static_cast<int64_t>(v));
+  };
+  auto xorShift = [&](Value z, int64_t sh) {
+    return arith::XOrIOp::create(
+        s.b, s.loc, z, arith::ShRUIOp::create(s.b, s.loc, z, c(sh)));
+  };
+  Value idx = arith::IndexCastUIOp::create(s.b, s.loc, s.b.getI64Type(), i);
+  // Streams start 2^40 counters apart (more than any mask has elements).
+  if (stream != 0)
+    idx = arith::AddIOp::create(s.b, s.loc, idx, c(uint64_t(stream) << 40));
+  Value z = arith::AddIOp::create(
+      s.b, s.loc, arith::MulIOp::create(s.b, s.loc, key, c(0x9E3779B97F4A7C15ull)),
+      idx);
+  z = arith::MulIOp::create(s.b, s.loc, xorShift(z, 30), c(0xBF58476D1CE4E5B9ull));
+  z = arith::MulIOp::create(s.b, s.loc, xorShift(z, 27), c(0x94D049BB133111EBull));
+  z = xorShift(z, 31);
+  Value top = arith::ShRUIOp::create(s.b, s.loc, z, c(40));
+  Value f = arith::UIToFPOp::create(s.b, s.loc, s.b.getF32Type(), top);
+  return s.mul(f, s.f(1.0f / 16777216.0f));
+}
+
 /// A buffer viewed with dimensions [from, rank) collapsed into one:
 /// `[d0, ..., d(from-1), N]`.
 inline Value collapseTail(OpBuilder &b, Location loc, Value m, int64_t from) {

@@ -14,41 +14,6 @@ using namespace mlir::snn;
 
 namespace {
 
-using BodyFn = function_ref<void(ScalarBuilder &, ValueRange)>;
-
-/// scf.parallel over [0, ubs[i]) with the body at its insertion point.
-void parallelFor(OpBuilder &b, Location loc, ArrayRef<int64_t> ubs,
-                 BodyFn body) {
-  SmallVector<Value> lbs, ups, steps;
-  for (int64_t u : ubs) {
-    lbs.push_back(arith::ConstantIndexOp::create(b, loc, 0));
-    ups.push_back(arith::ConstantIndexOp::create(b, loc, u));
-    steps.push_back(arith::ConstantIndexOp::create(b, loc, 1));
-  }
-  scf::ParallelOp::create(b, loc, lbs, ups, steps,
-                          [&](OpBuilder &pb, Location pl, ValueRange ivs) {
-                            ScalarBuilder s{pb, pl};
-                            body(s, ivs);
-                          });
-}
-
-/// Sequential scf.for over [0, ub) carrying f32 accumulators.
-SmallVector<Value>
-sumFor(OpBuilder &b, Location loc, int64_t ub, ValueRange init,
-       function_ref<SmallVector<Value>(ScalarBuilder &, Value, ValueRange)>
-           body) {
-  Value c0 = arith::ConstantIndexOp::create(b, loc, 0);
-  Value cu = arith::ConstantIndexOp::create(b, loc, ub);
-  Value c1 = arith::ConstantIndexOp::create(b, loc, 1);
-  auto loop = scf::ForOp::create(
-      b, loc, c0, cu, c1, init,
-      [&](OpBuilder &fb, Location fl, Value i, ValueRange acc) {
-        ScalarBuilder s{fb, fl};
-        scf::YieldOp::create(fb, fl, body(s, i, acc));
-      });
-  return SmallVector<Value>(loop.getResults());
-}
-
 int64_t numElements(Type t) { return cast<ShapedType>(t).getNumElements(); }
 
 /// A tensor's buffer flattened to `[T, N]` (from = 1) or `[N]` (from = 0).
@@ -208,31 +173,6 @@ void lowerFlatten(FlattenOp op) {
       SmallVector<ReassociationIndices>{{0}, {1}, features});
   op.getResult().replaceAllUsesWith(collapsed.getResult());
   op.erase();
-}
-
-/// splitmix64 of (key, i): a counter-based uniform in [0, 1).
-Value uniform(ScalarBuilder &s, Value key, Value i, int64_t stream = 0) {
-  auto c = [&](uint64_t v) {
-    return arith::ConstantIntOp::create(s.b, s.loc, s.b.getI64Type(),
-                                        static_cast<int64_t>(v));
-  };
-  auto xorShift = [&](Value z, int64_t sh) {
-    return arith::XOrIOp::create(
-        s.b, s.loc, z, arith::ShRUIOp::create(s.b, s.loc, z, c(sh)));
-  };
-  Value idx = arith::IndexCastUIOp::create(s.b, s.loc, s.b.getI64Type(), i);
-  // Streams start 2^40 counters apart (more than any mask has elements).
-  if (stream != 0)
-    idx = arith::AddIOp::create(s.b, s.loc, idx, c(uint64_t(stream) << 40));
-  Value z = arith::AddIOp::create(
-      s.b, s.loc, arith::MulIOp::create(s.b, s.loc, key, c(0x9E3779B97F4A7C15ull)),
-      idx);
-  z = arith::MulIOp::create(s.b, s.loc, xorShift(z, 30), c(0xBF58476D1CE4E5B9ull));
-  z = arith::MulIOp::create(s.b, s.loc, xorShift(z, 27), c(0x94D049BB133111EBull));
-  z = xorShift(z, 31);
-  Value top = arith::ShRUIOp::create(s.b, s.loc, z, c(40));
-  Value f = arith::UIToFPOp::create(s.b, s.loc, s.b.getF32Type(), top);
-  return s.mul(f, s.f(1.0f / 16777216.0f));
 }
 
 void lowerDropout(DropoutOp op) {
@@ -704,6 +644,121 @@ void lowerBatchNormGrad(BatchNormGradOp op) {
   op.erase();
 }
 
+/// x[k] := raw[k] / max(||raw||, 1e-12) over a [n] buffer.
+void normalise(OpBuilder &b, Location loc, Value raw, Value x, int64_t n) {
+  ScalarBuilder s{b, loc};
+  Value sq = sumFor(b, loc, n, s.f(0.0f), [&](ScalarBuilder &q, Value k,
+                                              ValueRange acc) {
+    Value v = q.load(raw, k);
+    return SmallVector<Value>{q.add(acc[0], q.mul(v, v))};
+  })[0];
+  Value norm = arith::MaximumFOp::create(
+      b, loc, math::SqrtOp::create(b, loc, sq), s.f(1e-12f));
+  parallelFor(b, loc, {n}, [&](ScalarBuilder &q, ValueRange iv) {
+    q.store(q.div(q.load(raw, iv), norm), x, iv);
+  });
+}
+
+Value clampUnit(ScalarBuilder &s, Value g) {
+  return arith::MinimumFOp::create(
+      s.b, s.loc, s.f(1.0f), arith::MaximumFOp::create(s.b, s.loc, s.f(-1.0f), g));
+}
+
+/// IDE_SPEC section 7: one power iteration (training), sigma = u'^T W v',
+/// W_eff = clamp(g, -1, 1) W / sigma.
+void lowerSpectralNorm(SpectralNormOp op) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  ScalarBuilder s{b, loc};
+  auto wt = op.getWeight().getType();
+  int64_t N = wt.getDimSize(0), M = wt.getDimSize(1);
+  Value w = bufferOf(b, loc, op.getWeight());
+  Value u = bufferOf(b, loc, op.getU()), v = bufferOf(b, loc, op.getV());
+  Value gBuf = bufferOf(b, loc, op.getG());
+  Value u1 = allocFor(b, loc, op.getU().getType());
+  Value v1 = allocFor(b, loc, op.getV().getType());
+  if (op.getTraining()) {
+    Value vraw = allocFor(b, loc, op.getV().getType());
+    parallelFor(b, loc, {M}, [&](ScalarBuilder &q, ValueRange j) {
+      q.store(sumFor(q.b, q.loc, N, q.f(0.0f),
+                     [&](ScalarBuilder &r, Value i, ValueRange acc) {
+                       return SmallVector<Value>{r.add(
+                           acc[0], r.mul(r.load(w, {i, j[0]}), r.load(u, i)))};
+                     })[0],
+              vraw, j);
+    });
+    normalise(b, loc, vraw, v1, M);
+    Value uraw = allocFor(b, loc, op.getU().getType());
+    parallelFor(b, loc, {N}, [&](ScalarBuilder &q, ValueRange i) {
+      q.store(sumFor(q.b, q.loc, M, q.f(0.0f),
+                     [&](ScalarBuilder &r, Value j, ValueRange acc) {
+                       return SmallVector<Value>{r.add(
+                           acc[0], r.mul(r.load(w, {i[0], j}), r.load(v1, j)))};
+                     })[0],
+              uraw, i);
+    });
+    normalise(b, loc, uraw, u1, N);
+  } else {
+    memref::CopyOp::create(b, loc, u, u1);
+    memref::CopyOp::create(b, loc, v, v1);
+  }
+  Value sigma = sumFor(b, loc, N, s.f(0.0f), [&](ScalarBuilder &q, Value i,
+                                                 ValueRange acc) {
+    Value row = sumFor(q.b, q.loc, M, q.f(0.0f),
+                       [&](ScalarBuilder &r, Value j, ValueRange a) {
+                         return SmallVector<Value>{r.add(
+                             a[0], r.mul(r.load(w, {i, j}), r.load(v1, j)))};
+                       })[0];
+    return SmallVector<Value>{q.add(acc[0], q.mul(q.load(u1, i), row))};
+  })[0];
+  Value sigmaBuf = allocFor(b, loc, op.getSigma().getType());
+  s.store(sigma, sigmaBuf, s.idx(0));
+  Value scale = s.div(clampUnit(s, s.load(gBuf, s.idx(0))), sigma);
+  Value out = allocFor(b, loc, wt);
+  parallelFor(b, loc, {N, M}, [&](ScalarBuilder &q, ValueRange iv) {
+    q.store(q.mul(scale, q.load(w, iv)), out, iv);
+  });
+  op.getResult().replaceAllUsesWith(tensorOf(b, loc, wt, out));
+  op.getNewU().replaceAllUsesWith(tensorOf(b, loc, op.getU().getType(), u1));
+  op.getNewV().replaceAllUsesWith(tensorOf(b, loc, op.getV().getType(), v1));
+  op.getSigma().replaceAllUsesWith(
+      tensorOf(b, loc, op.getSigma().getType(), sigmaBuf));
+  op.erase();
+}
+
+void lowerSpectralNormGrad(SpectralNormGradOp op) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  ScalarBuilder s{b, loc};
+  auto wt = op.getWeight().getType();
+  int64_t N = wt.getDimSize(0), M = wt.getDimSize(1);
+  Value G = bufferOf(b, loc, op.getGrad()), w = bufferOf(b, loc, op.getWeight());
+  Value u = bufferOf(b, loc, op.getU()), v = bufferOf(b, loc, op.getV());
+  Value g = s.load(bufferOf(b, loc, op.getG()), s.idx(0));
+  Value sigma = s.load(bufferOf(b, loc, op.getSigma()), s.idx(0));
+  Value inner = sumFor(b, loc, N, s.f(0.0f), [&](ScalarBuilder &q, Value i,
+                                                 ValueRange acc) {
+    return sumFor(q.b, q.loc, M, acc, [&](ScalarBuilder &r, Value j,
+                                          ValueRange a) {
+      return SmallVector<Value>{
+          r.add(a[0], r.mul(r.load(G, {i, j}), r.load(w, {i, j})))};
+    });
+  })[0];
+  Value scale = s.div(clampUnit(s, g), sigma), proj = s.div(inner, sigma);
+  Value out = allocFor(b, loc, wt);
+  parallelFor(b, loc, {N, M}, [&](ScalarBuilder &q, ValueRange iv) {
+    Value uv = q.mul(q.load(u, iv[0]), q.load(v, iv[1]));
+    q.store(q.mul(scale, q.sub(q.load(G, iv), q.mul(proj, uv))), out, iv);
+  });
+  Value inside = arith::AndIOp::create(b, loc, s.ge(g, s.f(-1.0f)),
+                                       s.le(g, s.f(1.0f)));
+  Value dg = allocFor(b, loc, op.getGradG().getType());
+  s.store(s.sel(inside, proj, s.f(0.0f)), dg, s.idx(0));
+  op.getGradWeight().replaceAllUsesWith(tensorOf(b, loc, wt, out));
+  op.getGradG().replaceAllUsesWith(tensorOf(b, loc, op.getGradG().getType(), dg));
+  op.erase();
+}
+
 struct SNNToLoopsPass : mlir::snn::impl::SNNToLoopsPassBase<SNNToLoopsPass> {
   void runOnOperation() override {
     SmallVector<Operation *> ops;
@@ -726,6 +781,10 @@ struct SNNToLoopsPass : mlir::snn::impl::SNNToLoopsPassBase<SNNToLoopsPass> {
         lowerDropout(o);
       else if (auto o = dyn_cast<BatchNormOp>(op))
         lowerBatchNorm(o);
+      else if (auto o = dyn_cast<SpectralNormOp>(op))
+        lowerSpectralNorm(o);
+      else if (auto o = dyn_cast<SpectralNormGradOp>(op))
+        lowerSpectralNormGrad(o);
       else if (auto o = dyn_cast<BatchNormGradOp>(op))
         lowerBatchNormGrad(o);
       else if (auto o = dyn_cast<DropoutGradOp>(op))

@@ -243,6 +243,184 @@ void lowerGradAllReduce(GradAllReduceOp op) {
   op.erase();
 }
 
+/// c = op(a, b) by the runtime GEMM `name` on 2-D buffers.
+void gemm(OpBuilder &b, Location loc, ModuleOp module, StringRef name, Value x,
+          Value y, Value out) {
+  func::FuncOp f = declareRuntime(module, name, {2, 2, 2}, 0);
+  func::CallOp::create(b, loc, f,
+                       ValueRange{dynamicView(b, loc, x, 1),
+                                  dynamicView(b, loc, y, 1),
+                                  dynamicView(b, loc, out, 1)});
+}
+
+/// A [1, B, N] tensor's buffer as [B, N].
+Value rows(OpBuilder &b, Location loc, Value tensor) {
+  return memref::CollapseShapeOp::create(
+      b, loc, bufferOf(b, loc, tensor),
+      ArrayRef<ReassociationIndices>{{0, 1}, {2}});
+}
+
+Value alloc2(OpBuilder &b, Location loc, int64_t r, int64_t c) {
+  return memref::AllocOp::create(b, loc,
+                                 MemRefType::get({r, c}, b.getF32Type()));
+}
+
+/// IDE_SPEC section 2: `steps` steps of IF/LIF with reset by subtraction on
+/// the constant current c; the feedback W s[t-1] through one GEMM per step
+/// (s[-1] = 0); the (leak-weighted) average rate.
+void lowerFeedback(FeedbackOp op) {
+  ModuleOp module = op->getParentOfType<ModuleOp>();
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  ScalarBuilder s{b, loc};
+  auto type = op.getInput().getType();
+  int64_t B = type.getDimSize(1), N = type.getDimSize(2);
+  float V = op.getThreshold().convertToFloat(), lam = op.getLeak().convertToFloat();
+  float rate = op.getRate().convertToFloat();
+  bool drop = op.getTraining() && rate > 0.0f;
+  Value c = rows(b, loc, op.getInput());
+  Value w = bufferOf(b, loc, op.getWeight());
+  Value mask = allocFor(b, loc, op.getMask().getType());
+  Value u = alloc2(b, loc, B, N), spk = alloc2(b, loc, B, N);
+  Value ws = alloc2(b, loc, B, N), acc = alloc2(b, loc, B, N);
+  Value maskFlat = collapseTail(b, loc, mask, 0);
+  parallelFor(b, loc, {B * N}, [&](ScalarBuilder &q, ValueRange iv) {
+    Value keep = drop ? q.sel(q.ge(uniform(q, op.getKey(), iv[0],
+                                           op.getStream()),
+                                   q.f(rate)),
+                              q.f(1.0f / (1.0f - rate)), q.f(0.0f))
+                      : q.f(1.0f);
+    q.store(keep, maskFlat, iv);
+  });
+  parallelFor(b, loc, {B, N}, [&](ScalarBuilder &q, ValueRange iv) {
+    for (Value m : {u, spk, acc})
+      q.store(q.f(0.0f), m, iv);
+  });
+  forRange(s, s.idx(0), s.idx(op.getSteps()), [&](ScalarBuilder &q, Value) {
+    gemm(q.b, q.loc, module, "snnrt_matmul_nt", spk, w, ws); // s W^T
+    parallelFor(q.b, q.loc, {B, N}, [&](ScalarBuilder &r, ValueRange iv) {
+      Value uu = r.add(r.add(r.load(u, iv), r.load(c, iv)),
+                       r.mul(r.load(mask, iv), r.load(ws, iv)));
+      Value sp = r.sel(r.ge(uu, r.f(V)), r.f(1.0f), r.f(0.0f));
+      r.store(r.mul(r.f(lam), r.sub(uu, r.mul(r.f(V), sp))), u, iv);
+      r.store(sp, spk, iv);
+      r.store(r.add(r.mul(r.f(lam), r.load(acc, iv)), sp), acc, iv);
+    });
+  });
+  float denom = 0.0f;
+  for (int64_t k = 0; k < op.getSteps(); ++k)
+    denom += std::pow(lam, static_cast<float>(k));
+  Value out = allocFor(b, loc, type);
+  Value outRows = memref::CollapseShapeOp::create(
+      b, loc, out, ArrayRef<ReassociationIndices>{{0, 1}, {2}});
+  parallelFor(b, loc, {B, N}, [&](ScalarBuilder &q, ValueRange iv) {
+    q.store(q.div(q.load(acc, iv), q.f(denom)), outRows, iv);
+  });
+  op.getRates().replaceAllUsesWith(tensorOf(b, loc, type, out));
+  op.getMask().replaceAllUsesWith(tensorOf(b, loc, op.getMask().getType(), mask));
+  op.erase();
+}
+
+/// IDE_SPEC section 5: beta = g + J^T beta at a, J^T x = W^T (d m x / V),
+/// by the op's solver, then the VJP of f with cotangent beta.
+void lowerFeedbackGrad(FeedbackGradOp op) {
+  ModuleOp module = op->getParentOfType<ModuleOp>();
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  ScalarBuilder s{b, loc};
+  auto type = op.getGrad().getType();
+  int64_t B = type.getDimSize(1), N = type.getDimSize(2);
+  float V = op.getThreshold().convertToFloat();
+  Value g = rows(b, loc, op.getGrad()), a = rows(b, loc, op.getRates());
+  Value c = rows(b, loc, op.getInput());
+  Value w = bufferOf(b, loc, op.getWeight()), mask = bufferOf(b, loc, op.getMask());
+  // f's pre-clamp value p = (m (W a) + c) / V and the pass-through d.
+  Value wa = alloc2(b, loc, B, N);
+  gemm(b, loc, module, "snnrt_matmul_nt", a, w, wa);
+  Value dv = alloc2(b, loc, B, N), dm = alloc2(b, loc, B, N);
+  Value x = alloc2(b, loc, B, N), tmp = alloc2(b, loc, B, N);
+  Value y = alloc2(b, loc, B, N);
+  parallelFor(b, loc, {B, N}, [&](ScalarBuilder &q, ValueRange iv) {
+    Value p = q.div(q.add(q.mul(q.load(mask, iv), q.load(wa, iv)),
+                          q.load(c, iv)),
+                    q.f(V));
+    Value pass = arith::AndIOp::create(q.b, q.loc, q.ge(p, q.f(0.0f)),
+                                       q.le(p, q.f(1.0f)));
+    Value d = q.sel(pass, q.f(1.0f / V), q.f(0.0f));
+    q.store(d, dv, iv);
+    q.store(q.mul(d, q.load(mask, iv)), dm, iv);
+    q.store(q.load(g, iv), x, iv); // x = g
+  });
+  // y = J^T x.
+  auto jacobianT = [&](ScalarBuilder &q) {
+    parallelFor(q.b, q.loc, {B, N}, [&](ScalarBuilder &r, ValueRange iv) {
+      r.store(r.mul(r.load(dm, iv), r.load(x, iv)), tmp, iv);
+    });
+    gemm(q.b, q.loc, module, "snnrt_matmul_nn", tmp, w, y);
+  };
+  int64_t iterations = op.getMaxIterations();
+  if (op.getSolver() == IDESolver::official_iter) {
+    // x := (x + G(x)) / 2 = (J^T x + g) / 2, the official N-MNIST variant
+    // (it solves (2I - J^T) x = g, IDE_SPEC section 10.3).
+    forRange(s, s.idx(0), s.idx(iterations), [&](ScalarBuilder &q, Value) {
+      jacobianT(q);
+      parallelFor(q.b, q.loc, {B, N}, [&](ScalarBuilder &r, ValueRange iv) {
+        r.store(r.mul(r.f(0.5f), r.add(r.load(y, iv), r.load(g, iv))), x, iv);
+      });
+    });
+  } else {
+    // x := g + J^T x until the largest change is below the tolerance.
+    Value tol = s.f(op.getTolerance().convertToFloat());
+    Value fals = arith::ConstantIntOp::create(b, loc, b.getI1Type(), 0);
+    scf::ForOp::create(
+        b, loc, s.idx(0), s.idx(iterations), s.idx(1), ValueRange{fals},
+        [&](OpBuilder &fb, Location fl, Value, ValueRange done) {
+          auto branch = scf::IfOp::create(
+              fb, fl, TypeRange{fb.getI1Type()}, done[0],
+              /*withElseRegion=*/true);
+          {
+            OpBuilder tb = branch.getThenBodyBuilder();
+            scf::YieldOp::create(tb, fl, ValueRange{done[0]});
+          }
+          OpBuilder eb = branch.getElseBodyBuilder();
+          ScalarBuilder q{eb, fl};
+          jacobianT(q);
+          Value change = sumFor(eb, fl, B * N, q.f(0.0f),
+                                [&](ScalarBuilder &r, Value k, ValueRange m) {
+                                  Value bi = arith::DivUIOp::create(
+                                      r.b, r.loc, k, r.idx(N));
+                                  Value ni = arith::RemUIOp::create(
+                                      r.b, r.loc, k, r.idx(N));
+                                  Value nx = r.add(r.load(g, {bi, ni}),
+                                                   r.load(y, {bi, ni}));
+                                  Value dlt = math::AbsFOp::create(
+                                      r.b, r.loc, r.sub(nx, r.load(x, {bi, ni})));
+                                  r.store(nx, x, {bi, ni});
+                                  return SmallVector<Value>{
+                                      arith::MaximumFOp::create(r.b, r.loc,
+                                                                m[0], dlt)};
+                                })[0];
+          scf::YieldOp::create(eb, fl, ValueRange{q.cmp(arith::CmpFPredicate::OLT,
+                                                        change, tol)});
+          scf::YieldOp::create(fb, fl, branch.getResults());
+        });
+  }
+  // dL/dc = beta d / V; dL/dW = sum_b (beta d m / V)_b a_b^T.
+  Value gin = allocFor(b, loc, type);
+  Value ginRows = memref::CollapseShapeOp::create(
+      b, loc, gin, ArrayRef<ReassociationIndices>{{0, 1}, {2}});
+  parallelFor(b, loc, {B, N}, [&](ScalarBuilder &q, ValueRange iv) {
+    q.store(q.mul(q.load(x, iv), q.load(dv, iv)), ginRows, iv);
+    q.store(q.mul(q.load(x, iv), q.load(dm, iv)), tmp, iv);
+  });
+  Value gw = allocFor(b, loc, op.getGradWeight().getType());
+  gemm(b, loc, module, "snnrt_matmul_tn", tmp, a, gw);
+  op.getGradInput().replaceAllUsesWith(tensorOf(b, loc, type, gin));
+  op.getGradWeight().replaceAllUsesWith(
+      tensorOf(b, loc, op.getGradWeight().getType(), gw));
+  op.erase();
+}
+
 SmallVector<int64_t> convInts(ArrayRef<int64_t> strides,
                               ArrayRef<int64_t> padding) {
   return {strides[0], strides[1], padding[0], padding[1]};
@@ -254,7 +432,8 @@ struct SNNToRuntimeCallsPass
     SmallVector<Operation *> ops;
     getOperation().walk([&](Operation *op) {
       if (isa<DenseOp, DenseGradInputOp, DenseGradWeightOp, Conv2dOp,
-              Conv2dGradInputOp, Conv2dGradWeightOp, GradAllReduceOp>(op))
+              Conv2dGradInputOp, Conv2dGradWeightOp, GradAllReduceOp,
+              FeedbackOp, FeedbackGradOp>(op))
         ops.push_back(op);
     });
     bool gemmGradInput = TargetAttr::of(getOperation()).getConvGradInput() ==
@@ -264,6 +443,10 @@ struct SNNToRuntimeCallsPass
         lowerConvGradInputByGemm(c);
       else if (auto r = dyn_cast<GradAllReduceOp>(op))
         lowerGradAllReduce(r);
+      else if (auto f = dyn_cast<FeedbackOp>(op))
+        lowerFeedback(f);
+      else if (auto f = dyn_cast<FeedbackGradOp>(op))
+        lowerFeedbackGrad(f);
       else if (auto d = dyn_cast<DenseOp>(op))
         replaceWithCall(op, "snnrt_matmul_nt", {d.getInput(), d.getWeight()},
                         {2, 1, 2}, {});

@@ -291,6 +291,20 @@ private:
   std::map<std::string, std::vector<int64_t>> inputShapes;
   int64_t steps = -1;
   Value lossValue, rngKey;
+  /// The step's dropout key (an i64 input), added on first use.
+  Value dropoutKey(const NodeContext &n) {
+    if (!rngKey) {
+      unsigned idx = forward.getNumArguments();
+      if (failed(forward.insertArgument(
+              idx, b.getI64Type(),
+              b.getDictionaryAttr(
+                  {b.getNamedAttr("snn.name", b.getStringAttr("dropout_key"))}),
+              forward.getLoc())))
+        n.error("cannot add the dropout key");
+      rngKey = forward.getArgument(idx);
+    }
+    return rngKey;
+  }
   int64_t dropoutStreams = 0; // the next dropout's stream
   std::vector<std::pair<std::string, Value>> paramArgs;
 };
@@ -473,6 +487,80 @@ void Importer::importNode(const NodeContext &n) {
                                               a.getType(), a, d)
                     .getOperation();
       out(0, loss->getResult(0), false);
+    } else if (op == "SpectralNorm") {
+      // IDE_SPEC section 7: W_eff = clamp(g, -1, 1) W / sigma; u, v are the
+      // power iteration's buffers (unit vectors at the start).
+      n.arity(4, 1);
+      auto shapeOf = [&](const std::string &name) -> std::vector<int64_t> {
+        if (auto it = initializers.find(name); it != initializers.end())
+          return {it->second->dims().begin(), it->second->dims().end()};
+        if (auto it = inputShapes.find(name); it != inputShapes.end())
+          return it->second;
+        n.error("input '" + name + "' needs a static shape (an initializer "
+                "or a typed graph input)");
+      };
+      std::vector<int64_t> ws = shapeOf(node.input(0));
+      if (ws.size() != 2)
+        n.error("weight '" + node.input(0) + "' must be [out, in]");
+      Value w = param(n, node.input(0), ws);
+      Value g = biasParam(n, node.input(1), 1, 1.0f, "scale g");
+      Value u = biasParam(n, node.input(2), ws[0],
+                          1.0f / std::sqrt(static_cast<float>(ws[0])), "vector u");
+      Value v = biasParam(n, node.input(3), ws[1],
+                          1.0f / std::sqrt(static_cast<float>(ws[1])), "vector v");
+      for (Value buf : {u, v})
+        forward.setArgAttr(cast<BlockArgument>(buf).getArgNumber(),
+                           "snn.buffer", b.getUnitAttr());
+      auto sn = snn::SpectralNormOp::create(b, l, w, g, u, v, /*training=*/true);
+      out(0, sn.getResult(), false);
+    } else if (op == "Feedback") {
+      // IDE_SPEC sections 1-2: a single-layer feedback module on the
+      // constant current c ([B, N] as [1*B, N]) with feedback weight W.
+      n.arity(2, 1);
+      Value c = in(0);
+      auto t = timeMajor(n, c, node.input(0), 2);
+      if (t.getDimSize(0) != 1)
+        n.error("input '" + node.input(0) + "' must be a constant current "
+                "(T = 1 outside the module, e.g. EncodeCurrent <T = 1, tau_s "
+                "= 1>), got T = " + std::to_string(t.getDimSize(0)));
+      int64_t neurons = t.getDimSize(2);
+      Value w = values.count(node.input(1))
+                    ? lookup(n, node.input(1))
+                    : param(n, node.input(1), {neurons, neurons});
+      auto wt = dyn_cast<RankedTensorType>(w.getType());
+      if (!wt || wt.getShape() != ArrayRef<int64_t>{neurons, neurons})
+        n.error("the feedback weight '" + node.input(1) + "' must be [" +
+                std::to_string(neurons) + ", " + std::to_string(neurons) + "]");
+      int64_t steps = n.getInt("T", std::nullopt);
+      if (steps < 1 || steps > kMaxTimeSteps)
+        n.error("attribute 'T' must be in [1, " + std::to_string(kMaxTimeSteps) +
+                "], got " + std::to_string(steps));
+      float leak = n.getFloat("leak", 1.0f);
+      if (!(leak > 0.0f && leak <= 1.0f))
+        n.error("attribute 'leak' must be in (0, 1] (1: IF), got " +
+                std::to_string(leak));
+      float rate = n.getFloat("dropout", 0.0f);
+      if (!(rate >= 0.0f && rate < 1.0f))
+        n.error("attribute 'dropout' must be in [0, 1), got " +
+                std::to_string(rate));
+      std::string solverName = n.getString("solver", "fixed_point");
+      std::optional<snn::IDESolver> solver = snn::symbolizeIDESolver(solverName);
+      if (!solver)
+        n.error("attribute 'solver' must be fixed_point or official_iter, got '" +
+                solverName + "'");
+      int64_t iterations = n.getInt("max_iterations", 30);
+      if (iterations < 1)
+        n.error("attribute 'max_iterations' must be >= 1");
+      float tolerance = n.positive("tolerance", 1e-6f);
+      auto fb = snn::FeedbackOp::create(
+          b, l, t, f32({t.getDimSize(1), neurons}), c, w, dropoutKey(n),
+          b.getI64IntegerAttr(steps), b.getF32FloatAttr(n.positive("threshold", 2.0f)),
+          b.getF32FloatAttr(leak), b.getF32FloatAttr(rate),
+          b.getI64IntegerAttr(dropoutStreams++),
+          snn::IDESolverAttr::get(&ctx, *solver),
+          b.getI64IntegerAttr(iterations), b.getF32FloatAttr(tolerance),
+          b.getUnitAttr());
+      out(0, fb.getRates());
     } else if (op == "CrossEntropyLoss") {
       n.arity(2, 1);
       Value a = in(0), labels = in(1);
@@ -651,19 +739,9 @@ void Importer::importNode(const NodeContext &n) {
     }
     if (!(rate >= 0.0f && rate < 1.0f))
       n.error("the dropout ratio must be in [0, 1), got " + std::to_string(rate));
-    if (!rngKey) {
-      unsigned idx = forward.getNumArguments();
-      if (failed(forward.insertArgument(
-              idx, b.getI64Type(),
-              b.getDictionaryAttr(
-                  {b.getNamedAttr("snn.name", b.getStringAttr("dropout_key"))}),
-              forward.getLoc())))
-        n.error("cannot add the dropout key");
-      rngKey = forward.getArgument(idx);
-    }
     // Each dropout draws from its own stream of the step's key.
     auto drop = snn::DropoutOp::create(
-        b, l, t, f32(t.getShape().drop_front()), a, rngKey,
+        b, l, t, f32(t.getShape().drop_front()), a, dropoutKey(n),
         b.getF32FloatAttr(rate), b.getI64IntegerAttr(dropoutStreams++));
     out(0, drop.getResult());
   } else if (op == "Identity") {
@@ -737,9 +815,13 @@ OwningOpRef<ModuleOp> Importer::run() {
     if (node.op_type() == "Conv" || node.op_type() == "Gemm")
       for (int i = 1; i < std::min(node.input_size(), 3); ++i)
         weightNames.insert(node.input(i));
-    if (node.op_type() == "BatchNormalization")
-      for (int i = 1; i < std::min(node.input_size(), 5); ++i)
+    if (node.op_type() == "BatchNormalization" ||
+        node.op_type() == "SpectralNorm")
+      for (int i = node.op_type() == "SpectralNorm" ? 0 : 1;
+           i < std::min(node.input_size(), 5); ++i)
         weightNames.insert(node.input(i));
+    if (node.op_type() == "Feedback" && node.input_size() > 1)
+      weightNames.insert(node.input(1));
   }
   for (const auto &input : g.input()) {
     if (initializers.count(input.name()) || weightNames.count(input.name()))

@@ -154,6 +154,46 @@ void registerAll() {
             out->add_dim()->set_dim_value(getAttribute(ctx, "num_classes", 1));
           }));
   RegisterSchema(
+      base("SpectralNorm",
+           "IDE's feedback weight: clamp(g, -1, 1) W / sigma, sigma from one "
+           "power iteration on the buffers u, v per training step.")
+          .Input(0, "W", "[out, in]", "tensor(float)")
+          .Input(1, "g", "[1]", "tensor(float)")
+          .Input(2, "u", "[out]", "tensor(float)")
+          .Input(3, "v", "[in]", "tensor(float)")
+          .Output(0, "W_eff", "[out, in]", "tensor(float)")
+          .TypeAndShapeInferenceFunction([](InferenceContext &ctx) {
+            propagateElemTypeFromInputToOutput(ctx, 0, 0);
+            if (hasInputShape(ctx, 0))
+              propagateShapeFromInputToOutput(ctx, 0, 0);
+          }));
+  RegisterSchema(
+      base("Feedback",
+           "A single-layer feedback module (IDE): IF/LIF neurons with reset "
+           "by subtraction on a constant current, feedback W s[t-1]; the "
+           "(leak-weighted) average rate; trained by implicit "
+           "differentiation on the equilibrium.")
+          .Input(0, "c", "constant current [B, N]", "tensor(float)")
+          .Input(1, "W", "feedback weight [N, N]", "tensor(float)")
+          .Output(0, "a", "rates [B, N]", "tensor(float)")
+          .Attr("T", "time steps of the simulation", AttributeProto::INT)
+          .Attr("threshold", "V_th (> 0)", AttributeProto::FLOAT, 2.0f)
+          .Attr("leak", "LIF leak after reset, in (0, 1]; 1: IF",
+                AttributeProto::FLOAT, 1.0f)
+          .Attr("dropout", "rate of the feedback's dropout mask",
+                AttributeProto::FLOAT, 0.0f)
+          .Attr("solver", "fixed_point or official_iter", AttributeProto::STRING,
+                std::string("fixed_point"))
+          .Attr("max_iterations", "solver steps at most", AttributeProto::INT,
+                static_cast<int64_t>(30))
+          .Attr("tolerance", "fixed_point: stop below this change",
+                AttributeProto::FLOAT, 1e-6f)
+          .TypeAndShapeInferenceFunction([](InferenceContext &ctx) {
+            propagateElemTypeFromInputToOutput(ctx, 0, 0);
+            if (hasInputShape(ctx, 0))
+              propagateShapeFromInputToOutput(ctx, 0, 0);
+          }));
+  RegisterSchema(
       base("CrossEntropyLoss",
            "Softmax cross-entropy of the output summed over time (spike "
            "counts, or logits when T = 1), mean over the batch; a scalar.")

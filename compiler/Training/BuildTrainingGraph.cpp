@@ -271,6 +271,10 @@ LogicalResult BuildTrainingGraphPass::build(ModuleOp module,
     updatedBuffer[bn.getRunningMean()] = bn.getNewMean();
     updatedBuffer[bn.getRunningVar()] = bn.getNewVar();
   });
+  train.walk([&](SpectralNormOp sn) {
+    updatedBuffer[sn.getU()] = sn.getNewU();
+    updatedBuffer[sn.getV()] = sn.getNewV();
+  });
   SmallVector<Value> newParams, newM, newV;
   for (size_t i = 0; i < numParams; ++i) {
     Type t = paramTypes[i];
@@ -331,6 +335,11 @@ void BuildTrainingGraphPass::buildEvalStep(ModuleOp module,
   module.insert(std::next(Block::iterator(forward)), eval);
   // BatchNorm normalizes with the running statistics and leaves them.
   eval.walk([](BatchNormOp bn) { bn.setTraining(false); });
+  // The feedback modules evaluate without dropout and without moving the
+  // power iteration's vectors (the official code moves them in evaluation
+  // too; here evaluating never changes the training state).
+  eval.walk([](SpectralNormOp sn) { sn.setTraining(false); });
+  eval.walk([](FeedbackOp fb) { fb.setTraining(false); });
   // Dropout is the identity at evaluation time.
   eval.walk([](DropoutOp drop) {
     OpBuilder b(drop);

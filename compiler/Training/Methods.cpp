@@ -228,6 +228,37 @@ LogicalResult batchNormRule(Operation *op, GradientContext &c) {
   return success();
 }
 
+/// IDE_SPEC section 7: through the reparametrisation, u' and v' constant.
+LogicalResult spectralNormRule(Operation *op, GradientContext &c) {
+  auto sn = cast<SpectralNormOp>(op);
+  Value g = c.gradOf(sn.getResult());
+  if (!g)
+    return success();
+  auto grad = SpectralNormGradOp::create(
+      c.builder(), op->getLoc(), sn.getWeight().getType(), sn.getG().getType(),
+      g, sn.getWeight(), sn.getG(), sn.getNewU(), sn.getNewV(), sn.getSigma());
+  c.accumulate(sn.getWeight(), grad.getGradWeight());
+  c.accumulate(sn.getG(), grad.getGradG());
+  return success();
+}
+
+/// IDE: implicit differentiation at the simulated rates (IDE_SPEC section
+/// 5), whatever the training method of the rest of the network.
+LogicalResult feedbackRule(Operation *op, GradientContext &c) {
+  auto fb = cast<FeedbackOp>(op);
+  Value g = c.gradOf(fb.getRates());
+  if (!g)
+    return success();
+  auto grad = FeedbackGradOp::create(
+      c.builder(), op->getLoc(), fb.getInput().getType(),
+      fb.getWeight().getType(), g, fb.getRates(), fb.getInput(),
+      fb.getWeight(), fb.getMask(), fb.getThresholdAttr(), fb.getSolverAttr(),
+      fb.getMaxIterationsAttr(), fb.getToleranceAttr());
+  c.accumulate(fb.getInput(), grad.getGradInput());
+  c.accumulate(fb.getWeight(), grad.getGradWeight());
+  return success();
+}
+
 const DenseMap<TypeID, GradientRule> &rules() {
   static const DenseMap<TypeID, GradientRule> table = [] {
     DenseMap<TypeID, GradientRule> t;
@@ -249,6 +280,8 @@ const DenseMap<TypeID, GradientRule> &rules() {
     t[TypeID::get<FlattenOp>()] = flattenRule;
     t[TypeID::get<DropoutOp>()] = dropoutRule;
     t[TypeID::get<BatchNormOp>()] = batchNormRule;
+    t[TypeID::get<SpectralNormOp>()] = spectralNormRule;
+    t[TypeID::get<FeedbackOp>()] = feedbackRule;
     return t;
   }();
   return table;

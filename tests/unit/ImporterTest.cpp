@@ -90,10 +90,11 @@ TEST_F(ImporterTest, EveryExampleImports) {
     ASSERT_TRUE(forward) << name;
     int lifs = 0;
     forward.walk([&](snn::NeuronOp) { ++lifs; });
+    forward.walk([&](snn::FeedbackOp) { ++lifs; });
     EXPECT_GE(lifs, 1) << name;
   }
   closedir(d);
-  EXPECT_EQ(count, 6);
+  EXPECT_EQ(count, 7);
 }
 
 TEST_F(ImporterTest, InitializersBecomeInitialValues) {
@@ -281,4 +282,86 @@ TEST_F(ImporterTest, BatchNormalizationErrors) {
   EXPECT_NE(importError(wrong.text()).find("scale 'g1' must have shape [5]"),
             std::string::npos)
       << importError(wrong.text());
+}
+
+namespace {
+/// A toy F400 (IDE_SPEC section 1.1); `feedback` and `spectral` replace its
+/// two IDE nodes.
+std::string feedbackModel(const std::string &feedback,
+                          const std::string &spectral =
+                              "w = ai.snn.SpectralNorm (w_fb, g_fb, u_fb, v_fb)",
+                          const std::string &wfb = "float[5, 5] w_fb") {
+  return std::string(R"(<ir_version: 8, opset_import: ["" : 15, "ai.snn" : 1]>
+f (float[4, 6] x, int32[4] labels, float[5, 6] w_in, )") +
+         wfb + R"(, float[1] g_fb, float[5] u_fb, float[5] v_fb, float[3, 5] w_out) => (float loss, float[4, 3] logits)
+{
+  a0 = ai.snn.EncodeCurrent <T = 1, tau_s = 1.0> (x)
+  c = Gemm <transB = 1> (a0, w_in)
+  )" + spectral + "\n  " + feedback + R"(
+  logits = Gemm <transB = 1> (a, w_out)
+  loss = ai.snn.CrossEntropyLoss (logits, labels)
+}
+)";
+}
+} // namespace
+
+TEST_F(ImporterTest, FeedbackModule) {
+  std::string error;
+  auto module = snn::importONNX(
+      feedbackModel("a = ai.snn.Feedback <T = 5, threshold = 2.0, leak = "
+                    "0.95, dropout = 0.2, solver = \"official_iter\"> (c, w)"),
+      true, ctx, error);
+  ASSERT_TRUE(module) << error;
+  auto forward = module->lookupSymbol<func::FuncOp>("forward");
+  snn::FeedbackOp fb;
+  snn::SpectralNormOp sn;
+  forward.walk([&](snn::FeedbackOp op) { fb = op; });
+  forward.walk([&](snn::SpectralNormOp op) { sn = op; });
+  ASSERT_TRUE(fb && sn);
+  EXPECT_EQ(fb.getSteps(), 5);
+  EXPECT_EQ(fb.getSolver(), snn::IDESolver::official_iter);
+  EXPECT_EQ(fb.getWeight(), sn.getResult());
+  auto arg = [&](Value v) { return cast<BlockArgument>(v).getArgNumber(); };
+  // u, v are buffers (unit vectors at the start), g a parameter (1).
+  EXPECT_TRUE(forward.getArgAttr(arg(sn.getU()), "snn.buffer"));
+  EXPECT_TRUE(forward.getArgAttr(arg(sn.getV()), "snn.buffer"));
+  EXPECT_FALSE(forward.getArgAttr(arg(sn.getG()), "snn.buffer"));
+  auto u = forward.getArgAttrOfType<DenseElementsAttr>(arg(sn.getU()), "snn.init");
+  ASSERT_TRUE(u);
+  EXPECT_NEAR(u.getValues<float>()[0], 1.0f / std::sqrt(5.0f), 1e-6f);
+}
+
+TEST_F(ImporterTest, FeedbackModuleErrors) {
+  auto expectError = [&](const std::string &model, const std::string &want) {
+    std::string error = importError(model);
+    EXPECT_NE(error.find(want), std::string::npos) << error;
+  };
+  expectError(feedbackModel("a = ai.snn.Feedback <T = 0> (c, w)"),
+              "attribute 'T' must be in [1, ");
+  expectError(feedbackModel("a = ai.snn.Feedback <T = 5, threshold = 0.0> (c, w)"),
+              "threshold");
+  expectError(feedbackModel("a = ai.snn.Feedback <T = 5, leak = 1.5> (c, w)"),
+              "attribute 'leak' must be in (0, 1] (1: IF)");
+  expectError(feedbackModel("a = ai.snn.Feedback <T = 5, leak = 0.0> (c, w)"),
+              "attribute 'leak' must be in (0, 1]");
+  expectError(feedbackModel("a = ai.snn.Feedback <T = 5, solver = \"newton\"> (c, w)"),
+              "attribute 'solver' must be fixed_point or official_iter, got 'newton'");
+  expectError(feedbackModel("a = ai.snn.Feedback <T = 5, dropout = 1.0> (c, w)"),
+              "attribute 'dropout' must be in [0, 1)");
+  // The feedback weight must be [N, N].
+  std::string rect = feedbackModel("a = ai.snn.Feedback <T = 5> (c, w)",
+                                   "w = ai.snn.SpectralNorm (w_fb, g_fb, u_fb, v_fb)",
+                                   "float[5, 4] w_fb");
+  rect.replace(rect.find("float[5] v_fb"), 13, "float[4] v_fb");
+  expectError(rect, "the feedback weight 'w' must be [5, 5]");
+  expectError(feedbackModel("a = ai.snn.Feedback <T = 5> (c, w)",
+                            "w = ai.snn.SpectralNorm (w_fb, g_fb, u_fb, v_fb)",
+                            "float[5, 4] w_fb"),
+              "vector v 'v_fb' must have shape [4]");
+  // A current with a time axis (T > 1) is not a constant current.
+  std::string timed = feedbackModel("a = ai.snn.Feedback <T = 5> (c, w)");
+  size_t at = timed.find("<T = 1, tau_s = 1.0>");
+  timed.replace(at, 20, "<T = 2, tau_s = 1.0>");
+  timed.replace(timed.find("float[4, 3] logits"), 18, "float[8, 3] logits");
+  expectError(timed, "must be a constant current");
 }

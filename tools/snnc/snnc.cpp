@@ -499,6 +499,19 @@ int compile(int argc, char **argv) {
                     "the CPU only\n";
     buildCUDA = false;
   }
+  // IDE's feedback modules have no GPU lowering yet: their steps run on the
+  // CPU (the GPU step would have to capture the solver loop in the CUDA
+  // graph, issue 16).
+  bool feedback = false;
+  module->walk([&](snn::FeedbackOp) { feedback = true; });
+  if (feedback && buildCUDA) {
+    if (showCUDA)
+      return fail("feedback modules (ai.snn.Feedback) have no CUDA lowering "
+                  "yet; they compile for the CPU");
+    llvm::errs() << "snnc: note: feedback modules (ai.snn.Feedback) run on "
+                    "the CPU only for now; the trainer holds no CUDA step\n";
+    buildCUDA = false;
+  }
   // The stages (compiler/Pipelines), each printable with --emit.
   snn::Stage last = emit == Stage::Train      ? snn::Stage::Train
                     : emit == Stage::Selected ? snn::Stage::Selected

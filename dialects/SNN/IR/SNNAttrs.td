@@ -15,6 +15,15 @@ def SNN_PoolKind : I32EnumAttr<"PoolKind", "pooling reduction",
 }
 def SNN_PoolKindAttr : EnumAttr<SNN_Dialect, SNN_PoolKind, "pool_kind">;
 
+// IDE (IDE_SPEC section 5.1): how (I - J)^T beta = g is solved.
+def SNN_IDESolver : I32EnumAttr<"IDESolver", "IDE's linear solver", [
+    I32EnumAttrCase<"fixed_point", 0>,    // beta := g + J^T beta
+    I32EnumAttrCase<"official_iter", 1>]> { // N-MNIST's x := (x + G(x)) / 2
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::mlir::snn";
+}
+def SNN_IDESolverAttr : EnumAttr<SNN_Dialect, SNN_IDESolver, "ide_solver">;
+
 //===----------------------------------------------------------------------===//
 // Neuron models (NA_SPEC sections 1 and 8). Their per-step dynamics are
 // written once, as IR builders, in compiler/Neurons.

@@ -494,6 +494,52 @@ LogicalResult BatchNormGradOp::verify() {
                            {"grad_beta", getGradBeta().getType()}});
 }
 
+LogicalResult SpectralNormOp::verify() {
+  auto w = getWeight().getType();
+  if (getG().getType().getDimSize(0) != 1)
+    return emitOpError("'g' must be one value, tensor<1xf32>");
+  if (getU().getType().getDimSize(0) != w.getDimSize(0) ||
+      getV().getType().getDimSize(0) != w.getDimSize(1))
+    return emitOpError() << "'u' and 'v' must have " << w.getDimSize(0)
+                         << " and " << w.getDimSize(1)
+                         << " values (the weight's rows and columns)";
+  return success();
+}
+
+LogicalResult FeedbackOp::verify() {
+  auto c = getInput().getType();
+  auto w = getWeight().getType();
+  if (c.getRank() != 3 || c.getDimSize(0) != 1)
+    return emitOpError() << "input must be a constant current [1, B, N], got "
+                         << c;
+  int64_t n = c.getDimSize(2);
+  if (w.getDimSize(0) != n || w.getDimSize(1) != n)
+    return emitOpError() << "the feedback weight must be [" << n << ", " << n
+                         << "], got " << w;
+  auto m = getMask().getType();
+  if (m.getDimSize(0) != c.getDimSize(1) || m.getDimSize(1) != n)
+    return emitOpError() << "the mask must be [" << c.getDimSize(1) << ", "
+                         << n << "], got " << m;
+  if (getSteps() < 1)
+    return emitOpError() << "attribute 'steps' must be >= 1, got "
+                         << getSteps();
+  if (failed(checkPositive(*this, "threshold",
+                           getThreshold().convertToFloat())))
+    return failure();
+  float leak = getLeak().convertToFloat();
+  if (!(leak > 0.0f && leak <= 1.0f))
+    return emitOpError() << "attribute 'leak' must be in (0, 1] (1: IF), got "
+                         << num(leak);
+  float rate = getRate().convertToFloat();
+  if (!(rate >= 0.0f && rate < 1.0f))
+    return emitOpError() << "attribute 'rate' must be in [0, 1), got "
+                         << num(rate);
+  if (getMaxIterations() < 1)
+    return emitOpError() << "attribute 'max_iterations' must be >= 1, got "
+                         << getMaxIterations();
+  return checkPositive(*this, "tolerance", getTolerance().convertToFloat());
+}
+
 //===----------------------------------------------------------------------===//
 // Optimizer
 //===----------------------------------------------------------------------===//

@@ -690,6 +690,140 @@ def SNN_CrossEntropyLossOp : SNN_Op<"cross_entropy_loss", [Pure,
 }
 
 //===----------------------------------------------------------------------===//
+// Feedback modules: implicit differentiation on the equilibrium (IDE)
+//===----------------------------------------------------------------------===//
+
+def SNN_SpectralNormOp : SNN_Op<"spectral_norm", [Pure,
+    AllTypesMatch<["weight", "result"]>, AllTypesMatch<["u", "new_u"]>,
+    AllTypesMatch<["v", "new_v"]>, AllTypesMatch<["g", "sigma"]>]> {
+  let summary = "the feedback weight's spectral-norm reparametrisation (IDE_SPEC section 7)";
+  let description = [{
+    `result = clamp(g, -1, 1) weight / sigma` with `sigma = u'^T weight v'`,
+    where, with `training`, one power iteration moves the buffers:
+    `v' = normalise(weight^T u)`, `u' = normalise(weight v')`
+    (normalise(x) = x / max(||x||, 1e-12)); without it (evaluation) u' = u
+    and v' = v. No gradient flows through u' and v'.
+
+    Example:
+    ```mlir
+    %w, %u1, %v1, %sigma = snn.spectral_norm %raw, %g, %u, %v {training}
+        : tensor<400x400xf32>, tensor<1xf32>, tensor<400xf32>, tensor<400xf32>
+    ```
+  }];
+  let arguments = (ins 2DTensorOf<[F32]>:$weight, 1DTensorOf<[F32]>:$g,
+                   1DTensorOf<[F32]>:$u, 1DTensorOf<[F32]>:$v, UnitAttr:$training);
+  let results = (outs 2DTensorOf<[F32]>:$result, 1DTensorOf<[F32]>:$new_u,
+                 1DTensorOf<[F32]>:$new_v, 1DTensorOf<[F32]>:$sigma);
+  let assemblyFormat = [{
+    $weight `,` $g `,` $u `,` $v attr-dict `:` type($weight) `,` type($g)
+    `,` type($u) `,` type($v)
+  }];
+  let hasVerifier = 1;
+  let builders = [OpBuilder<(ins "Value":$weight, "Value":$g, "Value":$u,
+      "Value":$v, "bool":$training), [{
+    build($_builder, $_state, weight.getType(), u.getType(), v.getType(),
+          g.getType(), weight, g, u, v,
+          training ? $_builder.getUnitAttr() : UnitAttr());
+  }]>];
+}
+
+def SNN_SpectralNormGradOp : SNN_Op<"spectral_norm_grad", [Pure,
+    AllTypesMatch<["grad", "weight", "grad_weight"]>,
+    AllTypesMatch<["g", "sigma", "grad_g"]>]> {
+  let summary = "backward of snn.spectral_norm (u', v' constant)";
+  let description = [{
+    With G the gradient of the result, g^ = clamp(g, -1, 1) and
+    <G, W> = sum G W: `grad_weight = (g^ / sigma) (G - (<G, W> / sigma) u' v'^T)`,
+    `grad_g = [-1 <= g <= 1] <G, W> / sigma`.
+
+    Example:
+    ```mlir
+    %dw, %dg = snn.spectral_norm_grad %gw, %raw, %g, %u1, %v1, %sigma
+        : tensor<400x400xf32>, tensor<1xf32>, tensor<400xf32>, tensor<400xf32>
+    ```
+  }];
+  let arguments = (ins 2DTensorOf<[F32]>:$grad, 2DTensorOf<[F32]>:$weight,
+                   1DTensorOf<[F32]>:$g, 1DTensorOf<[F32]>:$u,
+                   1DTensorOf<[F32]>:$v, 1DTensorOf<[F32]>:$sigma);
+  let results = (outs 2DTensorOf<[F32]>:$grad_weight, 1DTensorOf<[F32]>:$grad_g);
+  let assemblyFormat = [{
+    $grad `,` $weight `,` $g `,` $u `,` $v `,` $sigma attr-dict `:`
+    type($grad) `,` type($g) `,` type($u) `,` type($v)
+  }];
+}
+
+def SNN_FeedbackOp : SNN_Op<"feedback", [Pure,
+    AllTypesMatch<["input", "rates"]>]> {
+  let summary = "a single-layer feedback module of IF/LIF neurons (IDE_SPEC sections 1-2)";
+  let description = [{
+    The constant current `input` ([1, B, N]: the input connection's output)
+    drives N neurons with reset by subtraction and `threshold` V for `steps`
+    steps; the feedback `weight` ([N, N]) adds `mask * (W s[t-1])` from the
+    second step on. `leak` is the LIF leak after reset (1: IF). `rates` is the
+    (leak-weighted) average firing rate a_T. With `rate` > 0 and `training`,
+    the feedback's dropout mask ([B, N], {0, 1/(1-rate)}, from `key` and
+    `stream`) is drawn once for all steps and is a result, because the
+    backward uses it again.
+
+    The backward (snn.feedback_grad) is IDE's: the equilibrium map
+    f(a) = clamp01((mask (W a) + input) / V) at a = a_T, beta solved from
+    beta = g + J^T beta by `solver` (at most `max_iterations`, `tolerance`
+    on the largest change), then one vector-Jacobian product of f.
+
+    Example:
+    ```mlir
+    %a, %mask = snn.feedback %c, %w, %key {steps = 5, threshold = 2.0 : f32,
+        leak = 0.95 : f32, rate = 0.2 : f32, training}
+        : tensor<1x128x400xf32>, tensor<400x400xf32> -> tensor<128x400xf32>
+    ```
+  }];
+  let arguments = (ins SNN_TimeTensor:$input, 2DTensorOf<[F32]>:$weight,
+                   I64:$key, I64Attr:$steps, F32Attr:$threshold,
+                   DefaultValuedAttr<F32Attr, "1.0">:$leak,
+                   DefaultValuedAttr<F32Attr, "0.0">:$rate,
+                   DefaultValuedAttr<I64Attr, "0">:$stream,
+                   DefaultValuedAttr<SNN_IDESolverAttr, "::mlir::snn::IDESolver::fixed_point">:$solver,
+                   DefaultValuedAttr<I64Attr, "30">:$max_iterations,
+                   DefaultValuedAttr<F32Attr, "1.0e-6">:$tolerance,
+                   UnitAttr:$training);
+  let results = (outs SNN_TimeTensor:$rates, 2DTensorOf<[F32]>:$mask);
+  let assemblyFormat = [{
+    $input `,` $weight `,` $key attr-dict `:` type($input) `,` type($weight)
+    `->` type($mask)
+  }];
+  let hasVerifier = 1;
+}
+
+def SNN_FeedbackGradOp : SNN_Op<"feedback_grad", [Pure,
+    AllTypesMatch<["grad", "rates", "input", "grad_input"]>,
+    AllTypesMatch<["weight", "grad_weight"]>]> {
+  let summary = "IDE's backward of snn.feedback: solve, then one VJP of f";
+  let description = [{
+    With p = (mask (W a) + input) / V, d = [0 <= p <= 1] and
+    J^T x = W^T (d mask x / V) per sample: beta from beta = grad + J^T beta
+    (the op's solver), then `grad_input = beta d / V` and
+    `grad_weight = sum_b (beta d mask / V)_b a_b^T`.
+
+    Example:
+    ```mlir
+    %dc, %dw = snn.feedback_grad %g, %a, %c, %w, %mask {threshold = 2.0 : f32}
+        : tensor<1x128x400xf32>, tensor<400x400xf32>, tensor<128x400xf32>
+    ```
+  }];
+  let arguments = (ins SNN_TimeTensor:$grad, SNN_TimeTensor:$rates,
+                   SNN_TimeTensor:$input, 2DTensorOf<[F32]>:$weight,
+                   2DTensorOf<[F32]>:$mask, F32Attr:$threshold,
+                   DefaultValuedAttr<SNN_IDESolverAttr, "::mlir::snn::IDESolver::fixed_point">:$solver,
+                   DefaultValuedAttr<I64Attr, "30">:$max_iterations,
+                   DefaultValuedAttr<F32Attr, "1.0e-6">:$tolerance);
+  let results = (outs SNN_TimeTensor:$grad_input, 2DTensorOf<[F32]>:$grad_weight);
+  let assemblyFormat = [{
+    $grad `,` $rates `,` $input `,` $weight `,` $mask attr-dict `:`
+    type($grad) `,` type($weight) `,` type($mask)
+  }];
+}
+
+//===----------------------------------------------------------------------===//
 // Optimizer
 //===----------------------------------------------------------------------===//
 
