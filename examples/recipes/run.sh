@@ -6,7 +6,8 @@
 #
 #   examples/recipes/run.sh fashion_mlp [trainer options...]
 #
-# NAME is examples/recipes/NAME.onnxtxt; the model's settings (snn.epochs,
+# NAME is examples/recipes/NAME.onnxtxt (or examples/models/NAME.onnxtxt);
+# the model's settings (snn.epochs,
 # snn.lr, snn.schedule, ...) are the recipe; extra options go to the trainer
 # (e.g. --epochs 20 for a shorter run, which the row then says). An
 # interrupted run continues with the same command (--resume from
@@ -15,8 +16,11 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 name=${1:?usage: examples/recipes/run.sh NAME [trainer options]}
 shift
+# A recipe is examples/recipes/NAME.onnxtxt, or an example model whose
+# settings are its paper's recipe (examples/models/f400.onnxtxt).
 model=examples/recipes/$name.onnxtxt
-[ -f "$model" ] || { echo "run.sh: no recipe $model" >&2; exit 2; }
+[ -f "$model" ] || model=examples/models/$name.onnxtxt
+[ -f "$model" ] || { echo "run.sh: no recipe examples/recipes/$name.onnxtxt" >&2; exit 2; }
 scripts/install-deps.sh
 scripts/build.sh
 B=${SNNC_BUILD_DIR:-build}
