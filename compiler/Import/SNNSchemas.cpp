@@ -153,6 +153,12 @@ void registerAll() {
                                getAttribute(ctx, "T", 1));
             out->add_dim()->set_dim_value(getAttribute(ctx, "num_classes", 1));
           }));
+  // The output has input 0's type and shape.
+  auto likeInput0 = [](InferenceContext &ctx) {
+    propagateElemTypeFromInputToOutput(ctx, 0, 0);
+    if (hasInputShape(ctx, 0))
+      propagateShapeFromInputToOutput(ctx, 0, 0);
+  };
   RegisterSchema(
       base("SpectralNorm",
            "IDE's feedback weight: clamp(g, -1, 1) W / sigma, sigma from one "
@@ -162,11 +168,7 @@ void registerAll() {
           .Input(2, "u", "[out]", "tensor(float)")
           .Input(3, "v", "[in]", "tensor(float)")
           .Output(0, "W_eff", "[out, in]", "tensor(float)")
-          .TypeAndShapeInferenceFunction([](InferenceContext &ctx) {
-            propagateElemTypeFromInputToOutput(ctx, 0, 0);
-            if (hasInputShape(ctx, 0))
-              propagateShapeFromInputToOutput(ctx, 0, 0);
-          }));
+          .TypeAndShapeInferenceFunction(likeInput0));
   RegisterSchema(
       base("Feedback",
            "A single-layer feedback module (IDE): IF/LIF neurons with reset "
@@ -188,11 +190,7 @@ void registerAll() {
                 static_cast<int64_t>(30))
           .Attr("tolerance", "fixed_point: stop below this change",
                 AttributeProto::FLOAT, 1e-6f)
-          .TypeAndShapeInferenceFunction([](InferenceContext &ctx) {
-            propagateElemTypeFromInputToOutput(ctx, 0, 0);
-            if (hasInputShape(ctx, 0))
-              propagateShapeFromInputToOutput(ctx, 0, 0);
-          }));
+          .TypeAndShapeInferenceFunction(likeInput0));
   RegisterSchema(
       base("CrossEntropyLoss",
            "Softmax cross-entropy of the output summed over time (spike "
