@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # CPU train-step time of IDE's F400 (examples/models/f400.onnxtxt: batch 128,
-# T 5, LIF, fixed-point solver) in snnc against the eager PyTorch baseline
+# T 5, LIF, Broyden) in snnc against the eager PyTorch baseline
 # written from IDE_SPEC in the official code's style (bench/baselines/
 # ide_pytorch.py: autograd VJPs, Broyden), both measured in this run on
 # this machine, on Fashion-MNIST (Debian's dataset-fashion-mnist). Nothing is

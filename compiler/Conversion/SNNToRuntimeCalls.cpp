@@ -321,6 +321,153 @@ void lowerFeedback(FeedbackOp op) {
   op.erase();
 }
 
+/// The batch-wide Frobenius norm of a [B, N] buffer.
+Value frobenius(ScalarBuilder &s, Value m, int64_t B, int64_t N) {
+  Value sq = sumFor(s.b, s.loc, B, s.f(0.0f), [&](ScalarBuilder &q, Value b,
+                                                  ValueRange acc) {
+    return sumFor(q.b, q.loc, N, acc, [&](ScalarBuilder &r, Value i,
+                                          ValueRange a) {
+      Value v = r.load(m, {b, i});
+      return SmallVector<Value>{r.add(a[0], r.mul(v, v))};
+    });
+  })[0];
+  return math::SqrtOp::create(s.b, s.loc, sq);
+}
+
+/// IDE_SPEC section 5.1's Broyden (DEQ's, as the official code runs it):
+/// G(x) = J^T x - x + g from x = 0, at most `iterations` steps, the
+/// inverse-Jacobian estimate H = -I + sum_k u_k v_k^T per sample from at
+/// most 27 pairs in a ring, stop when the batch-wide ||G|| < 2e-10 sqrt(B N)
+/// or exceeds 1e6 ||G(0)||, the lowest-residual iterate as the result (in
+/// `x`), and the denominator guard (a sample whose v^T dG vanishes gets no
+/// update). `jt(q, in, out)` emits out = J^T in; `y` is scratch.
+void broyden(OpBuilder &b, Location loc, int64_t B, int64_t N,
+             int64_t iterations, Value g, Value x, Value y,
+             function_ref<void(ScalarBuilder &, Value, Value)> jt) {
+  ScalarBuilder s{b, loc};
+  const int64_t M = std::min<int64_t>(iterations, 27);
+  float eps = 2e-10f * std::sqrt(static_cast<float>(B * N));
+  auto buf = [&] { return alloc2(b, loc, B, N); };
+  Value gx = buf(), delta = buf(), x1 = buf(), g1 = buf(), dg = buf();
+  Value best = buf(), vT = buf(), hdg = buf(), u = buf();
+  auto ring = [&] {
+    return memref::AllocOp::create(
+        b, loc, MemRefType::get({M, B, N}, b.getF32Type()));
+  };
+  Value Us = ring(), VTs = ring();
+  // x = 0, G(0) = g.
+  parallelFor(b, loc, {B, N}, [&](ScalarBuilder &q, ValueRange iv) {
+    q.store(q.f(0.0f), x, iv);
+    q.store(q.f(0.0f), best, iv);
+    q.store(q.load(g, iv), gx, iv);
+  });
+  // out = -in + sum_{k < stored} left_k (right_k . in), per sample.
+  auto lowRank = [&](ScalarBuilder &q, Value in, Value out, Value left,
+                     Value right, Value stored) {
+    parallelFor(q.b, q.loc, {B}, [&](ScalarBuilder &r, ValueRange bv) {
+      Value bi = bv[0];
+      forRange(r, r.idx(0), r.idx(N), [&](ScalarBuilder &t, Value i) {
+        t.store(t.sub(t.f(0.0f), t.load(in, {bi, i})), out, {bi, i});
+      });
+      forRange(r, r.idx(0), stored, [&](ScalarBuilder &t, Value k) {
+        Value dot = sumFor(t.b, t.loc, N, t.f(0.0f),
+                           [&](ScalarBuilder &z, Value i, ValueRange a) {
+                             return SmallVector<Value>{z.add(
+                                 a[0], z.mul(z.load(right, {k, bi, i}),
+                                             z.load(in, {bi, i})))};
+                           })[0];
+        forRange(t, t.idx(0), t.idx(N), [&](ScalarBuilder &z, Value i) {
+          z.store(z.add(z.load(out, {bi, i}),
+                        z.mul(z.load(left, {k, bi, i}), dot)),
+                  out, {bi, i});
+        });
+      });
+    });
+  };
+  // The first step is delta = -G(0) (so the residual doubles at step 1,
+  // IDE_SPEC section 5.1); later ones delta = -H G.
+  lowRank(s, gx, delta, Us, VTs, s.idx(0)); // no pairs: -G(0)
+  Value norm0 = frobenius(s, gx, B, N);
+  Value start = s.cmp(arith::CmpFPredicate::OLT, norm0, s.f(eps));
+  scf::ForOp::create(
+      b, loc, s.idx(0), s.idx(iterations), s.idx(1),
+      ValueRange{start, norm0},
+      [&](OpBuilder &fb, Location fl, Value n, ValueRange st) {
+        Value done = st[0], bestNorm = st[1];
+        auto branch = scf::IfOp::create(fb, fl, TypeRange{fb.getI1Type(),
+                                                          fb.getF32Type()},
+                                        done, /*withElseRegion=*/true);
+        {
+          OpBuilder tb = branch.getThenBodyBuilder();
+          scf::YieldOp::create(tb, fl, ValueRange{done, bestNorm});
+        }
+        OpBuilder eb = branch.getElseBodyBuilder();
+        ScalarBuilder q{eb, fl};
+        // x1 = x + delta, G1 = J^T x1 - x1 + g, dG = G1 - G.
+        parallelFor(eb, fl, {B, N}, [&](ScalarBuilder &r, ValueRange iv) {
+          r.store(r.add(r.load(x, iv), r.load(delta, iv)), x1, iv);
+        });
+        jt(q, x1, y);
+        parallelFor(eb, fl, {B, N}, [&](ScalarBuilder &r, ValueRange iv) {
+          Value v = r.add(r.sub(r.load(y, iv), r.load(x1, iv)), r.load(g, iv));
+          r.store(v, g1, iv);
+          r.store(r.sub(v, r.load(gx, iv)), dg, iv);
+        });
+        Value n1 = frobenius(q, g1, B, N);
+        Value improved = q.cmp(arith::CmpFPredicate::OLT, n1, bestNorm);
+        auto keep = scf::IfOp::create(eb, fl, improved, /*withElseRegion=*/false);
+        {
+          OpBuilder kb = keep.getThenBodyBuilder();
+          memref::CopyOp::create(kb, fl, x1, best);
+        }
+        Value best1 = q.sel(improved, n1, bestNorm);
+        Value stop = arith::OrIOp::create(
+            eb, fl, q.cmp(arith::CmpFPredicate::OLT, n1, q.f(eps)),
+            q.cmp(arith::CmpFPredicate::OGT, n1, q.mul(norm0, q.f(1e6f))));
+        auto update = scf::IfOp::create(eb, fl, stop, /*withElseRegion=*/true);
+        {
+          // The rank-one update from (dx = delta, dG) with the pairs so far.
+          OpBuilder ub = update.getElseBodyBuilder();
+          ScalarBuilder w2{ub, fl};
+          Value stored = arith::MinUIOp::create(ub, fl, n, w2.idx(M));
+          lowRank(w2, delta, vT, VTs, Us, stored); // vT = H^T dx
+          lowRank(w2, dg, hdg, Us, VTs, stored);   // H dG
+          Value slot = arith::RemUIOp::create(ub, fl, n, w2.idx(M));
+          parallelFor(ub, fl, {B}, [&](ScalarBuilder &r, ValueRange bv) {
+            Value bi = bv[0];
+            Value denom = sumFor(r.b, r.loc, N, r.f(0.0f),
+                                 [&](ScalarBuilder &z, Value i, ValueRange a) {
+                                   return SmallVector<Value>{z.add(
+                                       a[0], z.mul(z.load(vT, {bi, i}),
+                                                   z.load(dg, {bi, i})))};
+                                 })[0];
+            Value ok = r.cmp(arith::CmpFPredicate::OGT,
+                             math::AbsFOp::create(r.b, r.loc, denom),
+                             r.f(1e-30f));
+            forRange(r, r.idx(0), r.idx(N), [&](ScalarBuilder &z, Value i) {
+              Value ui = z.div(z.sub(z.load(delta, {bi, i}), z.load(hdg, {bi, i})),
+                               denom);
+              z.store(z.sel(ok, ui, z.f(0.0f)), Us, {slot, bi, i});
+              z.store(z.sel(ok, z.load(vT, {bi, i}), z.f(0.0f)), VTs,
+                      {slot, bi, i});
+            });
+          });
+          Value stored1 = arith::MinUIOp::create(
+              ub, fl, arith::AddIOp::create(ub, fl, n, w2.idx(1)), w2.idx(M));
+          // delta = -H G1; x = x1; G = G1.
+          lowRank(w2, g1, delta, Us, VTs, stored1);
+          parallelFor(ub, fl, {B, N}, [&](ScalarBuilder &r, ValueRange iv) {
+            r.store(r.sub(r.f(0.0f), r.load(delta, iv)), delta, iv);
+            r.store(r.load(x1, iv), x, iv);
+            r.store(r.load(g1, iv), gx, iv);
+          });
+        }
+        scf::YieldOp::create(eb, fl, ValueRange{stop, best1});
+        scf::YieldOp::create(fb, fl, branch.getResults());
+      });
+  memref::CopyOp::create(b, loc, best, x);
+}
+
 /// IDE_SPEC section 5: beta = g + J^T beta at a, J^T x = W^T (d m x / V),
 /// by the op's solver, then the VJP of f with cotangent beta.
 void lowerFeedbackGrad(FeedbackGradOp op) {
@@ -351,15 +498,18 @@ void lowerFeedbackGrad(FeedbackGradOp op) {
     q.store(q.mul(d, q.load(mask, iv)), dm, iv);
     q.store(q.load(g, iv), x, iv); // x = g
   });
-  // y = J^T x.
-  auto jacobianT = [&](ScalarBuilder &q) {
+  // out = J^T in.
+  auto jacobianTOf = [&](ScalarBuilder &q, Value in, Value out) {
     parallelFor(q.b, q.loc, {B, N}, [&](ScalarBuilder &r, ValueRange iv) {
-      r.store(r.mul(r.load(dm, iv), r.load(x, iv)), tmp, iv);
+      r.store(r.mul(r.load(dm, iv), r.load(in, iv)), tmp, iv);
     });
-    gemm(q.b, q.loc, module, "snnrt_matmul_nn", tmp, w, y);
+    gemm(q.b, q.loc, module, "snnrt_matmul_nn", tmp, w, out);
   };
+  auto jacobianT = [&](ScalarBuilder &q) { jacobianTOf(q, x, y); };
   int64_t iterations = op.getMaxIterations();
-  if (op.getSolver() == IDESolver::official_iter) {
+  if (op.getSolver() == IDESolver::broyden)
+    broyden(b, loc, B, N, iterations, g, x, y, jacobianTOf);
+  else if (op.getSolver() == IDESolver::official_iter) {
     // x := (x + G(x)) / 2 = (J^T x + g) / 2, the official N-MNIST variant
     // (it solves (2I - J^T) x = g, IDE_SPEC section 10.3).
     forRange(s, s.idx(0), s.idx(iterations), [&](ScalarBuilder &q, Value) {

@@ -543,11 +543,11 @@ void Importer::importNode(const NodeContext &n) {
       if (!(rate >= 0.0f && rate < 1.0f))
         n.error("attribute 'dropout' must be in [0, 1), got " +
                 std::to_string(rate));
-      std::string solverName = n.getString("solver", "fixed_point");
+      std::string solverName = n.getString("solver", "broyden");
       std::optional<snn::IDESolver> solver = snn::symbolizeIDESolver(solverName);
       if (!solver)
-        n.error("attribute 'solver' must be fixed_point or official_iter, got '" +
-                solverName + "'");
+        n.error("attribute 'solver' must be broyden, fixed_point or "
+                "official_iter, got '" + solverName + "'");
       int64_t iterations = n.getInt("max_iterations", 30);
       if (iterations < 1)
         n.error("attribute 'max_iterations' must be >= 1");

@@ -184,8 +184,9 @@ void registerAll() {
                 AttributeProto::FLOAT, 1.0f)
           .Attr("dropout", "rate of the feedback's dropout mask",
                 AttributeProto::FLOAT, 0.0f)
-          .Attr("solver", "fixed_point or official_iter", AttributeProto::STRING,
-                std::string("fixed_point"))
+          .Attr("solver", "broyden, fixed_point or official_iter",
+                AttributeProto::STRING,
+                std::string("broyden"))
           .Attr("max_iterations", "solver steps at most", AttributeProto::INT,
                 static_cast<int64_t>(30))
           .Attr("tolerance", "fixed_point: stop below this change",

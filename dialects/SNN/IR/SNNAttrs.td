@@ -18,7 +18,8 @@ def SNN_PoolKindAttr : EnumAttr<SNN_Dialect, SNN_PoolKind, "pool_kind">;
 // IDE (IDE_SPEC section 5.1): how (I - J)^T beta = g is solved.
 def SNN_IDESolver : I32EnumAttr<"IDESolver", "IDE's linear solver", [
     I32EnumAttrCase<"fixed_point", 0>,    // beta := g + J^T beta
-    I32EnumAttrCase<"official_iter", 1>]> { // N-MNIST's x := (x + G(x)) / 2
+    I32EnumAttrCase<"official_iter", 1>,  // N-MNIST's x := (x + G(x)) / 2
+    I32EnumAttrCase<"broyden", 2>]> {     // the official default
   let genSpecializedAttr = 0;
   let cppNamespace = "::mlir::snn";
 }

@@ -767,8 +767,11 @@ def SNN_FeedbackOp : SNN_Op<"feedback", [Pure,
 
     The backward (snn.feedback_grad) is IDE's: the equilibrium map
     f(a) = clamp01((mask (W a) + input) / V) at a = a_T, beta solved from
-    beta = g + J^T beta by `solver` (at most `max_iterations`, `tolerance`
-    on the largest change), then one vector-Jacobian product of f.
+    beta = g + J^T beta by `solver` (broyden: IDE_SPEC section 5.1, at most
+    `max_iterations` steps, the lowest-residual iterate; fixed_point: the
+    plain iteration until the largest change is below `tolerance`;
+    official_iter: the official N-MNIST damped iteration), then one
+    vector-Jacobian product of f.
 
     Example:
     ```mlir
