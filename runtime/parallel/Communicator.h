@@ -18,6 +18,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace snnrt::parallel {
 
@@ -53,6 +54,23 @@ protected:
   int rank_ = 0, size_ = 1, localRank_ = 0;
   std::string library_;
 };
+
+/// One gradient of a step's snn.grad_all_reduce (a contiguous buffer, on
+/// the host or the device).
+struct GradientBuffer {
+  float *data;
+  int64_t n;
+};
+
+/// The compiled step hands its gradients over one call each (index of
+/// count): collects them into `step`; true when this was the last one.
+inline bool collectGradient(std::vector<GradientBuffer> &step, float *data,
+                            int64_t n, int64_t index, int64_t count) {
+  if (index == 0)
+    step.clear();
+  step.push_back({data, n});
+  return index + 1 == count;
+}
 
 /// The ranks of this run, or null in a single process.
 Communicator *world();

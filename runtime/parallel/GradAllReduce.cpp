@@ -18,12 +18,9 @@
 
 namespace {
 
-struct Pending {
-  float *data;
-  int64_t n;
-};
+using snnrt::parallel::GradientBuffer;
 
-std::vector<Pending> pending;
+std::vector<GradientBuffer> pending;
 std::vector<float> bucket;
 
 void reduceAll(snnrt::parallel::Communicator &c, bool mean) {
@@ -35,7 +32,7 @@ void reduceAll(snnrt::parallel::Communicator &c, bool mean) {
         p[i] *= scale;
   };
   if (c.bucketBytes <= 0) {
-    for (const Pending &g : pending) {
+    for (const GradientBuffer &g : pending) {
       c.allReduce(g.data, g.n, Reduce::Sum, "the gradient all-reduce");
       finish(g.data, g.n);
     }
@@ -85,10 +82,8 @@ extern "C" void _mlir_ciface_snnrt_grad_all_reduce(snnrt_memref1d *g,
   snnrt::parallel::Communicator *c = snnrt::parallel::world();
   if (!c || c->size() == 1)
     return;
-  if (index == 0)
-    pending.clear();
   // A collapsed identity-layout buffer: contiguous, stride 1.
-  pending.push_back({g->aligned + g->offset, g->sizes[0]});
-  if (index + 1 == count)
+  if (snnrt::parallel::collectGradient(pending, g->aligned + g->offset,
+                                       g->sizes[0], index, count))
     reduceAll(*c, mean != 0);
 }

@@ -49,11 +49,7 @@ Nccl &nccl() {
   return n;
 }
 
-struct Pending {
-  float *data;
-  int64_t n;
-};
-std::vector<Pending> pending;
+std::vector<GradientBuffer> pending;
 
 void check(int rc, const char *what) {
   if (rc != 0)
@@ -120,13 +116,11 @@ extern "C" void _mlir_ciface_snnrt_cuda_grad_all_reduce(snnrt_memref1d *g,
     if (!n.comm)
       throw snnrt::cuda::CudaError("snnrt_cuda_grad_all_reduce: NCCL was not "
                                    "initialized (initNCCL)");
-    if (index == 0)
-      pending.clear();
-    pending.push_back({g->aligned + g->offset, g->sizes[0]});
-    if (index + 1 < count)
+    if (!collectGradient(pending, g->aligned + g->offset, g->sizes[0], index,
+                         count))
       return;
     check(n.groupStart(), "ncclGroupStart");
-    for (const Pending &p : pending)
+    for (const GradientBuffer &p : pending)
       check(n.allReduce(p.data, p.data, static_cast<size_t>(p.n), kFloat32,
                         mean ? kAvg : kSum, n.comm, snnrt::cuda::stream()),
             "ncclAllReduce");

@@ -588,18 +588,18 @@ int Trainer::run() {
         ready = next.get();
         exec->stage(ready->x.data(), ready->y.data());
       });
-      // The global batch's loss and hits; a signal on any rank stops all
-      // of them after this same step.
-      // The loss as a sum over the batch (a mean loss times the batch).
-      double stats[3] = {d.lossIsMean ? static_cast<double>(loss) * B : loss,
+      // The global batch's loss (as a sum over the batch: a mean loss times
+      // the batch) and hits, and whether any rank got SIGTERM or SIGINT
+      // (then all stop after this same step): one collective.
+      int sig = interrupted;
+      double stats[4] = {d.lossIsMean ? static_cast<double>(loss) * B : loss,
                          static_cast<double>(correct(b)),
-                         interrupted ? static_cast<double>(interrupted) : 0.0};
+                         sig == SIGTERM ? 1.0 : 0.0,
+                         sig && sig != SIGTERM ? 1.0 : 0.0};
       if (comm) {
-        sumOverRanks(stats, 2, "the step's loss");
-        comm->allReduce(stats + 2, 1, parallel::Reduce::Max,
-                        "the step's loss");
-        if (stats[2] > 0 && !interrupted)
-          interrupted = static_cast<int>(stats[2]);
+        sumOverRanks(stats, 4, "the step's loss");
+        if (!interrupted && (stats[2] > 0 || stats[3] > 0))
+          interrupted = stats[2] > 0 ? SIGTERM : SIGINT;
       }
       if (o.logSteps && lead())
       {
