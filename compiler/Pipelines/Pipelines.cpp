@@ -22,6 +22,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <thread>
 
 using namespace mlir;
 using namespace mlir::snn;
@@ -256,11 +257,6 @@ LogicalResult mlir::snn::runStages(
       return failure();
     return pm.run(m);
   };
-  auto both = [&](function_ref<LogicalResult(PassManager &)> build) {
-    if (failed(stage(module, build)))
-      return failure();
-    return cuda ? stage(**cuda, build) : success();
-  };
   if (failed(stage(module, [&](PassManager &pm) {
         buildTrainStage(pm, training);
         return success();
@@ -268,55 +264,78 @@ LogicalResult mlir::snn::runStages(
     return failure();
   if (last == Stage::Train)
     return success();
-  if (cuda) {
-    *cuda = module.clone();
-    (**cuda)->setAttr("snn.target", cudaTarget(ctx, gpu));
+  if (!cuda && (last == Stage::GPU || last == Stage::PTX)) {
+    errors << "the gpu and ptx stages need the CUDA side";
+    return failure();
   }
-  if (failed(both([&](PassManager &pm) {
-        return buildSelectedStage(pm, training, errors);
-      })))
-    return failure();
-  if (last == Stage::Selected)
-    return success();
-  if (failed(both([&](PassManager &pm) {
-        buildFusedStage(pm);
-        return success();
-      })))
-    return failure();
-  if (last == Stage::Fused)
-    return success();
-  if (failed(both([&](PassManager &pm) {
-        buildLoopsStage(pm);
-        return success();
-      })))
-    return failure();
-  if (last == Stage::Loops)
-    return success();
-  if (cuda) {
-    if (failed(stage(**cuda, [&](PassManager &pm) {
-          return buildGPUStage(pm, gpu, errors);
+  // The stages one side (the CPU or the CUDA copy) goes through after the
+  // training graph, up to `last`.
+  auto chain = [&](ModuleOp m, bool gpuSide, llvm::raw_ostream &err) {
+    if (failed(stage(m, [&](PassManager &pm) {
+          return buildSelectedStage(pm, training, err);
+        })))
+      return failure();
+    if (last == Stage::Selected)
+      return success();
+    if (failed(stage(m, [&](PassManager &pm) {
+          buildFusedStage(pm);
+          return success();
+        })))
+      return failure();
+    if (last == Stage::Fused)
+      return success();
+    if (failed(stage(m, [&](PassManager &pm) {
+          buildLoopsStage(pm);
+          return success();
+        })))
+      return failure();
+    if (last == Stage::Loops)
+      return success();
+    if (!gpuSide)
+      return last == Stage::LLVM ? stage(m,
+                                         [&](PassManager &pm) {
+                                           buildLLVMStage(pm);
+                                           return success();
+                                         })
+                                 : success();
+    if (failed(stage(m, [&](PassManager &pm) {
+          return buildGPUStage(pm, gpu, err);
         })))
       return failure();
     if (last == Stage::GPU)
       return success();
-    if (failed(stage(**cuda, [&](PassManager &pm) {
-          return buildPTXStage(pm, gpu, errors);
+    if (failed(stage(m, [&](PassManager &pm) {
+          return buildPTXStage(pm, gpu, err);
         })))
       return failure();
     if (last == Stage::PTX)
       return success();
-    if (failed(stage(**cuda, [&](PassManager &pm) {
-          return buildGPUHostLLVMStage(pm, errors);
-        })))
-      return failure();
-  } else if (last == Stage::GPU || last == Stage::PTX) {
-    errors << "the gpu and ptx stages need the CUDA side";
-    return failure();
+    return stage(m, [&](PassManager &pm) {
+      return buildGPUHostLLVMStage(pm, err);
+    });
+  };
+  if (!cuda)
+    return chain(module, false, errors);
+  *cuda = module.clone();
+  (**cuda)->setAttr("snn.target", cudaTarget(ctx, gpu));
+  // A full compile lowers the two sides at once, on two threads: they share
+  // nothing but the context (thread-safe, every dialect loaded up front),
+  // and each side's module-level passes run on one thread. A stage that is
+  // printed runs one side after the other.
+  if (last == Stage::LLVM && ctx->isMultithreadingEnabled()) {
+    std::string cudaErrors;
+    llvm::raw_string_ostream cudaErr(cudaErrors);
+    LogicalResult cudaResult = failure();
+    std::thread cudaThread(
+        [&] { cudaResult = chain(**cuda, true, cudaErr); });
+    LogicalResult cpuResult = chain(module, false, errors);
+    cudaThread.join();
+    errors << cudaErrors;
+    return success(succeeded(cpuResult) && succeeded(cudaResult));
   }
-  return stage(module, [&](PassManager &pm) {
-    buildLLVMStage(pm);
-    return success();
-  });
+  if (failed(chain(module, false, errors)))
+    return failure();
+  return chain(**cuda, true, errors);
 }
 
 void mlir::snn::registerSNNCDialects(DialectRegistry &registry) {

@@ -7,6 +7,8 @@
 #include "llvm/Linker/Linker.h"
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Passes/StandardInstrumentations.h"
+#include "llvm/Transforms/Scalar/Reg2Mem.h"
+#include "llvm/Transforms/Scalar/InstSimplifyPass.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/TargetSelect.h"
@@ -60,14 +62,28 @@ llvm::Function *addPackedWrapper(llvm::Module &m, llvm::StringRef name) {
   packed->setAttributes(llvm::AttributeList::get(
       ctx, f->getAttributes().getFnAttrs(), llvm::AttributeSet(), {}));
   packed->splice(packed->end(), f);
-  // The loads go first in the entry block, which keeps its allocas static.
-  llvm::BasicBlock &entry = packed->getEntryBlock();
-  llvm::IRBuilder<> b(&entry, entry.begin());
+  // Each use loads its argument where it is: a value loaded once at the
+  // entry would stay live across the whole step (thousands of calls), and
+  // the register allocator's global splitting of thousands of such ranges
+  // was most of a deep network's code generation.
   llvm::Value *args = packed->getArg(0);
   for (auto [i, param] : llvm::enumerate(f->args())) {
-    llvm::Value *slot = b.CreateLoad(
-        ptrTy, b.CreateConstGEP1_64(ptrTy, args, i));
-    param.replaceAllUsesWith(b.CreateLoad(param.getType(), slot));
+    llvm::SmallVector<llvm::Use *> uses;
+    for (llvm::Use &u : param.uses())
+      uses.push_back(&u);
+    for (llvm::Use *u : uses) {
+      auto *user = llvm::cast<llvm::Instruction>(u->getUser());
+      llvm::Instruction *at =
+          llvm::isa<llvm::PHINode>(user)
+              ? llvm::cast<llvm::PHINode>(user)
+                    ->getIncomingBlock(*u)
+                    ->getTerminator()
+              : user;
+      llvm::IRBuilder<> b(at);
+      llvm::Value *slot =
+          b.CreateLoad(ptrTy, b.CreateConstGEP1_64(ptrTy, args, i));
+      u->set(b.CreateLoad(param.getType(), slot));
+    }
   }
   llvm::SmallVector<llvm::ReturnInst *> returns;
   for (llvm::BasicBlock &bb : *packed)
@@ -95,26 +111,45 @@ llvm::Function *addPackedWrapper(llvm::Module &m, llvm::StringRef name) {
 /// another; the branches between them cost nothing that matters here.
 constexpr unsigned kMaxBlock = 512;
 
-void splitLongBlocks(llvm::Module &m) {
-  for (llvm::Function &f : m) {
-    // Only the glue: optimized code (the loop nests' unrolled bodies) keeps
-    // its blocks whole for instruction selection's combines.
-    if (!f.hasOptNone())
-      continue;
-    std::vector<llvm::BasicBlock *> blocks;
-    for (llvm::BasicBlock &bb : f)
-      blocks.push_back(&bb);
-    for (llvm::BasicBlock *bb : blocks) {
-      std::vector<llvm::Instruction *> cuts;
-      unsigned n = 0;
-      for (auto it = bb->getFirstNonPHIOrDbgOrAlloca(); it != bb->end(); ++it)
-        if (++n % kMaxBlock == 0 && !it->isTerminator())
-          cuts.push_back(&*it);
-      // The last cut first: each split moves only the piece after it.
-      for (llvm::Instruction *at : llvm::reverse(cuts))
-        bb->splitBasicBlock(at);
-    }
+void splitLongBlocks(llvm::Function &f) {
+  std::vector<llvm::BasicBlock *> blocks;
+  for (llvm::BasicBlock &bb : f)
+    blocks.push_back(&bb);
+  for (llvm::BasicBlock *bb : blocks) {
+    std::vector<llvm::Instruction *> cuts;
+    unsigned n = 0;
+    for (auto it = bb->getFirstNonPHIOrDbgOrAlloca(); it != bb->end(); ++it)
+      if (++n % kMaxBlock == 0 && !it->isTerminator())
+        cuts.push_back(&*it);
+    // The last cut first: each split moves only the piece after it.
+    for (llvm::Instruction *at : llvm::reverse(cuts))
+      bb->splitBasicBlock(at);
   }
+}
+
+/// Makes a step's glue cheap to generate code for, with linear passes only
+/// (it is `optnone` for the rest of the pipeline):
+/// - it builds and takes apart memref descriptors around every call
+///   (insertvalue/extractvalue chains, three quarters of its instructions):
+///   InstSimplify folds them;
+/// - its blocks are cut to kMaxBlock instructions;
+/// - every value used in another block than its own (a layer's buffer,
+///   used again by its backward thousands of calls later) goes through a
+///   stack slot (reg2mem), so that the register allocator sees only short
+///   ranges: splitting thousands of ranges that cross the whole step was
+///   most of a deep network's code generation.
+void simplifyGlue(llvm::Function &f) {
+  llvm::FunctionAnalysisManager fam;
+  llvm::PassBuilder pb;
+  pb.registerFunctionAnalyses(fam);
+  llvm::FunctionPassManager simplify;
+  simplify.addPass(llvm::InstSimplifyPass());
+  simplify.run(f, fam);
+  splitLongBlocks(f);
+  fam.clear();
+  llvm::FunctionPassManager demote;
+  demote.addPass(llvm::RegToMemPass());
+  demote.run(f, fam);
 }
 
 /// LLVM's O3 pipeline, as MLIR's makeOptimizingTransformer builds it, plus
@@ -208,6 +243,7 @@ mlir::snn::translateForHost(ModuleOp module, ModuleOp cudaModule,
     // the register allocator are superlinear (live values across thousands
     // of calls: a 200-layer MLP spent most of its 40 s there). FastISel and
     // the fast register allocator are linear.
+    simplifyGlue(*wrapper);
     wrapper->addFnAttr(llvm::Attribute::NoInline);
     wrapper->addFnAttr(llvm::Attribute::OptimizeNone);
     int64_t workspace = 0;
@@ -279,7 +315,6 @@ LogicalResult mlir::snn::emitObjectFile(llvm::Module &module,
     error = "cannot write '" + path + "': " + ec.message();
     return failure();
   }
-  splitLongBlocks(module);
   llvm::legacy::PassManager pm;
   if (tm->addPassesToEmitFile(pm, out, nullptr,
                               llvm::CodeGenFileType::ObjectFile)) {

@@ -426,6 +426,12 @@ int compile(int argc, char **argv) {
   MLIRContext ctx(registry);
   ctx.loadAllAvailableDialects();
 
+  // --mlir-timing: one report over the import, every stage's passes, the
+  // translation and the code generation.
+  DefaultTimingManager timing;
+  applyDefaultTimingManagerCLOptions(timing);
+  TimingScope timingRoot = timing.getRootScope();
+  TimingScope importTimer = timingRoot.nest("import (ONNX/NIR to snn IR)");
   std::string onnxBytes;
   OwningOpRef<ModuleOp> module = loadModel(ctx, onnxBytes);
   if (!module)
@@ -447,6 +453,7 @@ int compile(int argc, char **argv) {
   }
   if (failed(verify(*module)))
     return 1;
+  importTimer.stop();
   if (emit == Stage::Snn)
     return writeText(*module);
 
@@ -521,10 +528,6 @@ int compile(int argc, char **argv) {
                     : emit == Stage::PTX      ? snn::Stage::PTX
                                               : snn::Stage::LLVM;
   OwningOpRef<ModuleOp> cuda;
-  // --mlir-timing: one report over every stage's passes.
-  DefaultTimingManager timing;
-  applyDefaultTimingManagerCLOptions(timing);
-  TimingScope timingRoot = timing.getRootScope();
   if (failed(snn::runStages(
           *module, buildCUDA ? &cuda : nullptr, opts, gpuOpts, last,
           [&](PassManager &pm) {
@@ -545,12 +548,16 @@ int compile(int argc, char **argv) {
 
   llvm::LLVMContext llvmCtx;
   std::string error;
+  TimingScope translateTimer =
+      timingRoot.nest("translation to LLVM IR and LLVM's O3");
   auto llvmModule =
       snn::translateForHost(*module, cuda ? *cuda : ModuleOp(), llvmCtx,
                             entryPoints(methodList), *info,
                             paramInits, onnxBytes, error, cpuName);
   if (!llvmModule)
     return fail(error);
+  translateTimer.stop();
+  TimingScope codegenTimer = timingRoot.nest("code generation (object file)");
   if (emit == Stage::LLVM) {
     std::string text;
     llvm::raw_string_ostream os(text);
