@@ -664,6 +664,19 @@ Value clampUnit(ScalarBuilder &s, Value g) {
       s.b, s.loc, s.f(1.0f), arith::MaximumFOp::create(s.b, s.loc, s.f(-1.0f), g));
 }
 
+/// A weight buffer as the matrix [rows, rest] (a kernel [O, C, KH, KW] as
+/// [O, C*KH*KW]).
+Value weightMatrix(OpBuilder &b, Location loc, Value m) {
+  auto t = cast<MemRefType>(m.getType());
+  if (t.getRank() == 2)
+    return m;
+  ReassociationIndices rest;
+  for (int64_t i = 1; i < t.getRank(); ++i)
+    rest.push_back(i);
+  return memref::CollapseShapeOp::create(
+      b, loc, m, ArrayRef<ReassociationIndices>{{0}, rest});
+}
+
 /// IDE_SPEC section 7: one power iteration (training), sigma = u'^T W v',
 /// W_eff = clamp(g, -1, 1) W / sigma.
 void lowerSpectralNorm(SpectralNormOp op) {
@@ -671,8 +684,8 @@ void lowerSpectralNorm(SpectralNormOp op) {
   Location loc = op.getLoc();
   ScalarBuilder s{b, loc};
   auto wt = op.getWeight().getType();
-  int64_t N = wt.getDimSize(0), M = wt.getDimSize(1);
-  Value w = bufferOf(b, loc, op.getWeight());
+  int64_t N = wt.getDimSize(0), M = wt.getNumElements() / N;
+  Value w = weightMatrix(b, loc, bufferOf(b, loc, op.getWeight()));
   Value u = bufferOf(b, loc, op.getU()), v = bufferOf(b, loc, op.getV());
   Value gBuf = bufferOf(b, loc, op.getG());
   Value u1 = allocFor(b, loc, op.getU().getType());
@@ -715,8 +728,9 @@ void lowerSpectralNorm(SpectralNormOp op) {
   s.store(sigma, sigmaBuf, s.idx(0));
   Value scale = s.div(clampUnit(s, s.load(gBuf, s.idx(0))), sigma);
   Value out = allocFor(b, loc, wt);
+  Value outMatrix = weightMatrix(b, loc, out);
   parallelFor(b, loc, {N, M}, [&](ScalarBuilder &q, ValueRange iv) {
-    q.store(q.mul(scale, q.load(w, iv)), out, iv);
+    q.store(q.mul(scale, q.load(w, iv)), outMatrix, iv);
   });
   op.getResult().replaceAllUsesWith(tensorOf(b, loc, wt, out));
   op.getNewU().replaceAllUsesWith(tensorOf(b, loc, op.getU().getType(), u1));
@@ -731,8 +745,9 @@ void lowerSpectralNormGrad(SpectralNormGradOp op) {
   Location loc = op.getLoc();
   ScalarBuilder s{b, loc};
   auto wt = op.getWeight().getType();
-  int64_t N = wt.getDimSize(0), M = wt.getDimSize(1);
-  Value G = bufferOf(b, loc, op.getGrad()), w = bufferOf(b, loc, op.getWeight());
+  int64_t N = wt.getDimSize(0), M = wt.getNumElements() / N;
+  Value G = weightMatrix(b, loc, bufferOf(b, loc, op.getGrad()));
+  Value w = weightMatrix(b, loc, bufferOf(b, loc, op.getWeight()));
   Value u = bufferOf(b, loc, op.getU()), v = bufferOf(b, loc, op.getV());
   Value g = s.load(bufferOf(b, loc, op.getG()), s.idx(0));
   Value sigma = s.load(bufferOf(b, loc, op.getSigma()), s.idx(0));
@@ -746,9 +761,10 @@ void lowerSpectralNormGrad(SpectralNormGradOp op) {
   })[0];
   Value scale = s.div(clampUnit(s, g), sigma), proj = s.div(inner, sigma);
   Value out = allocFor(b, loc, wt);
+  Value outMatrix = weightMatrix(b, loc, out);
   parallelFor(b, loc, {N, M}, [&](ScalarBuilder &q, ValueRange iv) {
     Value uv = q.mul(q.load(u, iv[0]), q.load(v, iv[1]));
-    q.store(q.mul(scale, q.sub(q.load(G, iv), q.mul(proj, uv))), out, iv);
+    q.store(q.mul(scale, q.sub(q.load(G, iv), q.mul(proj, uv))), outMatrix, iv);
   });
   Value inside = arith::AndIOp::create(b, loc, s.ge(g, s.f(-1.0f)),
                                        s.le(g, s.f(1.0f)));

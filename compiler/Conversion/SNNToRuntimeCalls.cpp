@@ -260,6 +260,58 @@ Value rows(OpBuilder &b, Location loc, Value tensor) {
       ArrayRef<ReassociationIndices>{{0, 1}, {2}});
 }
 
+/// The feedback connection W of a feedback module on [B, N] buffers: a
+/// matrix [N, N] (GEMMs), or a kernel with `image` = [C, H, W] (stride-1
+/// "same" convolutions on the buffers seen as [B, C, H, W]).
+struct FeedbackLinear {
+  ModuleOp module;
+  Value w;
+  std::optional<ArrayRef<int64_t>> image;
+
+  /// `m` [B, N] as [B, C, H, W], dynamic sizes.
+  Value images(OpBuilder &b, Location loc, Value m) const {
+    auto t = cast<MemRefType>(m.getType());
+    SmallVector<int64_t> shape{t.getDimSize(0)};
+    llvm::append_range(shape, *image);
+    Value v = memref::ExpandShapeOp::create(
+        b, loc, MemRefType::get(shape, b.getF32Type()), m,
+        ArrayRef<ReassociationIndices>{{0}, {1, 2, 3}});
+    return dynamicView(b, loc, v, 1);
+  }
+  void conv(OpBuilder &b, Location loc, StringRef name, Value x, Value y,
+            Value out) const {
+    auto k = cast<MemRefType>(w.getType());
+    func::FuncOp f = declareRuntime(module, name, {4, 4, 4}, 4);
+    SmallVector<Value> args{x, y, out};
+    for (int64_t v : {int64_t(1), int64_t(1), (k.getDimSize(2) - 1) / 2,
+                      (k.getDimSize(3) - 1) / 2})
+      args.push_back(arith::ConstantIntOp::create(b, loc, b.getI64Type(), v));
+    func::CallOp::create(b, loc, f, args);
+  }
+  /// out = in W^T per sample (W in).
+  void apply(OpBuilder &b, Location loc, Value in, Value out) const {
+    if (!image)
+      return gemm(b, loc, module, "snnrt_matmul_nt", in, w, out);
+    conv(b, loc, "snnrt_conv2d_forward", images(b, loc, in),
+         dynamicView(b, loc, w, 1), images(b, loc, out));
+  }
+  /// out = in W per sample (W^T in).
+  void applyTransposed(OpBuilder &b, Location loc, Value in, Value out) const {
+    if (!image)
+      return gemm(b, loc, module, "snnrt_matmul_nn", in, w, out);
+    conv(b, loc, "snnrt_conv2d_grad_input", images(b, loc, in),
+         dynamicView(b, loc, w, 1), images(b, loc, out));
+  }
+  /// gw = the gradient of W (a W^T) with cotangent delta.
+  void weightGrad(OpBuilder &b, Location loc, Value delta, Value a,
+                  Value gw) const {
+    if (!image)
+      return gemm(b, loc, module, "snnrt_matmul_tn", delta, a, gw);
+    conv(b, loc, "snnrt_conv2d_grad_weight", images(b, loc, a),
+         images(b, loc, delta), dynamicView(b, loc, gw, 1));
+  }
+};
+
 Value alloc2(OpBuilder &b, Location loc, int64_t r, int64_t c) {
   return memref::AllocOp::create(b, loc,
                                  MemRefType::get({r, c}, b.getF32Type()));
@@ -279,7 +331,7 @@ void lowerFeedback(FeedbackOp op) {
   float rate = op.getRate().convertToFloat();
   bool drop = op.getTraining() && rate > 0.0f;
   Value c = rows(b, loc, op.getInput());
-  Value w = bufferOf(b, loc, op.getWeight());
+  FeedbackLinear w{module, bufferOf(b, loc, op.getWeight()), op.getImage()};
   Value mask = allocFor(b, loc, op.getMask().getType());
   Value u = alloc2(b, loc, B, N), spk = alloc2(b, loc, B, N);
   Value ws = alloc2(b, loc, B, N), acc = alloc2(b, loc, B, N);
@@ -297,7 +349,7 @@ void lowerFeedback(FeedbackOp op) {
       q.store(q.f(0.0f), m, iv);
   });
   forRange(s, s.idx(0), s.idx(op.getSteps()), [&](ScalarBuilder &q, Value) {
-    gemm(q.b, q.loc, module, "snnrt_matmul_nt", spk, w, ws); // s W^T
+    w.apply(q.b, q.loc, spk, ws); // W s
     parallelFor(q.b, q.loc, {B, N}, [&](ScalarBuilder &r, ValueRange iv) {
       Value uu = r.add(r.add(r.load(u, iv), r.load(c, iv)),
                        r.mul(r.load(mask, iv), r.load(ws, iv)));
@@ -480,10 +532,11 @@ void lowerFeedbackGrad(FeedbackGradOp op) {
   float V = op.getThreshold().convertToFloat();
   Value g = rows(b, loc, op.getGrad()), a = rows(b, loc, op.getRates());
   Value c = rows(b, loc, op.getInput());
-  Value w = bufferOf(b, loc, op.getWeight()), mask = bufferOf(b, loc, op.getMask());
+  FeedbackLinear w{module, bufferOf(b, loc, op.getWeight()), op.getImage()};
+  Value mask = bufferOf(b, loc, op.getMask());
   // f's pre-clamp value p = (m (W a) + c) / V and the pass-through d.
   Value wa = alloc2(b, loc, B, N);
-  gemm(b, loc, module, "snnrt_matmul_nt", a, w, wa);
+  w.apply(b, loc, a, wa);
   Value dv = alloc2(b, loc, B, N), dm = alloc2(b, loc, B, N);
   Value x = alloc2(b, loc, B, N), tmp = alloc2(b, loc, B, N);
   Value y = alloc2(b, loc, B, N);
@@ -503,7 +556,7 @@ void lowerFeedbackGrad(FeedbackGradOp op) {
     parallelFor(q.b, q.loc, {B, N}, [&](ScalarBuilder &r, ValueRange iv) {
       r.store(r.mul(r.load(dm, iv), r.load(in, iv)), tmp, iv);
     });
-    gemm(q.b, q.loc, module, "snnrt_matmul_nn", tmp, w, out);
+    w.applyTransposed(q.b, q.loc, tmp, out);
   };
   auto jacobianT = [&](ScalarBuilder &q) { jacobianTOf(q, x, y); };
   int64_t iterations = op.getMaxIterations();
@@ -564,7 +617,7 @@ void lowerFeedbackGrad(FeedbackGradOp op) {
     q.store(q.mul(q.load(x, iv), q.load(dm, iv)), tmp, iv);
   });
   Value gw = allocFor(b, loc, op.getGradWeight().getType());
-  gemm(b, loc, module, "snnrt_matmul_tn", tmp, a, gw);
+  w.weightGrad(b, loc, tmp, a, gw);
   op.getGradInput().replaceAllUsesWith(tensorOf(b, loc, type, gin));
   op.getGradWeight().replaceAllUsesWith(
       tensorOf(b, loc, op.getGradWeight().getType(), gw));

@@ -262,6 +262,15 @@ private:
   }
   Value param(const NodeContext &n, const std::string &name,
               ArrayRef<int64_t> expectRank4Or2);
+  /// The static shape of the initializer or typed graph input `name`.
+  std::vector<int64_t> shapeOf(const NodeContext &n, const std::string &name) {
+    if (auto it = initializers.find(name); it != initializers.end())
+      return {it->second->dims().begin(), it->second->dims().end()};
+    if (auto it = inputShapes.find(name); it != inputShapes.end())
+      return it->second;
+    n.error("input '" + name + "' needs a static shape (an initializer "
+            "or a typed graph input)");
+  }
   /// `c` plus the bias named by the node's input `index` when it has one
   /// (ONNX Gemm's C, Conv's B: one value per output channel, 0 when no
   /// initializer gives it).
@@ -491,23 +500,20 @@ void Importer::importNode(const NodeContext &n) {
       // IDE_SPEC section 7: W_eff = clamp(g, -1, 1) W / sigma; u, v are the
       // power iteration's buffers (unit vectors at the start).
       n.arity(4, 1);
-      auto shapeOf = [&](const std::string &name) -> std::vector<int64_t> {
-        if (auto it = initializers.find(name); it != initializers.end())
-          return {it->second->dims().begin(), it->second->dims().end()};
-        if (auto it = inputShapes.find(name); it != inputShapes.end())
-          return it->second;
-        n.error("input '" + name + "' needs a static shape (an initializer "
-                "or a typed graph input)");
-      };
-      std::vector<int64_t> ws = shapeOf(node.input(0));
-      if (ws.size() != 2)
-        n.error("weight '" + node.input(0) + "' must be [out, in]");
+      std::vector<int64_t> ws = shapeOf(n, node.input(0));
+      if (ws.size() != 2 && ws.size() != 4)
+        n.error("weight '" + node.input(0) + "' must be [out, in] or a "
+                "convolution kernel [out, in, kh, kw]");
       Value w = param(n, node.input(0), ws);
+      // A kernel is the matrix [out, in*kh*kw] (IDE_SPEC section 7).
+      int64_t rest = 1;
+      for (size_t i = 1; i < ws.size(); ++i)
+        rest *= ws[i];
       Value g = biasParam(n, node.input(1), 1, 1.0f, "scale g");
       Value u = biasParam(n, node.input(2), ws[0],
                           1.0f / std::sqrt(static_cast<float>(ws[0])), "vector u");
-      Value v = biasParam(n, node.input(3), ws[1],
-                          1.0f / std::sqrt(static_cast<float>(ws[1])), "vector v");
+      Value v = biasParam(n, node.input(3), rest,
+                          1.0f / std::sqrt(static_cast<float>(rest)), "vector v");
       for (Value buf : {u, v})
         forward.setArgAttr(cast<BlockArgument>(buf).getArgNumber(),
                            "snn.buffer", b.getUnitAttr());
@@ -516,21 +522,45 @@ void Importer::importNode(const NodeContext &n) {
     } else if (op == "Feedback") {
       // IDE_SPEC sections 1-2: a single-layer feedback module on the
       // constant current c ([B, N] as [1*B, N]) with feedback weight W.
+      // A convolutional module (64C5s) takes images [B, C, H, W] and a
+      // kernel [C, C, KH, KW] (stride 1, same padding); its rates are the
+      // flattened [B, C*H*W], as the official readout takes them.
       n.arity(2, 1);
       Value c = in(0);
-      auto t = timeMajor(n, c, node.input(0), 2);
+      auto t = timeMajor(n, c, node.input(0));
+      if (t.getRank() != 3 && t.getRank() != 5)
+        n.error("input '" + node.input(0) + "' must be [B, N] or images "
+                "[B, C, H, W], got rank " + std::to_string(t.getRank() - 1));
       if (t.getDimSize(0) != 1)
         n.error("input '" + node.input(0) + "' must be a constant current "
                 "(T = 1 outside the module, e.g. EncodeCurrent <T = 1, tau_s "
                 "= 1>), got T = " + std::to_string(t.getDimSize(0)));
-      int64_t neurons = t.getDimSize(2);
-      Value w = values.count(node.input(1))
-                    ? lookup(n, node.input(1))
-                    : param(n, node.input(1), {neurons, neurons});
+      bool conv = t.getRank() == 5;
+      SmallVector<int64_t> image(t.getShape().drop_front(2));
+      int64_t neurons = 1;
+      for (int64_t d : image)
+        neurons *= d;
+      if (conv) {
+        t = f32({1, t.getDimSize(1), neurons});
+        c = snn::FlattenOp::create(b, l, t, c);
+      }
+      Value w;
+      if (values.count(node.input(1)))
+        w = lookup(n, node.input(1));
+      else if (conv)
+        w = param(n, node.input(1), shapeOf(n, node.input(1)));
+      else
+        w = param(n, node.input(1), {neurons, neurons});
       auto wt = dyn_cast<RankedTensorType>(w.getType());
-      if (!wt || wt.getShape() != ArrayRef<int64_t>{neurons, neurons})
+      if (!conv && (!wt || wt.getShape() != ArrayRef<int64_t>{neurons, neurons}))
         n.error("the feedback weight '" + node.input(1) + "' must be [" +
                 std::to_string(neurons) + ", " + std::to_string(neurons) + "]");
+      if (conv && (!wt || wt.getRank() != 4 || wt.getDimSize(0) != image[0] ||
+                   wt.getDimSize(1) != image[0] || wt.getDimSize(2) % 2 == 0 ||
+                   wt.getDimSize(3) % 2 == 0))
+        n.error("the feedback kernel '" + node.input(1) + "' must be [" +
+                std::to_string(image[0]) + ", " + std::to_string(image[0]) +
+                ", KH, KW] with odd KH and KW (stride 1, same padding)");
       int64_t steps = n.getInt("T", std::nullopt);
       if (steps < 1 || steps > kMaxTimeSteps)
         n.error("attribute 'T' must be in [1, " + std::to_string(kMaxTimeSteps) +
@@ -559,7 +589,7 @@ void Importer::importNode(const NodeContext &n) {
           b.getI64IntegerAttr(dropoutStreams++),
           snn::IDESolverAttr::get(&ctx, *solver),
           b.getI64IntegerAttr(iterations), b.getF32FloatAttr(tolerance),
-          b.getUnitAttr());
+          b.getUnitAttr(), conv ? b.getDenseI64ArrayAttr(image) : nullptr);
       out(0, fb.getRates());
     } else if (op == "CrossEntropyLoss") {
       n.arity(2, 1);

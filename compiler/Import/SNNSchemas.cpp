@@ -175,9 +175,12 @@ void registerAll() {
            "by subtraction on a constant current, feedback W s[t-1]; the "
            "(leak-weighted) average rate; trained by implicit "
            "differentiation on the equilibrium.")
-          .Input(0, "c", "constant current [B, N]", "tensor(float)")
-          .Input(1, "W", "feedback weight [N, N]", "tensor(float)")
-          .Output(0, "a", "rates [B, N]", "tensor(float)")
+          .Input(0, "c", "constant current [B, N], or images [B, C, H, W]",
+                 "tensor(float)")
+          .Input(1, "W", "feedback weight [N, N], or a kernel [C, C, KH, KW] "
+                 "(stride 1, same padding)", "tensor(float)")
+          .Output(0, "a", "rates [B, N] (N = C*H*W for images)",
+                  "tensor(float)")
           .Attr("T", "time steps of the simulation", AttributeProto::INT)
           .Attr("threshold", "V_th (> 0)", AttributeProto::FLOAT, 2.0f)
           .Attr("leak", "LIF leak after reset, in (0, 1]; 1: IF",
@@ -191,7 +194,26 @@ void registerAll() {
                 static_cast<int64_t>(30))
           .Attr("tolerance", "fixed_point: stop below this change",
                 AttributeProto::FLOAT, 1e-6f)
-          .TypeAndShapeInferenceFunction(likeInput0));
+          .TypeAndShapeInferenceFunction([](InferenceContext &ctx) {
+            // [B, N] stays; images [B, C, H, W] give [B, C*H*W].
+            propagateElemTypeFromInputToOutput(ctx, 0, 0);
+            if (!hasInputShape(ctx, 0))
+              return;
+            const auto &in = getInputShape(ctx, 0);
+            auto *out = getOutputShape(ctx, 0);
+            if (in.dim_size() < 1)
+              return;
+            *out->add_dim() = in.dim(0);
+            int64_t n = 1;
+            for (int i = 1; i < in.dim_size(); ++i) {
+              if (!in.dim(i).has_dim_value()) {
+                out->add_dim();
+                return;
+              }
+              n *= in.dim(i).dim_value();
+            }
+            out->add_dim()->set_dim_value(n);
+          }));
   RegisterSchema(
       base("CrossEntropyLoss",
            "Softmax cross-entropy of the output summed over time (spike "

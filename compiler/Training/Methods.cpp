@@ -253,7 +253,7 @@ LogicalResult feedbackRule(Operation *op, GradientContext &c) {
       c.builder(), op->getLoc(), fb.getInput().getType(),
       fb.getWeight().getType(), g, fb.getRates(), fb.getInput(),
       fb.getWeight(), fb.getMask(), fb.getThresholdAttr(), fb.getSolverAttr(),
-      fb.getMaxIterationsAttr(), fb.getToleranceAttr());
+      fb.getMaxIterationsAttr(), fb.getToleranceAttr(), fb.getImageAttr());
   c.accumulate(fb.getInput(), grad.getGradInput());
   c.accumulate(fb.getWeight(), grad.getGradWeight());
   return success();

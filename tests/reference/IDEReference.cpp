@@ -31,6 +31,11 @@ double maskAt(const Vec &m, size_t i) { return m.empty() ? 1.0 : m[i]; }
 /// sigma = u^T W v and W_eff = clamp(g, -1, 1) W / sigma.
 void reparametrise(const Config &cfg, const Params &p, State &s, Result &r) {
   int N = cfg.N;
+  if (!cfg.spectralNorm) {
+    r.sigma = 1.0;
+    r.Weff = p.Wraw;
+    return;
+  }
   if (cfg.powerIteration) {
     Vec v(N, 0.0), u(N, 0.0);
     for (int j = 0; j < N; ++j)
@@ -417,9 +422,11 @@ Result step(const Config &cfg, const Params &p, const State &s0,
   for (int i = 0; i < N; ++i)
     for (int j = 0; j < N; ++j)
       gr.Wraw[i * N + j] =
-          gh / r.sigma *
-          (GW[i * N + j] - inner / r.sigma * r.next.u[i] * r.next.v[j]);
-  gr.g = p.g >= -1.0 && p.g <= 1.0 ? inner / r.sigma : 0.0;
+          cfg.spectralNorm
+              ? gh / r.sigma *
+                    (GW[i * N + j] - inner / r.sigma * r.next.u[i] * r.next.v[j])
+              : GW[i * N + j];
+  gr.g = cfg.spectralNorm && p.g >= -1.0 && p.g <= 1.0 ? inner / r.sigma : 0.0;
 
   // dL/dc = delta, through the mask and training-mode BatchNorm.
   gr.gamma.assign(N, 0.0);

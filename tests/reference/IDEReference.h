@@ -46,6 +46,10 @@ struct Config {
   /// Power iteration: one step from the state's u (section 7); false: the
   /// state's u, v are used as they are (finite-difference tests freeze them).
   bool powerIteration = true;
+  /// false: no reparametrisation, W_eff = Wraw (g, u, v unused; grad.Wraw
+  /// is dL/dW_eff): the feedback module alone, e.g. a convolution's dense
+  /// equivalent.
+  bool spectralNorm = true;
   /// Consistency mode for finite differences: the readout sees the exact
   /// fixed point a* of f (iterated to convergence) instead of the
   /// simulated a_T, and J is taken at a*. Then the IDE gradient is the

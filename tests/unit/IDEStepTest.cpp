@@ -25,7 +25,10 @@ using snnc::test::Arg;
 using snnc::test::JitModule;
 using namespace snnref::ide;
 
-constexpr int B = 8, D = 6, N = 5, C = 3, T = 5;
+constexpr int B = 8, D = 6, C = 3, T = 5;
+// The convolutional feedback (64C5s' structure, small): KC channels of
+// KH x KW images, a K x K kernel with stride 1 and same padding.
+constexpr int KC = 2, KH = 3, KW = 3, K = 3;
 constexpr float kRate = 0.2f;
 
 /// The compiled dropout's keep mask (compiler/Conversion/LoopEmitter.h,
@@ -44,33 +47,92 @@ std::vector<double> maskOf(int64_t key, int64_t stream, int count) {
   return m;
 }
 
-std::string moduleFor(bool integrate, const char *solver, int iterations) {
+/// The dense [N, N] matrix of the stride-1 same-padding convolution with
+/// kernel k [KC, KC, K, K] on [KC, KH, KW] images: out(o, y, x) =
+/// sum k(o, i, dy, dx) in(i, y + dy - K/2, x + dx - K/2).
+Vec denseOfKernel(const std::vector<float> &k) {
+  const int n = KC * KH * KW;
+  Vec w(n * n, 0.0);
+  for (int o = 0; o < KC; ++o)
+    for (int y = 0; y < KH; ++y)
+      for (int x = 0; x < KW; ++x)
+        for (int i = 0; i < KC; ++i)
+          for (int dy = 0; dy < K; ++dy)
+            for (int dx = 0; dx < K; ++dx) {
+              int yy = y + dy - K / 2, xx = x + dx - K / 2;
+              if (yy < 0 || yy >= KH || xx < 0 || xx >= KW)
+                continue;
+              w[((o * KH + y) * KW + x) * n + (i * KH + yy) * KW + xx] +=
+                  k[((o * KC + i) * K + dy) * K + dx];
+            }
+  return w;
+}
+
+/// The kernel's gradient from the dense matrix's (the chain rule through
+/// denseOfKernel, which is linear).
+Vec kernelGradOfDense(const Vec &g) {
+  const int n = KC * KH * KW;
+  Vec k(KC * KC * K * K, 0.0);
+  for (int o = 0; o < KC; ++o)
+    for (int y = 0; y < KH; ++y)
+      for (int x = 0; x < KW; ++x)
+        for (int i = 0; i < KC; ++i)
+          for (int dy = 0; dy < K; ++dy)
+            for (int dx = 0; dx < K; ++dx) {
+              int yy = y + dy - K / 2, xx = x + dx - K / 2;
+              if (yy < 0 || yy >= KH || xx < 0 || xx >= KW)
+                continue;
+              k[((o * KC + i) * K + dy) * K + dx] +=
+                  g[((o * KH + y) * KW + x) * n + (i * KH + yy) * KW + xx];
+            }
+  return k;
+}
+
+std::string moduleFor(bool integrate, const char *solver, int iterations,
+                      bool conv) {
   std::ostringstream m;
-  m << "func.func @forward(%F: tensor<5x6xf32> {snn.param}, %bF: tensor<5xf32> {snn.param},\n"
-       "  %gamma: tensor<5xf32> {snn.param}, %beta: tensor<5xf32> {snn.param},\n"
-       "  %rm: tensor<5xf32> {snn.param, snn.buffer}, %rv: tensor<5xf32> {snn.param, snn.buffer},\n"
-       "  %W: tensor<5x5xf32> {snn.param}, %g: tensor<1xf32> {snn.param},\n"
-       "  %u: tensor<5xf32> {snn.param, snn.buffer}, %v: tensor<5xf32> {snn.param, snn.buffer},\n"
-       "  %Wo: tensor<3x5xf32> {snn.param}, %bo: tensor<3xf32> {snn.param},\n"
+  const std::string wType = conv ? "tensor<2x2x3x3xf32>" : "tensor<N x Nxf32>";
+  m << "func.func @forward(%F: tensor<Nx6xf32> {snn.param}, %bF: tensor<Nxf32> {snn.param},\n"
+       "  %gamma: tensor<Nxf32> {snn.param}, %beta: tensor<Nxf32> {snn.param},\n"
+       "  %rm: tensor<Nxf32> {snn.param, snn.buffer}, %rv: tensor<Nxf32> {snn.param, snn.buffer},\n"
+       "  %W: WTYPE {snn.param}, %g: tensor<1xf32> {snn.param},\n"
+       "  %u: tensor<Nxf32> {snn.param, snn.buffer}, %v: tensor<Nxf32> {snn.param, snn.buffer},\n"
+       "  %Wo: tensor<3xNxf32> {snn.param}, %bo: tensor<3xf32> {snn.param},\n"
        "  %x: tensor<8x6xf32>, %y: tensor<8xi32>, %key: i64) -> (f32, tensor<1x8x3xf32>)\n"
        "  attributes {snn.optimizer = \"sgd\", snn.weight_decay = 0.0 : f32} {\n"
        "  %x3 = tensor.expand_shape %x [[0, 1], [2]] output_shape [1, 8, 6] : tensor<8x6xf32> into tensor<1x8x6xf32>\n"
-       "  %z = snn.dense %x3, %F : tensor<1x8x6xf32>, tensor<5x6xf32> -> tensor<1x8x5xf32>\n"
-       "  %zb = snn.bias_add %z, %bF : tensor<1x8x5xf32>, tensor<5xf32>\n"
-       "  %n, %nm, %nv, %mean, %inv = snn.batch_norm %zb, %gamma, %beta, %rm, %rv {training} : tensor<1x8x5xf32>, tensor<5xf32>\n"
-       "  %c, %mx = snn.dropout %n, %key {rate = 0.2 : f32} : tensor<1x8x5xf32> -> tensor<8x5xf32>\n"
-       "  %w, %u1, %v1, %sig = snn.spectral_norm %W, %g, %u, %v {training} : tensor<5x5xf32>, tensor<1xf32>, tensor<5xf32>, tensor<5xf32>\n"
-       "  %a, %ms = snn.feedback %c, %w, %key {steps = 5, threshold = 2.0 : f32, leak = "
+       "  %z = snn.dense %x3, %F : tensor<1x8x6xf32>, tensor<Nx6xf32> -> tensor<1x8xNxf32>\n"
+       "  %zb = snn.bias_add %z, %bF : tensor<1x8xNxf32>, tensor<Nxf32>\n"
+       "  %n, %nm, %nv, %mean, %inv = snn.batch_norm %zb, %gamma, %beta, %rm, %rv {training} : tensor<1x8xNxf32>, tensor<Nxf32>\n"
+       "  %c, %mx = snn.dropout %n, %key {rate = 0.2 : f32} : tensor<1x8xNxf32> -> tensor<8xNxf32>\n";
+  if (!conv)
+    m << "  %w, %u1, %v1, %sig = snn.spectral_norm %W, %g, %u, %v {training} : tensor<NxNxf32>, tensor<1xf32>, tensor<Nxf32>, tensor<Nxf32>\n";
+  m << "  %a, %ms = snn.feedback %c, " << (conv ? "%W" : "%w")
+    << ", %key {steps = 5, threshold = 2.0 : f32, leak = "
     << (integrate ? "1.0" : "0.95")
     << " : f32, rate = 0.2 : f32, stream = 1, solver = #snn<ide_solver " << solver
     << ">, max_iterations = " << iterations
-    << ", tolerance = 1.0e-9 : f32, training} : tensor<1x8x5xf32>, tensor<5x5xf32> -> tensor<8x5xf32>\n"
-       "  %o = snn.dense %a, %Wo : tensor<1x8x5xf32>, tensor<3x5xf32> -> tensor<1x8x3xf32>\n"
+    << ", tolerance = 1.0e-9 : f32, training"
+    << (conv ? ", image = array<i64: 2, 3, 3>" : "")
+    << "} : tensor<1x8xNxf32>, WTYPE -> tensor<8xNxf32>\n"
+       "  %o = snn.dense %a, %Wo : tensor<1x8xNxf32>, tensor<3xNxf32> -> tensor<1x8x3xf32>\n"
        "  %ob = snn.bias_add %o, %bo : tensor<1x8x3xf32>, tensor<3xf32>\n"
        "  %loss, %gr = snn.cross_entropy_loss %ob, %y : tensor<1x8x3xf32>, tensor<8xi32>\n"
        "  return %loss, %ob : f32, tensor<1x8x3xf32>\n"
        "}\n";
-  return m.str();
+  std::string text = m.str();
+  auto replaceAll = [&](const std::string &from, const std::string &to) {
+    for (size_t at = text.find(from); at != std::string::npos;
+         at = text.find(from, at + to.size()))
+      text.replace(at, from.size(), to);
+  };
+  replaceAll("WTYPE", wType);
+  const std::string n = std::to_string(conv ? KC * KH * KW : 5);
+  replaceAll("N x N", n + "x" + n);
+  replaceAll("NxN", n + "x" + n);
+  replaceAll("xNx", "x" + n + "x");
+  replaceAll("<Nx", "<" + n + "x");
+  return text;
 }
 
 double normwise(const std::vector<float> &got, const Vec &want) {
@@ -83,9 +145,11 @@ double normwise(const std::vector<float> &got, const Vec &want) {
 }
 
 void check(bool integrate, const char *solver, Solver refSolver, double g0,
-           int iterations = 30) {
+           int iterations = 30, bool conv = false) {
+  const int N = conv ? KC * KH * KW : 5;
   std::string error;
-  auto jit = JitModule::compile(moduleFor(integrate, solver, iterations), true, error);
+  auto jit = JitModule::compile(moduleFor(integrate, solver, iterations, conv),
+                                true, error);
   ASSERT_TRUE(jit) << error;
   int checked = 0, skipped = 0;
   for (unsigned seed = 1; checked < 3 && seed < 30; ++seed) {
@@ -93,7 +157,9 @@ void check(bool integrate, const char *solver, Solver refSolver, double g0,
     std::uniform_real_distribution<float> uni(-1.0f, 1.0f);
     std::vector<std::vector<float>> p(12);
     const std::vector<std::vector<int64_t>> shapes{
-        {N, D}, {N}, {N}, {N}, {N}, {N}, {N, N}, {1}, {N}, {N}, {C, N}, {C}};
+        {N, D}, {N}, {N}, {N}, {N}, {N},
+        conv ? std::vector<int64_t>{KC, KC, K, K} : std::vector<int64_t>{N, N},
+        {1}, {N}, {N}, {C, N}, {C}};
     for (size_t k = 0; k < p.size(); ++k) {
       int64_t size = 1;
       for (int64_t d : shapes[k])
@@ -107,6 +173,10 @@ void check(bool integrate, const char *solver, Solver refSolver, double g0,
     p[4].assign(N, 0.0f);                       // running mean
     p[5].assign(N, 1.0f);                       // running var
     p[7] = {static_cast<float>(g0)};
+    // Without the reparametrisation the kernel is scaled so that the fixed
+    // point iteration contracts (||W|| < V, as spectral norm makes it).
+    if (conv)
+      for (float &v : p[6]) v *= 0.25f;
     for (int k : {8, 9}) {                      // unit vectors
       double nrm = 0;
       for (float v : p[k]) nrm += v * v;
@@ -126,7 +196,11 @@ void check(bool integrate, const char *solver, Solver refSolver, double g0,
     cfg.solver = refSolver;
     cfg.bnTwice = false;
     cfg.maxIterations = iterations;
-    Params rp{d(p[0]), d(p[1]), d(p[2]), d(p[3]), d(p[6]), p[7][0], d(p[10]), d(p[11])};
+    // A convolution is its dense matrix in the reference, without the
+    // reparametrisation (snn.feedback takes the kernel as it is).
+    cfg.spectralNorm = !conv;
+    Params rp{d(p[0]), d(p[1]), d(p[2]), d(p[3]),
+              conv ? denseOfKernel(p[6]) : d(p[6]), p[7][0], d(p[10]), d(p[11])};
     State rs{d(p[8]), d(p[9]), d(p[4]), d(p[5])};
     Batch rb{d(x), {}, maskOf(key, 0, B * N), maskOf(key, 1, B * N)};
     for (int32_t v : y) rb.y.push_back(v);
@@ -169,11 +243,14 @@ void check(bool integrate, const char *solver, Solver refSolver, double g0,
       return g;
     };
     std::string what = std::string(integrate ? "IF" : "LIF") + " " + solver +
-                       " g " + std::to_string(g0);
+                       " g " + std::to_string(g0) + (conv ? " conv" : "");
     EXPECT_LT(normwise(grad(0), want.grad.F), 2e-4) << "F " << what;
     EXPECT_LT(normwise(grad(2), want.grad.gamma), 2e-4) << "gamma " << what;
     EXPECT_LT(normwise(grad(3), want.grad.beta), 2e-4) << "beta " << what;
-    EXPECT_LT(normwise(grad(6), want.grad.Wraw), 2e-4) << "Wraw " << what;
+    EXPECT_LT(normwise(grad(6), conv ? kernelGradOfDense(want.grad.Wraw)
+                                     : want.grad.Wraw),
+              2e-4)
+        << "Wraw " << what;
     EXPECT_NEAR(grad(7)[0], want.grad.g, 1e-5 + 2e-4 * std::abs(want.grad.g))
         << "g " << what;
     EXPECT_LT(normwise(grad(10), want.grad.Wo), 1e-4) << "Wo " << what;
@@ -212,6 +289,15 @@ TEST(IDEStep, BroydenMatchesReference) {
 TEST(IDEStep, BroydenIteratesMatchReference) {
   check(false, "broyden", Solver::Broyden, 0.8, 3);
   check(true, "broyden", Solver::Broyden, 0.8, 6);
+}
+// A convolutional feedback (64C5s' structure: a 3x3 kernel on 2 channels
+// of 3x3 images, stride 1, same padding) against its dense matrix in the
+// reference: rates, loss, the kernel's gradient (the dense gradient taken
+// back through the kernel-to-matrix map), the solver's beta through every
+// other gradient; the exact solve and Broyden's own iterates.
+TEST(IDEStep, ConvFeedbackMatchesReference) {
+  check(false, "fixed_point", Solver::Exact, 1.0, 200, /*conv=*/true);
+  check(true, "broyden", Solver::Broyden, 1.0, 6, /*conv=*/true);
 }
 // The official N-MNIST "iter": 30 damped steps, (2I - J^T) beta = g.
 TEST(IDEStep, OfficialIterMatchesReference) {

@@ -365,3 +365,51 @@ TEST_F(ImporterTest, FeedbackModuleErrors) {
   timed.replace(timed.find("float[4, 3] logits"), 18, "float[8, 3] logits");
   expectError(timed, "must be a constant current");
 }
+
+namespace {
+/// 64C5s in small: Conv 1->2 (8x8 -> 4x4) + the convolutional feedback.
+std::string convFeedbackModel(const std::string &kernel,
+                              const std::string &vSize = "18",
+                              const std::string &uSize = "2") {
+  return R"(<ir_version: 8, opset_import: ["" : 15, "ai.snn" : 1]>
+f (float[4, 1, 8, 8] x, int32[4] labels, float[2, 1, 3, 3] w_in, )" +
+         kernel + " w_fb, float[1] g_fb, float[" + uSize + "] u_fb, float[" + vSize +
+         R"(] v_fb, float[3, 32] w_out) => (float loss, float[4, 3] logits)
+{
+  a0 = ai.snn.EncodeCurrent <T = 1, tau_s = 1.0> (x)
+  c = Conv <kernel_shape = [3, 3], strides = [2, 2], pads = [1, 1, 1, 1]> (a0, w_in)
+  w = ai.snn.SpectralNorm (w_fb, g_fb, u_fb, v_fb)
+  a = ai.snn.Feedback <T = 5> (c, w)
+  logits = Gemm <transB = 1> (a, w_out)
+  loss = ai.snn.CrossEntropyLoss (logits, labels)
+}
+)";
+}
+} // namespace
+
+// A convolutional module: images in, a kernel [C, C, K, K] as feedback
+// (spectral norm on its [C, C*K*K] matrix), flattened rates out.
+TEST_F(ImporterTest, ConvFeedbackModule) {
+  std::string error;
+  auto module = snn::importONNX(convFeedbackModel("float[2, 2, 3, 3]"), true,
+                                ctx, error);
+  ASSERT_TRUE(module) << error;
+  snn::FeedbackOp fb;
+  module->walk([&](snn::FeedbackOp op) { fb = op; });
+  ASSERT_TRUE(fb);
+  ASSERT_TRUE(fb.getImage());
+  EXPECT_EQ(std::vector<int64_t>(fb.getImage()->begin(), fb.getImage()->end()),
+            (std::vector<int64_t>{2, 4, 4}));
+  EXPECT_EQ(fb.getInput().getType().getShape(),
+            (ArrayRef<int64_t>{1, 4, 32}));
+  auto expectError = [&](const std::string &model, const std::string &want) {
+    std::string e = importError(model);
+    EXPECT_NE(e.find(want), std::string::npos) << e;
+  };
+  expectError(convFeedbackModel("float[2, 2, 2, 2]", "8"),
+              "the feedback kernel 'w' must be [2, 2, KH, KW] with odd KH and KW");
+  expectError(convFeedbackModel("float[3, 2, 3, 3]", "18", "3"),
+              "the feedback kernel 'w' must be [2, 2, KH, KW]");
+  expectError(convFeedbackModel("float[2, 2, 3, 3]", "9"),
+              "vector v 'v_fb' must have shape [18]");
+}

@@ -496,13 +496,40 @@ LogicalResult BatchNormGradOp::verify() {
 
 LogicalResult SpectralNormOp::verify() {
   auto w = getWeight().getType();
+  if (w.getRank() != 2 && w.getRank() != 4)
+    return emitOpError() << "the weight must be [out, in] or a kernel "
+                            "[out, in, kh, kw], got "
+                         << w;
   if (getG().getType().getDimSize(0) != 1)
     return emitOpError("'g' must be one value, tensor<1xf32>");
+  int64_t rest = w.getNumElements() / w.getDimSize(0);
   if (getU().getType().getDimSize(0) != w.getDimSize(0) ||
-      getV().getType().getDimSize(0) != w.getDimSize(1))
+      getV().getType().getDimSize(0) != rest)
     return emitOpError() << "'u' and 'v' must have " << w.getDimSize(0)
-                         << " and " << w.getDimSize(1)
-                         << " values (the weight's rows and columns)";
+                         << " and " << rest
+                         << " values (the weight matrix's rows and columns)";
+  return success();
+}
+
+/// A feedback weight for N neurons: [N, N], or a kernel [C, C, KH, KW] with
+/// odd KH, KW and `image` = [C, H, W], C*H*W = N.
+static LogicalResult verifyFeedbackWeight(Operation *op, int64_t n,
+                                          RankedTensorType w,
+                                          std::optional<ArrayRef<int64_t>> image) {
+  if (!image) {
+    if (w.getRank() != 2 || w.getDimSize(0) != n || w.getDimSize(1) != n)
+      return op->emitOpError() << "the feedback weight must be [" << n << ", "
+                               << n << "], got " << w;
+    return success();
+  }
+  if (image->size() != 3 || (*image)[0] * (*image)[1] * (*image)[2] != n)
+    return op->emitOpError() << "'image' must be [C, H, W] with C*H*W = " << n;
+  int64_t ch = (*image)[0];
+  if (w.getRank() != 4 || w.getDimSize(0) != ch || w.getDimSize(1) != ch ||
+      w.getDimSize(2) % 2 == 0 || w.getDimSize(3) % 2 == 0)
+    return op->emitOpError() << "a convolutional feedback weight must be ["
+                             << ch << ", " << ch
+                             << ", KH, KW] with odd KH and KW, got " << w;
   return success();
 }
 
@@ -513,9 +540,8 @@ LogicalResult FeedbackOp::verify() {
     return emitOpError() << "input must be a constant current [1, B, N], got "
                          << c;
   int64_t n = c.getDimSize(2);
-  if (w.getDimSize(0) != n || w.getDimSize(1) != n)
-    return emitOpError() << "the feedback weight must be [" << n << ", " << n
-                         << "], got " << w;
+  if (failed(verifyFeedbackWeight(*this, n, w, getImage())))
+    return failure();
   auto m = getMask().getType();
   if (m.getDimSize(0) != c.getDimSize(1) || m.getDimSize(1) != n)
     return emitOpError() << "the mask must be [" << c.getDimSize(1) << ", "

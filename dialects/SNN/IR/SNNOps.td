@@ -702,7 +702,10 @@ def SNN_SpectralNormOp : SNN_Op<"spectral_norm", [Pure,
     where, with `training`, one power iteration moves the buffers:
     `v' = normalise(weight^T u)`, `u' = normalise(weight v')`
     (normalise(x) = x / max(||x||, 1e-12)); without it (evaluation) u' = u
-    and v' = v. No gradient flows through u' and v'.
+    and v' = v. No gradient flows through u' and v'. A convolution's kernel
+    [O, C, KH, KW] is the matrix [O, C*KH*KW] here (as PyTorch's
+    spectral_norm reshapes it, IDE_SPEC section 7): `u` has O values, `v`
+    C*KH*KW.
 
     Example:
     ```mlir
@@ -710,9 +713,9 @@ def SNN_SpectralNormOp : SNN_Op<"spectral_norm", [Pure,
         : tensor<400x400xf32>, tensor<1xf32>, tensor<400xf32>, tensor<400xf32>
     ```
   }];
-  let arguments = (ins 2DTensorOf<[F32]>:$weight, 1DTensorOf<[F32]>:$g,
+  let arguments = (ins RankedTensorOf<[F32]>:$weight, 1DTensorOf<[F32]>:$g,
                    1DTensorOf<[F32]>:$u, 1DTensorOf<[F32]>:$v, UnitAttr:$training);
-  let results = (outs 2DTensorOf<[F32]>:$result, 1DTensorOf<[F32]>:$new_u,
+  let results = (outs RankedTensorOf<[F32]>:$result, 1DTensorOf<[F32]>:$new_u,
                  1DTensorOf<[F32]>:$new_v, 1DTensorOf<[F32]>:$sigma);
   let assemblyFormat = [{
     $weight `,` $g `,` $u `,` $v attr-dict `:` type($weight) `,` type($g)
@@ -742,10 +745,10 @@ def SNN_SpectralNormGradOp : SNN_Op<"spectral_norm_grad", [Pure,
         : tensor<400x400xf32>, tensor<1xf32>, tensor<400xf32>, tensor<400xf32>
     ```
   }];
-  let arguments = (ins 2DTensorOf<[F32]>:$grad, 2DTensorOf<[F32]>:$weight,
+  let arguments = (ins RankedTensorOf<[F32]>:$grad, RankedTensorOf<[F32]>:$weight,
                    1DTensorOf<[F32]>:$g, 1DTensorOf<[F32]>:$u,
                    1DTensorOf<[F32]>:$v, 1DTensorOf<[F32]>:$sigma);
-  let results = (outs 2DTensorOf<[F32]>:$grad_weight, 1DTensorOf<[F32]>:$grad_g);
+  let results = (outs RankedTensorOf<[F32]>:$grad_weight, 1DTensorOf<[F32]>:$grad_g);
   let assemblyFormat = [{
     $grad `,` $weight `,` $g `,` $u `,` $v `,` $sigma attr-dict `:`
     type($grad) `,` type($g) `,` type($u) `,` type($v)
@@ -765,6 +768,12 @@ def SNN_FeedbackOp : SNN_Op<"feedback", [Pure,
     `stream`) is drawn once for all steps and is a result, because the
     backward uses it again.
 
+    A convolutional feedback (64C5s) has a kernel `weight` [C, C, KH, KW]
+    (odd KH, KW) and `image` = [C, H, W] with N = C*H*W: W s is the
+    convolution of s, seen as [B, C, H, W], with stride 1 and "same"
+    padding ((KH-1)/2, (KW-1)/2), and W^T x its transpose (the gradient of
+    the convolution with respect to its input).
+
     The backward (snn.feedback_grad) is IDE's: the equilibrium map
     f(a) = clamp01((mask (W a) + input) / V) at a = a_T, beta solved from
     beta = g + J^T beta by `solver` (broyden: IDE_SPEC section 5.1, at most
@@ -780,7 +789,7 @@ def SNN_FeedbackOp : SNN_Op<"feedback", [Pure,
         : tensor<1x128x400xf32>, tensor<400x400xf32> -> tensor<128x400xf32>
     ```
   }];
-  let arguments = (ins SNN_TimeTensor:$input, 2DTensorOf<[F32]>:$weight,
+  let arguments = (ins SNN_TimeTensor:$input, RankedTensorOf<[F32]>:$weight,
                    I64:$key, I64Attr:$steps, F32Attr:$threshold,
                    DefaultValuedAttr<F32Attr, "1.0">:$leak,
                    DefaultValuedAttr<F32Attr, "0.0">:$rate,
@@ -788,7 +797,7 @@ def SNN_FeedbackOp : SNN_Op<"feedback", [Pure,
                    DefaultValuedAttr<SNN_IDESolverAttr, "::mlir::snn::IDESolver::fixed_point">:$solver,
                    DefaultValuedAttr<I64Attr, "30">:$max_iterations,
                    DefaultValuedAttr<F32Attr, "1.0e-6">:$tolerance,
-                   UnitAttr:$training);
+                   UnitAttr:$training, OptionalAttr<DenseI64ArrayAttr>:$image);
   let results = (outs SNN_TimeTensor:$rates, 2DTensorOf<[F32]>:$mask);
   let assemblyFormat = [{
     $input `,` $weight `,` $key attr-dict `:` type($input) `,` type($weight)
@@ -805,7 +814,10 @@ def SNN_FeedbackGradOp : SNN_Op<"feedback_grad", [Pure,
     With p = (mask (W a) + input) / V, d = [0 <= p <= 1] and
     J^T x = W^T (d mask x / V) per sample: beta from beta = grad + J^T beta
     (the op's solver), then `grad_input = beta d / V` and
-    `grad_weight = sum_b (beta d mask / V)_b a_b^T`.
+    `grad_weight = sum_b (beta d mask / V)_b a_b^T`. With `image` (a
+    convolutional feedback, as on snn.feedback) W is the convolution, W^T
+    its transpose, and `grad_weight` the kernel's gradient of W a with
+    cotangent beta d mask / V.
 
     Example:
     ```mlir
@@ -814,12 +826,13 @@ def SNN_FeedbackGradOp : SNN_Op<"feedback_grad", [Pure,
     ```
   }];
   let arguments = (ins SNN_TimeTensor:$grad, SNN_TimeTensor:$rates,
-                   SNN_TimeTensor:$input, 2DTensorOf<[F32]>:$weight,
+                   SNN_TimeTensor:$input, RankedTensorOf<[F32]>:$weight,
                    2DTensorOf<[F32]>:$mask, F32Attr:$threshold,
                    DefaultValuedAttr<SNN_IDESolverAttr, "::mlir::snn::IDESolver::fixed_point">:$solver,
                    DefaultValuedAttr<I64Attr, "30">:$max_iterations,
-                   DefaultValuedAttr<F32Attr, "1.0e-6">:$tolerance);
-  let results = (outs SNN_TimeTensor:$grad_input, 2DTensorOf<[F32]>:$grad_weight);
+                   DefaultValuedAttr<F32Attr, "1.0e-6">:$tolerance,
+                   OptionalAttr<DenseI64ArrayAttr>:$image);
+  let results = (outs SNN_TimeTensor:$grad_input, RankedTensorOf<[F32]>:$grad_weight);
   let assemblyFormat = [{
     $grad `,` $rates `,` $input `,` $weight `,` $mask attr-dict `:`
     type($grad) `,` type($weight) `,` type($mask)
