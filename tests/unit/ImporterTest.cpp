@@ -94,7 +94,7 @@ TEST_F(ImporterTest, EveryExampleImports) {
     EXPECT_GE(lifs, 1) << name;
   }
   closedir(d);
-  EXPECT_EQ(count, 7);
+  EXPECT_EQ(count, 8);
 }
 
 TEST_F(ImporterTest, InitializersBecomeInitialValues) {
