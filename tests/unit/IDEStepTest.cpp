@@ -47,12 +47,12 @@ std::vector<double> maskOf(int64_t key, int64_t stream, int count) {
   return m;
 }
 
-/// The dense [N, N] matrix of the stride-1 same-padding convolution with
-/// kernel k [KC, KC, K, K] on [KC, KH, KW] images: out(o, y, x) =
+/// Calls f(dense, tap) for every pair of an entry of the dense [N, N]
+/// matrix of the stride-1 same-padding convolution on [KC, KH, KW] images
+/// and the kernel [KC, KC, K, K] entry it holds: out(o, y, x) =
 /// sum k(o, i, dy, dx) in(i, y + dy - K/2, x + dx - K/2).
-Vec denseOfKernel(const std::vector<float> &k) {
+template <class F> void forEachTap(F f) {
   const int n = KC * KH * KW;
-  Vec w(n * n, 0.0);
   for (int o = 0; o < KC; ++o)
     for (int y = 0; y < KH; ++y)
       for (int x = 0; x < KW; ++x)
@@ -60,31 +60,24 @@ Vec denseOfKernel(const std::vector<float> &k) {
           for (int dy = 0; dy < K; ++dy)
             for (int dx = 0; dx < K; ++dx) {
               int yy = y + dy - K / 2, xx = x + dx - K / 2;
-              if (yy < 0 || yy >= KH || xx < 0 || xx >= KW)
-                continue;
-              w[((o * KH + y) * KW + x) * n + (i * KH + yy) * KW + xx] +=
-                  k[((o * KC + i) * K + dy) * K + dx];
+              if (yy >= 0 && yy < KH && xx >= 0 && xx < KW)
+                f(((o * KH + y) * KW + x) * n + (i * KH + yy) * KW + xx,
+                  ((o * KC + i) * K + dy) * K + dx);
             }
+}
+
+/// The kernel's dense matrix.
+Vec denseOfKernel(const std::vector<float> &k) {
+  Vec w(KC * KH * KW * KC * KH * KW, 0.0);
+  forEachTap([&](int dense, int tap) { w[dense] += k[tap]; });
   return w;
 }
 
 /// The kernel's gradient from the dense matrix's (the chain rule through
 /// denseOfKernel, which is linear).
 Vec kernelGradOfDense(const Vec &g) {
-  const int n = KC * KH * KW;
   Vec k(KC * KC * K * K, 0.0);
-  for (int o = 0; o < KC; ++o)
-    for (int y = 0; y < KH; ++y)
-      for (int x = 0; x < KW; ++x)
-        for (int i = 0; i < KC; ++i)
-          for (int dy = 0; dy < K; ++dy)
-            for (int dx = 0; dx < K; ++dx) {
-              int yy = y + dy - K / 2, xx = x + dx - K / 2;
-              if (yy < 0 || yy >= KH || xx < 0 || xx >= KW)
-                continue;
-              k[((o * KC + i) * K + dy) * K + dx] +=
-                  g[((o * KH + y) * KW + x) * n + (i * KH + yy) * KW + xx];
-            }
+  forEachTap([&](int dense, int tap) { k[tap] += g[dense]; });
   return k;
 }
 
