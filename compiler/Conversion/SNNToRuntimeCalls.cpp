@@ -318,8 +318,9 @@ Value alloc2(OpBuilder &b, Location loc, int64_t r, int64_t c) {
 }
 
 /// IDE_SPEC section 2: `steps` steps of IF/LIF with reset by subtraction on
-/// the constant current c; the feedback W s[t-1] through one GEMM per step
-/// (s[-1] = 0); the (leak-weighted) average rate.
+/// the constant current c; the feedback W s[t-1] through one GEMM (or, with
+/// `image`, one convolution) per step (s[-1] = 0); the (leak-weighted)
+/// average rate.
 void lowerFeedback(FeedbackOp op) {
   ModuleOp module = op->getParentOfType<ModuleOp>();
   OpBuilder b(op);

@@ -583,6 +583,8 @@ int compile(int argc, char **argv) {
   if (failed(snn::emitObjectFile(*llvmModule, std::string(object), error,
                                  cpuName)))
     return fail(error);
+  codegenTimer.stop();
+  TimingScope linkTimer = timingRoot.nest("linking the trainer");
   return linkTrainer(argv[0], std::string(object), exe);
 }
 

@@ -566,6 +566,11 @@ LogicalResult FeedbackOp::verify() {
   return checkPositive(*this, "tolerance", getTolerance().convertToFloat());
 }
 
+LogicalResult FeedbackGradOp::verify() {
+  return verifyFeedbackWeight(*this, getGrad().getType().getDimSize(2),
+                              getWeight().getType(), getImage());
+}
+
 //===----------------------------------------------------------------------===//
 // Optimizer
 //===----------------------------------------------------------------------===//

@@ -837,6 +837,7 @@ def SNN_FeedbackGradOp : SNN_Op<"feedback_grad", [Pure,
     $grad `,` $rates `,` $input `,` $weight `,` $mask attr-dict `:`
     type($grad) `,` type($weight) `,` type($mask)
   }];
+  let hasVerifier = 1;
 }
 
 //===----------------------------------------------------------------------===//
