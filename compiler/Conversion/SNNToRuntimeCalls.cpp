@@ -561,7 +561,39 @@ void lowerFeedbackGrad(FeedbackGradOp op) {
   };
   auto jacobianT = [&](ScalarBuilder &q) { jacobianTOf(q, x, y); };
   int64_t iterations = op.getMaxIterations();
-  if (op.getSolver() == IDESolver::broyden)
+  if (op.getSolver() == IDESolver::exact) {
+    // (I - J^T) beta = g by LU per sample: row b*N + i of `lhs` holds
+    // column i of (I - J^T) (e_i - J^T e_i), so each sample's rows are the
+    // column-major matrix LAPACK takes. N products with J^T: for tests and
+    // small modules.
+    Value lhs = memref::AllocOp::create(
+        b, loc, MemRefType::get({B * N, N}, b.getF32Type()));
+    Value unit = alloc2(b, loc, B, N);
+    parallelFor(b, loc, {B, N}, [&](ScalarBuilder &q, ValueRange iv) {
+      q.store(q.f(0.0f), unit, iv);
+    });
+    forRange(s, s.idx(0), s.idx(N), [&](ScalarBuilder &q, Value i) {
+      auto setUnit = [&](float v) {
+        parallelFor(q.b, q.loc, {B}, [&](ScalarBuilder &r, ValueRange bv) {
+          r.store(r.f(v), unit, {bv[0], i});
+        });
+      };
+      setUnit(1.0f);
+      jacobianTOf(q, unit, y);
+      parallelFor(q.b, q.loc, {B, N}, [&](ScalarBuilder &r, ValueRange iv) {
+        Value diag = r.sel(r.icmp(arith::CmpIPredicate::eq, iv[1], i),
+                           r.f(1.0f), r.f(0.0f));
+        r.store(r.sub(diag, r.load(y, iv)), lhs,
+                {r.iadd(r.imul(iv[0], r.idx(N)), i), iv[1]});
+      });
+      setUnit(0.0f);
+    });
+    func::FuncOp solve =
+        declareRuntime(module, "snnrt_solve_batched", {2, 2}, 0);
+    func::CallOp::create(b, loc, solve,
+                         ValueRange{dynamicView(b, loc, lhs, 1),
+                                    dynamicView(b, loc, x, 1)});
+  } else if (op.getSolver() == IDESolver::broyden)
     broyden(b, loc, B, N, iterations, g, x, y, jacobianTOf);
   else if (op.getSolver() == IDESolver::official_iter) {
     // x := (x + G(x)) / 2 = (J^T x + g) / 2, the official N-MNIST variant

@@ -576,8 +576,8 @@ void Importer::importNode(const NodeContext &n) {
       std::string solverName = n.getString("solver", "broyden");
       std::optional<snn::IDESolver> solver = snn::symbolizeIDESolver(solverName);
       if (!solver)
-        n.error("attribute 'solver' must be broyden, fixed_point or "
-                "official_iter, got '" + solverName + "'");
+        n.error("attribute 'solver' must be broyden, fixed_point, "
+                "official_iter or exact, got '" + solverName + "'");
       int64_t iterations = n.getInt("max_iterations", 30);
       if (iterations < 1)
         n.error("attribute 'max_iterations' must be >= 1");

@@ -187,7 +187,8 @@ void registerAll() {
                 AttributeProto::FLOAT, 1.0f)
           .Attr("dropout", "rate of the feedback's dropout mask",
                 AttributeProto::FLOAT, 0.0f)
-          .Attr("solver", "broyden, fixed_point or official_iter",
+          .Attr("solver", "broyden, fixed_point, official_iter or exact (a dense "
+                "LU solve per sample: tests, small modules)",
                 AttributeProto::STRING,
                 std::string("broyden"))
           .Attr("max_iterations", "solver steps at most", AttributeProto::INT,

@@ -292,6 +292,14 @@ TEST(IDEStep, ConvFeedbackMatchesReference) {
   check(false, "fixed_point", Solver::Exact, 1.0, 200, /*conv=*/true);
   check(true, "broyden", Solver::Broyden, 1.0, 6, /*conv=*/true);
 }
+// The compiled exact solve (LU per sample, LAPACK) against the reference's
+// dense solve: LIF and IF, the clamped g, a convolutional feedback.
+TEST(IDEStep, ExactSolveMatchesReference) {
+  check(false, "exact", Solver::Exact, 0.8);
+  check(true, "exact", Solver::Exact, 0.8);
+  check(false, "exact", Solver::Exact, 1.6);
+  check(false, "exact", Solver::Exact, 1.0, 30, /*conv=*/true);
+}
 // The official N-MNIST "iter": 30 damped steps, (2I - J^T) beta = g.
 TEST(IDEStep, OfficialIterMatchesReference) {
   check(false, "official_iter", Solver::OfficialIter, 0.8);

@@ -345,7 +345,7 @@ TEST_F(ImporterTest, FeedbackModuleErrors) {
   expectError(feedbackModel("a = ai.snn.Feedback <T = 5, leak = 0.0> (c, w)"),
               "attribute 'leak' must be in (0, 1]");
   expectError(feedbackModel("a = ai.snn.Feedback <T = 5, solver = \"newton\"> (c, w)"),
-              "attribute 'solver' must be broyden, fixed_point or official_iter, got 'newton'");
+              "attribute 'solver' must be broyden, fixed_point, official_iter or exact, got 'newton'");
   expectError(feedbackModel("a = ai.snn.Feedback <T = 5, dropout = 1.0> (c, w)"),
               "attribute 'dropout' must be in [0, 1)");
   // The feedback weight must be [N, N].

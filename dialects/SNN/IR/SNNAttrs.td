@@ -19,7 +19,8 @@ def SNN_PoolKindAttr : EnumAttr<SNN_Dialect, SNN_PoolKind, "pool_kind">;
 def SNN_IDESolver : I32EnumAttr<"IDESolver", "IDE's linear solver", [
     I32EnumAttrCase<"fixed_point", 0>,    // beta := g + J^T beta
     I32EnumAttrCase<"official_iter", 1>,  // N-MNIST's x := (x + G(x)) / 2
-    I32EnumAttrCase<"broyden", 2>]> {     // the official default
+    I32EnumAttrCase<"broyden", 2>,        // the official default
+    I32EnumAttrCase<"exact", 3>]> {       // a dense LU solve (tests, small N)
   let genSpecializedAttr = 0;
   let cppNamespace = "::mlir::snn";
 }

@@ -779,7 +779,9 @@ def SNN_FeedbackOp : SNN_Op<"feedback", [Pure,
     beta = g + J^T beta by `solver` (broyden: IDE_SPEC section 5.1, at most
     `max_iterations` steps, the lowest-residual iterate; fixed_point: the
     plain iteration until the largest change is below `tolerance`;
-    official_iter: the official N-MNIST damped iteration), then one
+    official_iter: the official N-MNIST damped iteration; exact: a dense
+    LU solve of (I - J^T) beta = g per sample, LAPACK, for tests and small
+    modules), then one
     vector-Jacobian product of f.
 
     Example:

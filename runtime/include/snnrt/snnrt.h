@@ -56,6 +56,11 @@ void _mlir_ciface_snnrt_matmul_nn(snnrt_memref2d *a, snnrt_memref2d *b,
 void _mlir_ciface_snnrt_matmul_tn(snnrt_memref2d *a, snnrt_memref2d *b,
                                   snnrt_memref2d *c);
 
+/* x[b] := A_b^{-1} x[b] for each sample b, A_b the COLUMN-major N x N matrix
+   at rows [b*N, (b+1)*N) of `a` (overwritten by its LU factors): LAPACK
+   sgesv (IDE's exact solver). */
+void _mlir_ciface_snnrt_solve_batched(snnrt_memref2d *a, snnrt_memref2d *x);
+
 /* Convolutions over N = T*B images, NCHW / OIHW, zero padding. */
 void _mlir_ciface_snnrt_conv2d_forward(snnrt_memref4d *in, snnrt_memref4d *w,
                                        snnrt_memref4d *out, int64_t sh,
