@@ -1,8 +1,8 @@
 //===- Checkpoint.cpp - atomic training checkpoints -------------------------===//
 //
-// Format 2: the magic "SNNCKPT2", the payload, and zlib's CRC-32 of magic
-// and payload (4 bytes, little-endian). Format 1 (no checksum) is still
-// read. Every field is checked on reading: a flipped bit, a truncated file
+// Format 3: the magic "SNNCKPT3", the payload, and zlib's CRC-32 of magic
+// and payload (4 bytes, little-endian). Formats 2 (no --validation count)
+// and 1 (no checksum either) are still read. Every field is checked on reading: a flipped bit, a truncated file
 // or an impossible value is one line naming the file, never garbage state.
 //
 //===----------------------------------------------------------------------===//
@@ -28,6 +28,7 @@ namespace {
 
 const char kMagic1[8] = {'S', 'N', 'N', 'C', 'K', 'P', 'T', '1'};
 const char kMagic2[8] = {'S', 'N', 'N', 'C', 'K', 'P', 'T', '2'};
+const char kMagic3[8] = {'S', 'N', 'N', 'C', 'K', 'P', 'T', '3'};
 /// Far beyond any real run, small enough that nothing overflows.
 constexpr int64_t kMaxCount = int64_t(1) << 50;
 /// The largest checkpoint read (parameters and both moments).
@@ -87,12 +88,13 @@ struct Reader {
 
 void saveCheckpoint(const std::string &path, const TrainState &s) {
   Writer w;
-  w.bytes.append(kMagic2, sizeof(kMagic2));
+  w.bytes.append(kMagic3, sizeof(kMagic3));
   w.put(s.fingerprint);
   w.put(s.epoch);
   w.put(s.batchInEpoch);
   w.put(s.step);
   w.put(s.seed);
+  w.put(s.validation);
   w.put(s.epochLossSum);
   w.put(s.epochCorrect);
   w.put(s.epochSeen);
@@ -132,10 +134,12 @@ TrainState loadCheckpoint(const std::string &path) {
 
 TrainState parseCheckpoint(const std::string &path, std::string bytes) {
   Reader r{path, std::move(bytes)};
-  bool v2 = r.bytes.size() >= sizeof(kMagic2) &&
-            std::memcmp(r.bytes.data(), kMagic2, sizeof(kMagic2)) == 0;
-  bool v1 = r.bytes.size() >= sizeof(kMagic1) &&
-            std::memcmp(r.bytes.data(), kMagic1, sizeof(kMagic1)) == 0;
+  auto is = [&](const char(&magic)[8]) {
+    return r.bytes.size() >= sizeof(magic) &&
+           std::memcmp(r.bytes.data(), magic, sizeof(magic)) == 0;
+  };
+  bool v3 = is(kMagic3), v2 = v3 || is(kMagic2);
+  bool v1 = is(kMagic1);
   if (!v1 && !v2)
     fail(path, "not an snnc checkpoint");
   if (v2) {
@@ -162,6 +166,8 @@ TrainState parseCheckpoint(const std::string &path, std::string bytes) {
   s.batchInEpoch = count(r.get<int64_t>(), "batch in epoch");
   s.step = count(r.get<int64_t>(), "step");
   s.seed = r.get<uint64_t>();
+  if (v3)
+    s.validation = count(r.get<int64_t>(), "validation samples");
   s.epochLossSum = r.get<double>();
   if (!std::isfinite(s.epochLossSum))
     fail(path, "corrupt checkpoint (the epoch's loss sum is not finite)");

@@ -28,6 +28,7 @@ struct TrainState {
   int64_t batchInEpoch = 0;
   int64_t step = 0;       // AdamW steps taken
   uint64_t seed = 0;
+  int64_t validation = 0; // training samples held out (--validation)
   double epochLossSum = 0;
   int64_t epochCorrect = 0, epochSeen = 0;
   std::vector<EpochRecord> history;

@@ -54,7 +54,12 @@ const char *kUsage =
     "  --resume              continue from --checkpoint\n"
     "  --overwrite           replace an existing --checkpoint and --metrics\n"
     "                        file (without it, a new run refuses them)\n"
-    "  --eval                only evaluate on the test set\n"
+    "  --validation N        hold out N training samples (a fixed random\n"
+    "                        choice, the same in every run and with every\n"
+    "                        --seed), train on the rest and evaluate on them\n"
+    "                        instead of the test set (unused then): to choose\n"
+    "                        settings without looking at the test set\n"
+    "  --eval                only evaluate on the test set (or --validation)\n"
     "  --eval-spikes FILE    with --eval: the first test batch's output\n"
     "                        spikes, raw float32 [T, B, classes]\n"
     "  --export FILE.onnx    write the model with the learned weights\n"
@@ -146,6 +151,8 @@ Options parseArgs(int argc, char **argv) {
     }
     else if (a == "--warmup-epochs") o.warmupEpochs = static_cast<int64_t>(whole(next(), 0, kMany));
     else if (a == "--weight-clip") o.weightClip = positive(next());
+    else if (a == "--validation")
+      o.validation = static_cast<int64_t>(whole(next(), 0, kMany));
     else if (a == "--seed") o.seed = whole(next(), 0, UINT64_MAX);
     else if (a == "--threads") o.threads = static_cast<int64_t>(whole(next(), 1, 1024));
     else if (a == "--device") o.device = next();

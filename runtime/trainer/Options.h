@@ -14,6 +14,9 @@ struct Options {
   std::string schedule, milestones, evalSpikes, exportNIR;
   double gamma = -1, lrMin = -1;
   int64_t warmupEpochs = -1;
+  // Training samples held out for evaluation instead of the test set (-1:
+  // none, or the checkpoint's on --resume).
+  int64_t validation = -1;
   // Data parallelism (mpirun/srun): seconds a collective may wait, and the
   // gradient bucket (bytes; 0: one collective per tensor; -1: one bucket).
   double dpTimeout = 300;

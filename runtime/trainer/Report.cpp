@@ -52,18 +52,19 @@ void Progress::finish() {
     std::fputs("\n", stderr);
 }
 
-std::string metricsLine(const EpochRecord &r) {
+std::string metricsLine(const EpochRecord &r, const char *evalSet) {
   char buf[512];
   std::snprintf(buf, sizeof(buf),
                 "{\"epoch\": %lld, \"train_loss\": %.6g, \"train_accuracy\": "
-                "%.6g, \"test_accuracy\": %.6g, \"seconds\": %.3f, "
+                "%.6g, \"%s_accuracy\": %.6g, \"seconds\": %.3f, "
                 "\"samples_per_second\": %.1f, \"lr\": %.6g}\n",
-                (long long)r.epoch, r.loss, r.trainAcc, r.testAcc, r.seconds,
+                (long long)r.epoch, r.loss, r.trainAcc, evalSet, r.testAcc, r.seconds,
                 r.samplesPerSecond, r.lr);
   return buf;
 }
 
-std::string plotSVG(const std::vector<EpochRecord> &history) {
+std::string plotSVG(const std::vector<EpochRecord> &history,
+                    const char *evalSet) {
   const double w = 640, h = 360, left = 60, right = 60, top = 30, bottom = 40;
   double maxLoss = 1e-9;
   for (const EpochRecord &r : history)
@@ -86,7 +87,7 @@ std::string plotSVG(const std::vector<EpochRecord> &history) {
      << "<text x=\"10\" y=\"20\" fill=\"#c0392b\">train loss (max "
      << maxLoss << ")</text>\n"
      << "<text x=\"" << w - 10 << "\" y=\"20\" text-anchor=\"end\" "
-     << "fill=\"#2471a3\">test accuracy (0-100%)</text>\n";
+     << "fill=\"#2471a3\">" << evalSet << " accuracy (0-100%)</text>\n";
   auto polyline = [&](const char *color, auto value, double max) {
     os << "<polyline fill=\"none\" stroke=\"" << color
        << "\" stroke-width=\"2\" points=\"";

@@ -25,10 +25,12 @@ private:
   std::chrono::steady_clock::time_point start, lastPrint;
 };
 
-/// One JSON object per line.
-std::string metricsLine(const EpochRecord &r);
+/// One JSON object per line; the accuracy is "<evalSet>_accuracy" (the
+/// test set, or the held-out training samples of --validation).
+std::string metricsLine(const EpochRecord &r, const char *evalSet = "test");
 /// Loss and accuracy per epoch as an SVG line chart.
-std::string plotSVG(const std::vector<EpochRecord> &history);
+std::string plotSVG(const std::vector<EpochRecord> &history,
+                    const char *evalSet = "test");
 
 } // namespace snnrt
 

@@ -397,7 +397,7 @@ void Trainer::writeMetrics() {
   std::string text;
   size_t from = metricsKind == io::OutputKind::CharDevice ? metricsWritten : 0;
   for (size_t i = from; i < s.history.size(); ++i)
-    text += metricsLine(s.history[i]);
+    text += metricsLine(s.history[i], evalSet());
   io::writeOutput(o.metrics, text);
   metricsWritten = s.history.size();
 }
@@ -470,9 +470,15 @@ int Trainer::run() {
       throw std::runtime_error(o.checkpoint +
                                ": the checkpoint belongs to a different model");
     o.seed = s.seed;
+    if (o.validation >= 0 && o.validation != s.validation)
+      usageError("--validation " + std::to_string(o.validation) +
+                 " differs from the " + std::to_string(s.validation) +
+                 " validation samples of " + o.checkpoint +
+                 " (resume with the same split)");
   } else {
     s.fingerprint = d.fingerprint();
     s.seed = o.seed;
+    s.validation = std::max<int64_t>(o.validation, 0);
     std::mt19937_64 rng(o.seed);
     for (size_t i = 0; i < d.params.size(); ++i) {
       const TensorDesc &p = d.params[i];
@@ -506,17 +512,17 @@ int Trainer::run() {
   loadData();
   if (lead())
     std::fprintf(stderr,
-               "trainer: %lld training / %lld test samples, batch %lld, T %lld, "
+               "trainer: %lld training / %lld %s samples, batch %lld, T %lld, "
                "%zu parameter tensors\n",
-               (long long)train.size(), (long long)test.size(),
+               (long long)train.size(), (long long)test.size(), evalSet(),
                (long long)d.batch(), (long long)d.steps(), d.params.size());
 
   if (o.evalOnly) {
     double loss = 0;
     double acc = testAccuracy(&loss);
     if (lead())
-      std::printf("test accuracy: %.2f%%, test loss %.6g per sample\n",
-                  100.0 * acc, loss);
+      std::printf("%s accuracy: %.2f%%, %s loss %.6g per sample\n",
+                  evalSet(), 100.0 * acc, evalSet(), loss);
     exportModel();
     parallel::finalizeWorld();
     return 0;
@@ -673,9 +679,9 @@ int Trainer::run() {
     s.epochCorrect = s.epochSeen = 0;
     checkRanksAgree();
     if (lead()) {
-      std::printf("epoch %lld: train loss %.4f, train accuracy %.2f%%, test "
+      std::printf("epoch %lld: train loss %.4f, train accuracy %.2f%%, %s "
                   "accuracy %.2f%%, %.1f s (%.0f samples/s)\n",
-                  (long long)r.epoch, r.loss, 100 * r.trainAcc,
+                  (long long)r.epoch, r.loss, 100 * r.trainAcc, evalSet(),
                   100 * r.testAcc, r.seconds, r.samplesPerSecond);
       std::fflush(stdout);
     }
@@ -693,7 +699,7 @@ int Trainer::run() {
   }
   if (!o.plot.empty() && lead()) {
     try {
-      io::writeOutput(o.plot, plotSVG(s.history));
+      io::writeOutput(o.plot, plotSVG(s.history, evalSet()));
     } catch (const std::exception &e) {
       if (failure.empty())
         failure = e.what();
@@ -707,8 +713,8 @@ int Trainer::run() {
   if (!lead())
     return 0;
   const EpochRecord &last = s.history.back();
-  std::printf("done: %lld epochs, final test accuracy %.2f%%",
-              (long long)last.epoch, 100 * last.testAcc);
+  std::printf("done: %lld epochs, final %s accuracy %.2f%%",
+              (long long)last.epoch, evalSet(), 100 * last.testAcc);
   if (exec->meanStepMs() > 0)
     std::printf(" (device: %.4f ms/step)", exec->meanStepMs());
   std::printf("\n");

@@ -56,6 +56,9 @@ public:
 
 private:
   void loadData();
+  void holdOut(int64_t n, const std::string &dir);
+  /// "validation" with --validation, else "test".
+  const char *evalSet() const { return s.validation > 0 ? "validation" : "test"; }
   Dataset syntheticData(int64_t batches) const;
   Batch makeBatch(const Dataset &ds, const std::vector<int64_t> &order,
                   int64_t first, bool train, uint64_t augmentSeed) const;

@@ -3,6 +3,7 @@
 #include "runtime/core/Settings.h"
 
 #include <cstring>
+#include <numeric>
 #include <random>
 #include <stdexcept>
 
@@ -60,6 +61,43 @@ void Trainer::loadData() {
         throw DataError(dir + ": label " + std::to_string(label) +
                         " is out of range for a model with " +
                         std::to_string(d.classes()) + " outputs");
+  if (s.validation > 0)
+    holdOut(s.validation, dir);
+}
+
+/// --validation N: N training samples, chosen by a Fisher-Yates shuffle
+/// with a fixed seed (the same split in every run, whatever --seed is),
+/// become the evaluation set; the test set is dropped unread. Both parts
+/// keep the file's order.
+void Trainer::holdOut(int64_t n, const std::string &dir) {
+  int64_t total = train.size();
+  if (n >= total)
+    throw DataError(dir + ": --validation " + std::to_string(n) +
+                    " leaves no training samples (the training set has " +
+                    std::to_string(total) + ")");
+  std::vector<int64_t> idx(total);
+  std::iota(idx.begin(), idx.end(), 0);
+  std::mt19937_64 rng(0x76616c6964617465ull);
+  for (int64_t i = total - 1; i > 0; --i)
+    std::swap(idx[i], idx[rng() % static_cast<uint64_t>(i + 1)]);
+  std::vector<char> held(total, 0);
+  for (int64_t i = 0; i < n; ++i)
+    held[idx[i]] = 1;
+  Dataset kept, val;
+  for (Dataset *part : {&kept, &val}) {
+    part->sampleShape = train.sampleShape;
+    part->classes = train.classes;
+    part->timeSteps = train.timeSteps;
+  }
+  int64_t size = train.sampleSize();
+  for (int64_t i = 0; i < total; ++i) {
+    Dataset &to = held[i] ? val : kept;
+    to.x.insert(to.x.end(), train.x.begin() + i * size,
+                train.x.begin() + (i + 1) * size);
+    to.y.push_back(train.y[i]);
+  }
+  train = std::move(kept);
+  test = std::move(val);
 }
 
 /// `batches` batches of uniform random inputs in the model's input shape
