@@ -5,7 +5,7 @@ set -euo pipefail
 pkgs=(cmake ninja-build g++ mold ccache
       libmlir-22-dev mlir-22-tools llvm-22-dev llvm-22-tools
       libprotobuf-dev protobuf-compiler libonnx-dev
-      libdnnl-dev liblapack-dev zlib1g-dev libgtest-dev
+      libdnnl-dev liblapack3 zlib1g-dev libgtest-dev
       dataset-fashion-mnist python3 python3-venv libhdf5-dev
       clang-22 libclang-rt-22-dev libfuzzer-22-dev libomp-22-dev
       openmpi-bin libopenmpi-dev)

@@ -394,9 +394,9 @@ Value frobenius(ScalarBuilder &s, Value m, int64_t B, int64_t N) {
 /// or exceeds 1e6 ||G(0)||, the lowest-residual iterate as the result (in
 /// `x`), and the denominator guard (a sample whose v^T dG vanishes gets no
 /// update). `jt(q, in, out)` emits out = J^T in; `y` is scratch.
-void broyden(OpBuilder &b, Location loc, int64_t B, int64_t N,
-             int64_t iterations, Value g, Value x, Value y,
-             function_ref<void(ScalarBuilder &, Value, Value)> jt) {
+Value broyden(OpBuilder &b, Location loc, int64_t B, int64_t N,
+              int64_t iterations, Value g, Value x, Value y,
+              function_ref<void(ScalarBuilder &, Value, Value)> jt) {
   ScalarBuilder s{b, loc};
   const int64_t M = std::min<int64_t>(iterations, 27);
   float eps = 2e-10f * std::sqrt(static_cast<float>(B * N));
@@ -442,7 +442,7 @@ void broyden(OpBuilder &b, Location loc, int64_t B, int64_t N,
   lowRank(s, gx, delta, Us, VTs, s.idx(0)); // no pairs: -G(0)
   Value norm0 = frobenius(s, gx, B, N);
   Value start = s.cmp(arith::CmpFPredicate::OLT, norm0, s.f(eps));
-  scf::ForOp::create(
+  auto loop = scf::ForOp::create(
       b, loc, s.idx(0), s.idx(iterations), s.idx(1),
       ValueRange{start, norm0},
       [&](OpBuilder &fb, Location fl, Value n, ValueRange st) {
@@ -519,6 +519,40 @@ void broyden(OpBuilder &b, Location loc, int64_t B, int64_t N,
         scf::YieldOp::create(fb, fl, branch.getResults());
       });
   memref::CopyOp::create(b, loc, best, x);
+  return loop.getResult(1);
+}
+
+/// A solve that ended above its tolerance is reported to the runtime
+/// (snnrt_ide_solver_report: the trainer's log says how many steps and
+/// samples, and the worst residual), never silently. Only then, so at no
+/// cost otherwise: `residuals(q, r)` stores each sample's residual in
+/// r [B] (the same measure as the solver's tolerance, per sample) and
+/// returns the solve's (reported against `tol`); the samples at or above
+/// `sampleTol` are counted.
+void reportIfUnconverged(OpBuilder &b, Location loc, ModuleOp module,
+                         Value converged, float tol, float sampleTol, int64_t B,
+                         function_ref<Value(ScalarBuilder &, Value)> residuals) {
+  auto branch = scf::IfOp::create(b, loc, converged, /*withElseRegion=*/true);
+  OpBuilder eb = branch.getElseBodyBuilder();
+  ScalarBuilder q{eb, loc};
+  Value r = memref::AllocOp::create(eb, loc, MemRefType::get({B}, eb.getF32Type()));
+  Value residual = residuals(q, r);
+  Value count = sumFor(eb, loc, B, q.f(0.0f),
+                       [&](ScalarBuilder &z, Value bi, ValueRange a) {
+                         return SmallVector<Value>{z.add(
+                             a[0], z.sel(z.ge(z.load(r, {bi}), z.f(sampleTol)),
+                                         z.f(1.0f), z.f(0.0f)))};
+                       })[0];
+  func::FuncOp report = module.lookupSymbol<func::FuncOp>("snnrt_ide_solver_report");
+  if (!report) {
+    OpBuilder mb = OpBuilder::atBlockBegin(module.getBody());
+    report = func::FuncOp::create(
+        mb, module.getLoc(), "snnrt_ide_solver_report",
+        mb.getFunctionType({mb.getI64Type(), mb.getF32Type(), mb.getF32Type()}, {}));
+    report.setPrivate();
+  }
+  Value samples = arith::FPToSIOp::create(eb, loc, eb.getI64Type(), count);
+  func::CallOp::create(eb, loc, report, ValueRange{samples, residual, q.f(tol)});
 }
 
 /// IDE_SPEC section 5: beta = g + J^T beta at a, J^T x = W^T (d m x / V),
@@ -593,9 +627,30 @@ void lowerFeedbackGrad(FeedbackGradOp op) {
     func::CallOp::create(b, loc, solve,
                          ValueRange{dynamicView(b, loc, lhs, 1),
                                     dynamicView(b, loc, x, 1)});
-  } else if (op.getSolver() == IDESolver::broyden)
-    broyden(b, loc, B, N, iterations, g, x, y, jacobianTOf);
-  else if (op.getSolver() == IDESolver::official_iter) {
+  } else if (op.getSolver() == IDESolver::broyden) {
+    Value bestNorm = broyden(b, loc, B, N, iterations, g, x, y, jacobianTOf);
+    // Converged: the batch-wide ||G|| of the returned iterate below eps.
+    // A sample is unconverged when its own ||G_b|| is at least eps /
+    // sqrt(B) (all samples below that puts the batch below eps).
+    float eps = 2e-10f * std::sqrt(static_cast<float>(B * N));
+    reportIfUnconverged(
+        b, loc, module, s.cmp(arith::CmpFPredicate::OLT, bestNorm, s.f(eps)),
+        eps, eps / std::sqrt(static_cast<float>(B)), B,
+        [&](ScalarBuilder &q, Value r) {
+          jacobianTOf(q, x, y);
+          parallelFor(q.b, q.loc, {B}, [&](ScalarBuilder &z, ValueRange bv) {
+            Value sq = sumFor(z.b, z.loc, N, z.f(0.0f),
+                              [&](ScalarBuilder &w2, Value i, ValueRange a) {
+                                Value G = w2.add(w2.sub(w2.load(y, {bv[0], i}),
+                                                        w2.load(x, {bv[0], i})),
+                                                 w2.load(g, {bv[0], i}));
+                                return SmallVector<Value>{w2.add(a[0], w2.mul(G, G))};
+                              })[0];
+            z.store(math::SqrtOp::create(z.b, z.loc, sq), r, {bv[0]});
+          });
+          return bestNorm;
+        });
+  } else if (op.getSolver() == IDESolver::official_iter) {
     // x := (x + G(x)) / 2 = (J^T x + g) / 2, the official N-MNIST variant
     // (it solves (2I - J^T) x = g, IDE_SPEC section 10.3).
     forRange(s, s.idx(0), s.idx(iterations), [&](ScalarBuilder &q, Value) {
@@ -608,7 +663,7 @@ void lowerFeedbackGrad(FeedbackGradOp op) {
     // x := g + J^T x until the largest change is below the tolerance.
     Value tol = s.f(op.getTolerance().convertToFloat());
     Value fals = arith::ConstantIntOp::create(b, loc, b.getI1Type(), 0);
-    scf::ForOp::create(
+    auto loop = scf::ForOp::create(
         b, loc, s.idx(0), s.idx(iterations), s.idx(1), ValueRange{fals},
         [&](OpBuilder &fb, Location fl, Value, ValueRange done) {
           auto branch = scf::IfOp::create(
@@ -639,6 +694,32 @@ void lowerFeedbackGrad(FeedbackGradOp op) {
           scf::YieldOp::create(eb, fl, ValueRange{q.cmp(arith::CmpFPredicate::OLT,
                                                         change, tol)});
           scf::YieldOp::create(fb, fl, branch.getResults());
+        });
+    // Not converged: each sample's largest |g + J^T x - x| (the change the
+    // next iteration would make), the worst of them as the residual.
+    float tolerance = op.getTolerance().convertToFloat();
+    reportIfUnconverged(
+        b, loc, module, loop.getResult(0), tolerance, tolerance, B,
+        [&](ScalarBuilder &q, Value r) {
+          jacobianT(q);
+          parallelFor(q.b, q.loc, {B}, [&](ScalarBuilder &z, ValueRange bv) {
+            Value m = sumFor(z.b, z.loc, N, z.f(0.0f),
+                             [&](ScalarBuilder &w2, Value i, ValueRange a) {
+                               Value dlt = math::AbsFOp::create(
+                                   w2.b, w2.loc,
+                                   w2.sub(w2.add(w2.load(g, {bv[0], i}),
+                                                 w2.load(y, {bv[0], i})),
+                                          w2.load(x, {bv[0], i})));
+                               return SmallVector<Value>{
+                                   arith::MaximumFOp::create(w2.b, w2.loc, a[0], dlt)};
+                             })[0];
+            z.store(m, r, {bv[0]});
+          });
+          return sumFor(q.b, q.loc, B, q.f(0.0f),
+                        [&](ScalarBuilder &z, Value bi, ValueRange a) {
+                          return SmallVector<Value>{arith::MaximumFOp::create(
+                              z.b, z.loc, a[0], z.load(r, {bi}))};
+                        })[0];
         });
   }
   // dL/dc = beta d / V; dL/dW = sum_b (beta d m / V)_b a_b^T.

@@ -2,16 +2,59 @@
 //
 // IDE's exact solver (snn.feedback_grad with solver = exact, for tests and
 // small modules): one LAPACK sgesv (LU with partial pivoting) per sample.
+// And the log of solves that did not converge (every solver), which the
+// trainer prints.
 //
 //===----------------------------------------------------------------------===//
 #include "snnrt/snnrt.h"
 
 #include <cstdio>
 #include <cstdlib>
+#include <dlfcn.h>
+#include <mutex>
 #include <vector>
 
-extern "C" void sgesv_(const int *n, const int *nrhs, float *a, const int *lda,
+namespace {
+
+using Sgesv = void (*)(const int *n, const int *nrhs, float *a, const int *lda,
                        int *ipiv, float *b, const int *ldb, int *info);
+
+/// LAPACK is opened at the first exact solve, not linked: Debian's
+/// liblapack.so.3 is often OpenBLAS's, whose constructor starts a thread
+/// pool when the library loads, before the trainer's main() blocks SIGINT
+/// and SIGTERM (runtime/trainer/main.cpp); a Ctrl-C delivered to one of
+/// those threads killed the trainer without its checkpoint. Opened here,
+/// its threads inherit the blocked mask. The solves run one per sample on
+/// OpenMP threads, so OpenBLAS's own threading is turned off.
+Sgesv lapackSgesv() {
+  static Sgesv fn = nullptr;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    const char *names[] = {"liblapack.so.3", "liblapack.so"};
+    void *lib = nullptr;
+    for (const char *name : names)
+      if ((lib = dlopen(name, RTLD_NOW | RTLD_LOCAL)))
+        break;
+    if (!lib) {
+      std::fprintf(stderr,
+                   "snnrt: error: the exact IDE solver needs LAPACK "
+                   "(liblapack.so.3, Debian's liblapack3): %s\n",
+                   dlerror());
+      std::exit(1);
+    }
+    if (auto setThreads = reinterpret_cast<void (*)(int)>(
+            dlsym(lib, "openblas_set_num_threads")))
+      setThreads(1);
+    fn = reinterpret_cast<Sgesv>(dlsym(lib, "sgesv_"));
+    if (!fn) {
+      std::fprintf(stderr, "snnrt: error: %s\n", dlerror());
+      std::exit(1);
+    }
+  });
+  return fn;
+}
+
+} // namespace
 
 extern "C" {
 
@@ -24,6 +67,7 @@ void _mlir_ciface_snnrt_solve_batched(snnrt_memref2d *a, snnrt_memref2d *x) {
     std::exit(1);
   }
   const int in = static_cast<int>(n), one = 1;
+  Sgesv sgesv_ = lapackSgesv();
 #pragma omp parallel for schedule(static)
   for (int64_t b = 0; b < batch; ++b) {
     std::vector<int> pivots(n);
@@ -38,6 +82,26 @@ void _mlir_ciface_snnrt_solve_batched(snnrt_memref2d *a, snnrt_memref2d *x) {
       std::exit(1);
     }
   }
+}
+
+namespace {
+snnrt_ide_solver_stats gStats{0, 0, 0.0, 0.0};
+}
+
+void snnrt_ide_solver_report(int64_t samples, float residual, float tolerance) {
+  ++gStats.solves;
+  gStats.samples += samples;
+  if (gStats.solves == 1 || residual / tolerance >
+                                gStats.worstResidual / gStats.tolerance) {
+    gStats.worstResidual = residual;
+    gStats.tolerance = tolerance;
+  }
+}
+
+snnrt_ide_solver_stats snnrt_ide_take_solver_stats(void) {
+  snnrt_ide_solver_stats s = gStats;
+  gStats = {0, 0, 0.0, 0.0};
+  return s;
 }
 
 } // extern "C"

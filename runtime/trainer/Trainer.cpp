@@ -199,6 +199,28 @@ double Trainer::testAccuracy(double *meanLoss) {
   return totals[1] / std::max<int64_t>(test.size(), 1);
 }
 
+/// IDE: the solves of `steps` training steps that ended above their
+/// tolerance (the compiled solver reports them, runtime/cpu/Solve.cpp),
+/// in one line; nothing when every solve converged. Evaluation steps do not
+/// solve.
+void Trainer::reportSolver(const std::string &when, int64_t steps) {
+  snnrt_ide_solver_stats st = snnrt_ide_take_solver_stats();
+  // Every rank's solves; the tolerance is the model's, the same on all.
+  double counts[2] = {static_cast<double>(st.solves),
+                      static_cast<double>(st.samples)};
+  double worst[2] = {st.worstResidual, st.tolerance};
+  sumOverRanks(counts, 2, "the solver's log");
+  if (comm)
+    comm->allReduce(worst, 2, parallel::Reduce::Max, "the solver's log");
+  if (counts[0] == 0 || !lead())
+    return;
+  std::printf("ide: the solver did not converge in %.0f of %lld solves (%s): "
+              "%.0f of %lld samples, worst residual %.3g (tolerance %.3g)\n",
+              counts[0], (long long)(steps * ranks), when.c_str(), counts[1],
+              (long long)(steps * d.batch() * ranks), worst[0], worst[1]);
+  std::fflush(stdout);
+}
+
 void Trainer::sumOverRanks(double *v, int64_t n, const char *what) {
   if (comm)
     comm->allReduce(v, n, parallel::Reduce::Sum, what);
@@ -643,6 +665,7 @@ int Trainer::run() {
         // All ranks' GEMM and convolution work.
         double flops = static_cast<double>(snnrt_get_flops() - flops0);
         sumOverRanks(&flops, 1, "the FLOP count");
+        reportSolver("these steps", k + 1 - first);
         saveAndReport("--max-steps");
         exportModel();
         parallel::finalizeWorld();
@@ -678,6 +701,7 @@ int Trainer::run() {
     s.epochLossSum = 0;
     s.epochCorrect = s.epochSeen = 0;
     checkRanksAgree();
+    reportSolver("epoch " + std::to_string(r.epoch), batches - first);
     if (lead()) {
       std::printf("epoch %lld: train loss %.4f, train accuracy %.2f%%, %s "
                   "accuracy %.2f%%, %.1f s (%.0f samples/s)\n",

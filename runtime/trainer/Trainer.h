@@ -69,6 +69,7 @@ private:
              const std::function<void()> &whileOnDevice = {});
   float evaluate(const Batch &b);
   double testAccuracy(double *meanLoss = nullptr);
+  void reportSolver(const std::string &when, int64_t steps);
   int64_t correct(const Batch &b) const;
   void saveAndReport(const std::string &why);
   void exportModel();

@@ -74,13 +74,13 @@ def dataset(root, name, train=(200, 28), test=(50, 28), gz=False, mutate=None):
 
 # ------------------------------------------------------------ checkpoints
 
-MAGIC2 = b"SNNCKPT2"
+MAGIC3 = b"SNNCKPT3"
 RECORD = struct.Struct("<q6d")  # EpochRecord: epoch, 6 doubles
 
 
 def parse_checkpoint(data):
-    """The fields of a format-2 checkpoint (the CRC is checked)."""
-    assert data[:8] == MAGIC2
+    """The fields of a format-3 checkpoint (the CRC is checked)."""
+    assert data[:8] == MAGIC3
     body, crc = data[:-4], struct.unpack("<I", data[-4:])[0]
     assert zlib.crc32(body) & 0xFFFFFFFF == crc
     pos = 8
@@ -91,7 +91,8 @@ def parse_checkpoint(data):
         return v
     c = {}
     (c["fingerprint"], c["epoch"], c["batch"], c["step"], c["seed"],
-     c["loss_sum"], c["correct"], c["seen"]) = take("<QqqqQdqq")
+     c["validation"], c["loss_sum"], c["correct"],
+     c["seen"]) = take("<QqqqQqdqq")
     (h,) = take("<Q")
     c["history"] = [take("<q6d") for _ in range(h)]
     (p,) = take("<Q")
@@ -107,10 +108,10 @@ def parse_checkpoint(data):
 
 
 def build_checkpoint(c, history_count=None, tensor_count=None):
-    out = bytearray(MAGIC2)
-    out += struct.pack("<QqqqQdqq", c["fingerprint"], c["epoch"], c["batch"],
-                       c["step"], c["seed"], c["loss_sum"], c["correct"],
-                       c["seen"])
+    out = bytearray(MAGIC3)
+    out += struct.pack("<QqqqQqdqq", c["fingerprint"], c["epoch"], c["batch"],
+                       c["step"], c["seed"], c["validation"], c["loss_sum"],
+                       c["correct"], c["seen"])
     out += struct.pack("<Q", len(c["history"]) if history_count is None
                        else history_count)
     for r in c["history"]:

@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 #include "JitHarness.h"
 #include "tests/reference/IDEReference.h"
+#include "snnrt/snnrt.h"
 
 #include <gtest/gtest.h>
 
@@ -220,7 +221,9 @@ void check(bool integrate, const char *solver, Solver refSolver, double g0,
       }
     std::vector<float> logits(B * C);
     args.push_back(Arg::buffer(logits.data(), {1, B, C}));
+    snnrt_ide_take_solver_stats(); // from zero
     float loss = jit->call("train_step", args, true);
+    snnrt_ide_solver_stats report = snnrt_ide_take_solver_stats();
 
     // A spike that flips between float32 and float64 (u within rounding
     // of V) changes the rates: such a seed is skipped.
@@ -256,6 +259,40 @@ void check(bool integrate, const char *solver, Solver refSolver, double g0,
     EXPECT_LT(normwise(np[5], want.next.runVar), 1e-5) << what;
     EXPECT_LT(normwise(np[8], want.next.u), 1e-5) << what;
     EXPECT_LT(normwise(np[9], want.next.v), 1e-5) << what;
+    // The log of unconverged solves (snnrt_ide_solver_report) against the
+    // reference's own residual of its beta, per sample: ||G_b|| with
+    // G = J^T beta - beta + g. Where the reference's Broyden stops above
+    // the tolerance, the compiled one (the same iterates) reports one
+    // solve with the same batch residual and at least the samples that are
+    // clearly unconverged (||G_b|| >= 1e-4 ||g_b||; samples converged in
+    // float64 may sit at float32's rounding floor, above eps / sqrt(B),
+    // and be counted too). The official "iter" has no tolerance and never
+    // reports.
+    if (refSolver == Solver::Broyden) {
+      Vec jt = jacobianTransposeTimes(cfg, want.Weff, rb.maskS, want.d, want.beta);
+      int clearly = 0;
+      for (int b = 0; b < B; ++b) {
+        double sq = 0, gq = 0;
+        for (int i = 0; i < N; ++i) {
+          double G = jt[b * N + i] - want.beta[b * N + i] + want.gradA[b * N + i];
+          sq += G * G;
+          gq += want.gradA[b * N + i] * want.gradA[b * N + i];
+        }
+        clearly += std::sqrt(sq) >= 1e-4 * std::sqrt(gq);
+      }
+      const double eps = 2e-10 * std::sqrt(double(B) * N);
+      ASSERT_GT(want.residual, eps) << what;
+      EXPECT_EQ(report.solves, 1) << what;
+      // (float32's floor: about 1e-8 here.)
+      EXPECT_NEAR(report.worstResidual, want.residual, 1e-3 * want.residual + 1e-8)
+          << what;
+      EXPECT_NEAR(report.tolerance, eps, 1e-6 * eps) << what;
+      // A batch above eps has a sample above eps / sqrt(B).
+      EXPECT_GE(report.samples, std::max(clearly, 1)) << what;
+      EXPECT_LE(report.samples, B) << what;
+    } else if (refSolver == Solver::OfficialIter) {
+      EXPECT_EQ(report.solves, 0) << what;
+    }
     ++checked;
   }
   EXPECT_EQ(checked, 3) << "too few seeds without a float spike flip ("

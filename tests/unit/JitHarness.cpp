@@ -90,6 +90,7 @@ std::unique_ptr<JitModule> JitModule::compile(const std::string &source,
     add("_mlir_ciface_snnrt_matmul_nn", &_mlir_ciface_snnrt_matmul_nn);
     add("_mlir_ciface_snnrt_matmul_tn", &_mlir_ciface_snnrt_matmul_tn);
     add("_mlir_ciface_snnrt_solve_batched", &_mlir_ciface_snnrt_solve_batched);
+    add("snnrt_ide_solver_report", &snnrt_ide_solver_report);
     add("_mlir_ciface_snnrt_conv2d_forward", &_mlir_ciface_snnrt_conv2d_forward);
     add("_mlir_ciface_snnrt_conv2d_grad_input",
         &_mlir_ciface_snnrt_conv2d_grad_input);

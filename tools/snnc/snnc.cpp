@@ -269,7 +269,7 @@ int linkTrainer(const char *argv0, const std::string &object,
                                                : "-lsnntrainer";
   std::vector<std::string> owned{*cxx,          object,    "-L" + lib,
                                  main,           "-lsnndata", "-lsnncore", "-lsnnnir",
-                                 "-lsnnrt",      "-ldnnl", "-llapack",
+                                 "-lsnnrt",      "-ldnnl",
                                  "-lonnx_proto", "-lprotobuf", "-lz"};
   // HDF5 (the NIR export), as CMake found it.
   llvm::SmallVector<llvm::StringRef> hdf5;

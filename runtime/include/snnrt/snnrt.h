@@ -61,6 +61,17 @@ void _mlir_ciface_snnrt_matmul_tn(snnrt_memref2d *a, snnrt_memref2d *b,
    sgesv (IDE's exact solver). */
 void _mlir_ciface_snnrt_solve_batched(snnrt_memref2d *a, snnrt_memref2d *x);
 
+/* IDE: a solve of the step ended above its tolerance (called only then):
+   `samples` of the batch at or above it, the solve's residual. */
+void snnrt_ide_solver_report(int64_t samples, float residual, float tolerance);
+/* What was reported since the last call, which resets it: the number of
+   unconverged solves, their samples, the worst residual and its tolerance. */
+typedef struct {
+  int64_t solves, samples;
+  double worstResidual, tolerance;
+} snnrt_ide_solver_stats;
+snnrt_ide_solver_stats snnrt_ide_take_solver_stats(void);
+
 /* Convolutions over N = T*B images, NCHW / OIHW, zero padding. */
 void _mlir_ciface_snnrt_conv2d_forward(snnrt_memref4d *in, snnrt_memref4d *w,
                                        snnrt_memref4d *out, int64_t sh,
