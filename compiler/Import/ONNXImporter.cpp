@@ -286,6 +286,7 @@ private:
                                             : n.node.name()));
   }
   void importNode(const NodeContext &n);
+  void assignFeedbackInit();
   const NodeContext *current = nullptr; // the node being imported
 
   MLIRContext &ctx;
@@ -889,6 +890,8 @@ OwningOpRef<ModuleOp> Importer::run() {
     current = nullptr;
   }
 
+  assignFeedbackInit();
+
   auto result = [&](int i) -> Value {
     auto it = values.find(g.output(i).name());
     if (it == values.end())
@@ -919,6 +922,71 @@ OwningOpRef<ModuleOp> Importer::run() {
   if (failed(mlir::verify(*module)))
     fail("the imported model does not verify (see the diagnostic above)");
   return module;
+}
+
+/// IDE_SPEC section 9's initialisation of a feedback module's parameters
+/// (the official code's), as `snn.init_scheme` on the parameters that the
+/// model leaves to the trainer (no initializer): the input connection's and
+/// the feedback's weights `unit_rows` (uniform(-1, 1), each output row, or
+/// output channel's kernel, scaled to unit L2 norm); the reparametrisation's
+/// g `spectral_norm:<weight>` (10 power iterations on the initial weight
+/// from fresh random vectors) and its u, v `random_unit`; the readout's
+/// weight and bias PyTorch's Linear default, `uniform:<1/sqrt(fan_in)>`.
+/// Biases and BatchNorm keep their constant defaults (0; gamma 1, beta 0).
+void Importer::assignFeedbackInit() {
+  auto setScheme = [&](Value v, const std::string &scheme) {
+    auto arg = dyn_cast<BlockArgument>(v);
+    if (!arg || arg.getOwner()->getParentOp() != forward.getOperation())
+      return;
+    unsigned i = arg.getArgNumber();
+    auto name = forward.getArgAttrOfType<StringAttr>(i, "snn.name");
+    if (!name || initializers.count(name.str()))
+      return;
+    forward.setArgAttr(i, "snn.init_scheme", b.getStringAttr(scheme));
+  };
+  forward.walk([&](snn::FeedbackOp fb) {
+    Value w = fb.getWeight();
+    if (auto sn = w.getDefiningOp<snn::SpectralNormOp>()) {
+      setScheme(sn.getWeight(), "unit_rows");
+      if (auto raw = dyn_cast<BlockArgument>(sn.getWeight()))
+        if (auto name = forward.getArgAttrOfType<StringAttr>(raw.getArgNumber(),
+                                                             "snn.name"))
+          setScheme(sn.getG(), "spectral_norm:" + name.str());
+      setScheme(sn.getU(), "random_unit");
+      setScheme(sn.getV(), "random_unit");
+    } else {
+      setScheme(w, "unit_rows");
+    }
+    // The input connection: back through flatten, dropout, BatchNorm and
+    // the bias to its Gemm or Conv.
+    Value in = fb.getInput();
+    while (Operation *def = in.getDefiningOp()) {
+      if (isa<snn::FlattenOp, snn::DropoutOp, snn::BatchNormOp, snn::BiasAddOp>(def)) {
+        in = def->getOperand(0);
+        continue;
+      }
+      if (auto dense = dyn_cast<snn::DenseOp>(def))
+        setScheme(dense.getWeight(), "unit_rows");
+      else if (auto conv = dyn_cast<snn::Conv2dOp>(def))
+        setScheme(conv.getWeight(), "unit_rows");
+      break;
+    }
+    // The readout on the rates.
+    for (Operation *user : fb.getRates().getUsers()) {
+      auto dense = dyn_cast<snn::DenseOp>(user);
+      if (!dense || dense.getInput() != fb.getRates())
+        continue;
+      int64_t fanIn = cast<RankedTensorType>(dense.getWeight().getType()).getDimSize(1);
+      char text[48];
+      std::snprintf(text, sizeof(text), "uniform:%.9g",
+                    1.0 / std::sqrt(static_cast<double>(fanIn)));
+      std::string bound = text;
+      setScheme(dense.getWeight(), bound);
+      for (Operation *next : dense->getResult(0).getUsers())
+        if (auto bias = dyn_cast<snn::BiasAddOp>(next))
+          setScheme(bias.getBias(), bound);
+    }
+  });
 }
 
 OwningOpRef<ModuleOp> mlir::snn::importONNX(llvm::StringRef bytes, bool text,

@@ -98,6 +98,11 @@ FailureOr<std::string> mlir::snn::describeModel(func::FuncOp forward) {
     }
     shape(t);
     os << "\n";
+    // How the trainer initialises a parameter without a value (IDE's
+    // official scheme, ONNXImporter's assignFeedbackInit).
+    if (auto scheme = forward.getArgAttrOfType<StringAttr>(i, "snn.init_scheme"))
+      os << "init " << nameOr("w" + std::to_string(i)) << " "
+         << escapeToken(scheme.str()) << "\n";
   }
   auto results = forward.getFunctionType().getResults();
   if (results.size() != 2 || !isa<RankedTensorType>(results[1]))

@@ -36,6 +36,13 @@ ModelDesc parseModelDesc(const char *text) {
       while (ls >> dim)
         t.shape.push_back(dim);
       (kind == "input" ? d.inputs : d.params).push_back(t);
+    } else if (kind == "init") {
+      std::string name, scheme;
+      ls >> name >> scheme;
+      name = unescapeToken(name);
+      for (TensorDesc &t : d.params)
+        if (t.name == name)
+          t.initScheme = unescapeToken(scheme);
     } else if (kind == "output") {
       std::string what;
       ls >> what;

@@ -21,6 +21,9 @@ struct TensorDesc {
   /// statistics), not the optimizer; the same on every rank only after
   /// Trainer::shareBuffers.
   bool buffer = false;
+  /// How the trainer initialises it when the model gives no value
+  /// (runtime/trainer/Init.h); empty: Kaiming.
+  std::string initScheme;
   int64_t numElements() const {
     int64_t n = 1;
     for (int64_t d : shape)

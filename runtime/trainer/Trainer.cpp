@@ -8,6 +8,7 @@
 #include "CpuStep.h"
 #include "CudaStep.h"
 #include "Export.h"
+#include "Init.h"
 #include "Report.h"
 #include "Schedule.h"
 #include "../cpu/CpuKernels.h"
@@ -39,28 +40,6 @@ namespace snnrt {
 
 std::atomic<int> interrupted{0};
 std::atomic<bool> training{false};
-
-namespace {
-/// Kaiming initialization (NA_SPEC section 5): normal for dense [O, I],
-/// uniform for conv [O, C, KH, KW], gain sqrt(2).
-std::vector<float> kaiming(const TensorDesc &t, std::mt19937_64 &rng) {
-  int64_t fanIn = 1;
-  for (size_t i = 1; i < t.shape.size(); ++i)
-    fanIn *= t.shape[i];
-  std::vector<float> w(t.numElements());
-  if (t.shape.size() == 2) {
-    std::normal_distribution<float> dist(0.0f, std::sqrt(2.0f / fanIn));
-    for (float &x : w)
-      x = dist(rng);
-  } else {
-    float bound = std::sqrt(6.0f / fanIn);
-    std::uniform_real_distribution<float> dist(-bound, bound);
-    for (float &x : w)
-      x = dist(rng);
-  }
-  return w;
-}
-} // namespace
 
 void Trainer::chooseExecutor() {
   const snnc_entry *train = findEntry("train:" + method);
@@ -504,10 +483,18 @@ int Trainer::run() {
     std::mt19937_64 rng(o.seed);
     for (size_t i = 0; i < d.params.size(); ++i) {
       const TensorDesc &p = d.params[i];
-      s.params.push_back(snnc_param_init[i]
+      // A scheme (IDE's official initialisation) replaces the importer's
+      // constant default; a value the model gives is kept.
+      auto earlier = [&](const std::string &name) {
+        for (size_t k = 0; k < s.params.size(); ++k)
+          if (d.params[k].name == name)
+            return InitializedParam{&d.params[k], &s.params[k]};
+        return InitializedParam{};
+      };
+      s.params.push_back(snnc_param_init[i] && p.initScheme.empty()
                              ? std::vector<float>(snnc_param_init[i],
                                                   snnc_param_init[i] + p.numElements())
-                             : kaiming(p, rng));
+                             : initialValue(p, rng, earlier));
       s.m.emplace_back(p.numElements(), 0.0f);
       s.v.emplace_back(p.numElements(), 0.0f);
     }

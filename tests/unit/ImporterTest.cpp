@@ -9,6 +9,8 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
+
 #include <dirent.h>
 #include <fstream>
 #include <sstream>
@@ -329,6 +331,45 @@ TEST_F(ImporterTest, FeedbackModule) {
   auto u = forward.getArgAttrOfType<DenseElementsAttr>(arg(sn.getU()), "snn.init");
   ASSERT_TRUE(u);
   EXPECT_NEAR(u.getValues<float>()[0], 1.0f / std::sqrt(5.0f), 1e-6f);
+}
+
+// IDE_SPEC section 9's initialisation, as schemes on the parameters the
+// model leaves to the trainer: unit rows for the input connection and the
+// feedback, g from the feedback's spectral norm, random unit u and v,
+// PyTorch's Linear default for the readout (1/sqrt(5) here). A parameter
+// with an initializer keeps it and gets no scheme.
+TEST_F(ImporterTest, FeedbackModuleInitSchemes) {
+  std::string error;
+  auto module = snn::importONNX(
+      feedbackModel("a = ai.snn.Feedback <T = 5> (c, w)"), true, ctx, error);
+  ASSERT_TRUE(module) << error;
+  auto forward = module->lookupSymbol<func::FuncOp>("forward");
+  std::map<std::string, std::string> scheme;
+  for (unsigned i = 0; i < forward.getNumArguments(); ++i)
+    if (auto s = forward.getArgAttrOfType<StringAttr>(i, "snn.init_scheme"))
+      scheme[forward.getArgAttrOfType<StringAttr>(i, "snn.name").str()] = s.str();
+  std::map<std::string, std::string> want{
+      {"w_in", "unit_rows"},        {"w_fb", "unit_rows"},
+      {"g_fb", "spectral_norm:w_fb"}, {"u_fb", "random_unit"},
+      {"v_fb", "random_unit"},      {"w_out", "uniform:0.447213595"}};
+  EXPECT_EQ(scheme, want);
+
+  std::string given = feedbackModel("a = ai.snn.Feedback <T = 5> (c, w)");
+  given.replace(given.find("float[1] g_fb, "), 15, "");
+  given.replace(given.find("{\n"), 2, "<float[1] g_fb = {0.5}>\n{\n");
+  module = snn::importONNX(given, true, ctx, error);
+  ASSERT_TRUE(module) << error;
+  forward = module->lookupSymbol<func::FuncOp>("forward");
+  bool found = false;
+  for (unsigned i = 0; i < forward.getNumArguments(); ++i)
+    if (forward.getArgAttrOfType<StringAttr>(i, "snn.name").str() == "g_fb") {
+      found = true;
+      EXPECT_FALSE(forward.getArgAttr(i, "snn.init_scheme"));
+      auto init = forward.getArgAttrOfType<DenseElementsAttr>(i, "snn.init");
+      ASSERT_TRUE(init);
+      EXPECT_EQ(init.getValues<float>()[0], 0.5f);
+    }
+  EXPECT_TRUE(found);
 }
 
 TEST_F(ImporterTest, FeedbackModuleErrors) {
