@@ -18,7 +18,16 @@ AugmentOptions parseAugment(const std::string &list) {
       continue;
     if (item == "crop")
       o.cropPadding = 4;
-    else if (item == "flip")
+    else if (item.rfind("crop:", 0) == 0) {
+      // crop:N, a shift of at most N pixels (1..16).
+      const std::string n = item.substr(5);
+      if (n.empty() || n.size() > 2 ||
+          n.find_first_not_of("0123456789") != std::string::npos ||
+          std::stoi(n) < 1 || std::stoi(n) > 16)
+        throw std::invalid_argument("--augment: '" + item +
+                                    "' needs a padding of 1 to 16 pixels");
+      o.cropPadding = std::stoi(n);
+    } else if (item == "flip")
       o.flip = true;
     else if (item == "rotate")
       o.rotateDegrees = 10.0f;
@@ -26,7 +35,7 @@ AugmentOptions parseAugment(const std::string &list) {
       o.jitter = 0.2f;
     else
       throw std::invalid_argument("--augment: unknown augmentation '" + item +
-                                  "' (crop, flip, rotate, jitter)");
+                                  "' (crop, crop:N, flip, rotate, jitter)");
   }
   return o;
 }

@@ -184,6 +184,28 @@ TEST(NMNISTLoader, ReadsTheFolderLayout) {
 
 TEST(Augment, ParsesAndIsDeterministic) {
   EXPECT_THROW(parseAugment("crop,zoom"), std::invalid_argument);
+  EXPECT_EQ(parseAugment("crop").cropPadding, 4);
+  EXPECT_EQ(parseAugment("crop:2").cropPadding, 2);
+  for (const char *bad : {"crop:", "crop:0", "crop:17", "crop:-1", "crop:2x", "crop:999"})
+    EXPECT_THROW(parseAugment(bad), std::invalid_argument) << bad;
+  // crop:1 moves an image by at most one pixel each way.
+  {
+    std::vector<float> img(1 * 5 * 5, 0.0f);
+    img[2 * 5 + 2] = 1.0f; // the centre
+    bool moved = false;
+    for (uint64_t seed = 0; seed < 40; ++seed) {
+      std::vector<float> a = img;
+      augmentImage(parseAugment("crop:1"), {1, 5, 5}, a.data(), seed);
+      int at = -1;
+      for (int i = 0; i < 25; ++i)
+        if (a[i] == 1.0f) at = i;
+      ASSERT_GE(at, 0);
+      EXPECT_LE(std::abs(at / 5 - 2), 1);
+      EXPECT_LE(std::abs(at % 5 - 2), 1);
+      moved |= at != 12;
+    }
+    EXPECT_TRUE(moved);
+  }
   AugmentOptions o = parseAugment("crop,flip,rotate,jitter");
   std::vector<float> a(3 * 8 * 8), b;
   for (size_t i = 0; i < a.size(); ++i)
