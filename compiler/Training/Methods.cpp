@@ -53,6 +53,17 @@ struct Registry {
                        "STBP: backpropagation through time with a surrogate "
                        "gradient",
                        "train_step_stbp", stbpBackward});
+    // IDE (IDE_SPEC): feedback modules (snn.feedback) carry their own
+    // backward, the implicit differentiation at the equilibrium, whatever
+    // the method; a method of its own so that a model of feedback modules
+    // compiles one step, not an NA and an STBP step that are the same. It
+    // has no rule for spiking layers with a PSC.
+    methods.push_back({"ide",
+                       "IDE: implicit differentiation on the equilibrium of "
+                       "feedback modules (IDE_SPEC)",
+                       "train_step_ide",
+                       [](OpBuilder &, Location, NeuronOp, PSCOp, Value,
+                          const MethodOptions &) { return Value(); }});
   }
 };
 
@@ -109,9 +120,14 @@ LogicalResult pscRule(Operation *op, GradientContext &c) {
   if (!neuron || psc.getInput() != neuron.getSpikes())
     return psc.emitOpError("the NA backward needs the input of snn.psc to be "
                            "the spikes of an snn.neuron");
-  c.accumulate(neuron.getInput(),
-               c.method().neuronBackward(c.builder(), op->getLoc(), neuron,
-                                         psc, g, c.options()));
+  Value dc = c.method().neuronBackward(c.builder(), op->getLoc(), neuron, psc,
+                                       g, c.options());
+  if (!dc)
+    return neuron.emitOpError()
+           << "the '" << c.method().name
+           << "' method has no rule for spiking layers with a PSC (it "
+              "trains feedback modules); train this model with na or stbp";
+  c.accumulate(neuron.getInput(), dc);
   return success();
 }
 

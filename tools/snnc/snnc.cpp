@@ -15,6 +15,7 @@
 #include "compiler/Target/ModelInfo.h"
 #include "compiler/Target/ObjectEmitter.h"
 #include "dialects/SNN/IR/SNNDialect.h"
+#include "dialects/SNN/IR/SNNOps.h"
 #include "runtime/core/OutputFile.h"
 #include "runtime/nir/NIRWriter.h"
 
@@ -385,6 +386,9 @@ int compile(int argc, char **argv) {
       !problem.empty())
     return fail("--stbp-surrogate '" + stbpSurrogate + "': " + problem);
   std::vector<std::string> methodList(methods.begin(), methods.end());
+  // Without --methods: NA and STBP, or IDE alone for a model whose spiking
+  // layers are all feedback modules (decided after the import).
+  const bool defaultMethods = methodList.empty();
   if (methodList.empty())
     methodList = {"na", "stbp"};
   for (size_t i = 0; i < methodList.size(); ++i) {
@@ -460,6 +464,22 @@ int compile(int argc, char **argv) {
   auto forward = module->lookupSymbol<func::FuncOp>("forward");
   if (!forward)
     return fail("'" + inputFile + "' has no function @forward");
+  {
+    bool feedback = false, layers = false;
+    forward.walk([&](Operation *op) {
+      feedback |= isa<snn::FeedbackOp>(op);
+      layers |= isa<snn::NeuronOp>(op);
+    });
+    if (feedback && !layers) {
+      if (defaultMethods)
+        methodList = {"ide"};
+      for (const std::string &m : methodList)
+        if (m == "na" || m == "stbp")
+          return fail("--methods: '" + m + "' trains spiking layers with a "
+                      "PSC; every spiking layer of this model is a feedback "
+                      "module (ai.snn.Feedback), which trains by 'ide'");
+    }
+  }
   if (auto b = forward->getAttrOfType<StringAttr>("snn.backward");
       b && std::find(methodList.begin(), methodList.end(), b.str()) ==
                methodList.end())
