@@ -1,6 +1,7 @@
 //===- Init.cpp - initial values of the parameters ---------------------------===//
 #include "Init.h"
 
+#include <algorithm>
 #include <cmath>
 #include <stdexcept>
 
@@ -102,20 +103,22 @@ initialValue(const TensorDesc &t, std::mt19937_64 &rng,
     const int64_t R = w.desc->shape.empty() ? 1 : w.desc->shape[0];
     const int64_t C = static_cast<int64_t>(W.size()) / R;
     std::vector<double> u = randomUnit(R, rng), v = randomUnit(C, rng);
+    // out = W x (rows) or W^T x (columns) of the row-major [R, C] matrix.
+    auto product = [&](const std::vector<double> &x, std::vector<double> &y,
+                       bool transposed) {
+      std::fill(y.begin(), y.end(), 0.0);
+      for (int64_t r = 0; r < R; ++r)
+        for (int64_t c = 0; c < C; ++c) {
+          if (transposed)
+            y[c] += W[r * C + c] * x[r];
+          else
+            y[r] += W[r * C + c] * x[c];
+        }
+    };
     for (int it = 0; it < 10; ++it) {
-      for (int64_t c = 0; c < C; ++c) {
-        double acc = 0;
-        for (int64_t r = 0; r < R; ++r)
-          acc += W[r * C + c] * u[r];
-        v[c] = acc;
-      }
+      product(u, v, /*transposed=*/true);
       normalise(v.data(), C);
-      for (int64_t r = 0; r < R; ++r) {
-        double acc = 0;
-        for (int64_t c = 0; c < C; ++c)
-          acc += W[r * C + c] * v[c];
-        u[r] = acc;
-      }
+      product(v, u, /*transposed=*/false);
       normalise(u.data(), R);
     }
     double sigma = 0;
