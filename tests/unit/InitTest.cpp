@@ -118,7 +118,7 @@ TEST(Init, SpectralNormOfTheInitialWeight) {
   EXPECT_NEAR(norm, 2.0, 0.05);
   // Ten iterations from a random start fall short of the norm, never over.
   EXPECT_LE(g[0], norm * (1 + 1e-6));
-  EXPECT_GT(g[0], 0.85 * norm);
+  EXPECT_GT(g[0], 0.9 * norm); // (one iteration gives about 0.87)
   // A small matrix converges within ten iterations: diag(3, 1).
   TensorDesc sd = desc("s", {2, 2}, "");
   std::vector<float> s{3, 0, 0, 1};
