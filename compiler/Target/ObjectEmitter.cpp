@@ -127,8 +127,29 @@ void splitLongBlocks(llvm::Function &f) {
   }
 }
 
+/// Moves every fixed-size alloca of `f` to the head of its entry block
+/// (where splitLongBlocks leaves them in the entry block). The glue's
+/// allocas are the argument arrays of kernel launches and the descriptors
+/// of C-interface calls, each used by its one call only; left where MLIR's
+/// lowering puts them (after the first call, or in a loop's block) they are
+/// dynamic allocas: FastISel gives up on the block, and the stack grows with
+/// every launch (in a loop, with every iteration).
+void hoistStaticAllocas(llvm::Function &f) {
+  llvm::BasicBlock &entry = f.getEntryBlock();
+  llvm::Instruction *at = &*entry.getFirstNonPHIOrDbgOrAlloca();
+  std::vector<llvm::AllocaInst *> moved;
+  for (llvm::BasicBlock &bb : f)
+    for (llvm::Instruction &inst : bb)
+      if (auto *a = llvm::dyn_cast<llvm::AllocaInst>(&inst))
+        if (llvm::isa<llvm::ConstantInt>(a->getArraySize()))
+          moved.push_back(a);
+  for (llvm::AllocaInst *a : moved)
+    a->moveBefore(at->getIterator());
+}
+
 /// Makes a step's glue cheap to generate code for, with linear passes only
 /// (it is `optnone` for the rest of the pipeline):
+/// - its fixed-size allocas move to the entry block (static allocas);
 /// - it builds and takes apart memref descriptors around every call
 ///   (insertvalue/extractvalue chains, three quarters of its instructions):
 ///   InstSimplify folds them;
@@ -145,6 +166,7 @@ void simplifyGlue(llvm::Function &f) {
   llvm::FunctionPassManager simplify;
   simplify.addPass(llvm::InstSimplifyPass());
   simplify.run(f, fam);
+  hoistStaticAllocas(f);
   splitLongBlocks(f);
   fam.clear();
   llvm::FunctionPassManager demote;
