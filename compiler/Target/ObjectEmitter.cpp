@@ -11,6 +11,9 @@
 #include "llvm/Transforms/Scalar/InstSimplifyPass.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Transforms/Utils/Cloning.h"
 #include "llvm/Support/TargetSelect.h"
 #include "llvm/Support/raw_ostream.h"
 #include "llvm/MC/MCSubtargetInfo.h"
@@ -22,8 +25,9 @@ using namespace mlir;
 
 namespace {
 
-std::unique_ptr<llvm::TargetMachine> hostMachine(std::string &error,
-                                                 const std::string &cpu) {
+std::unique_ptr<llvm::TargetMachine>
+hostMachine(std::string &error, const std::string &cpu,
+            llvm::CodeGenOptLevel level = llvm::CodeGenOptLevel::Aggressive) {
   llvm::InitializeNativeTarget();
   llvm::InitializeNativeTargetAsmPrinter();
   llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
@@ -39,7 +43,7 @@ std::unique_ptr<llvm::TargetMachine> hostMachine(std::string &error,
   return std::unique_ptr<llvm::TargetMachine>(target->createTargetMachine(
       triple, cpu == "host" ? llvm::sys::getHostCPUName() : llvm::StringRef(cpu),
       features, llvm::TargetOptions(), llvm::Reloc::PIC_, std::nullopt,
-      llvm::CodeGenOptLevel::Aggressive));
+      level));
 }
 
 /// `snnc_<name>(void **args)`: `name`'s body, reading argument i from
@@ -322,6 +326,74 @@ mlir::snn::translateForHost(ModuleOp module, ModuleOp cudaModule,
   return m;
 }
 
+namespace {
+
+/// `module` as an object file at `path` by `tm`.
+LogicalResult writeObject(llvm::Module &module, llvm::TargetMachine &tm,
+                          const std::string &path, std::string &error) {
+  std::error_code ec;
+  llvm::raw_fd_ostream out(path, ec, llvm::sys::fs::OF_None);
+  if (ec) {
+    error = "cannot write '" + path + "': " + ec.message();
+    return failure();
+  }
+  llvm::legacy::PassManager pm;
+  if (tm.addPassesToEmitFile(pm, out, nullptr,
+                             llvm::CodeGenFileType::ObjectFile)) {
+    error = "the host target cannot emit object files";
+    return failure();
+  }
+  pm.run(module);
+  out.close();
+  if (out.has_error()) {
+    error = "cannot write '" + path + "': " + out.error().message();
+    out.clear_error();
+    return failure();
+  }
+  return success();
+}
+
+/// A step's glue (the `optnone` wrappers of translateForHost) moved into a
+/// module of its own, for code generation at -O0: `optnone` already gives
+/// it FastISel, but the register allocator is chosen per pipeline, and the
+/// greedy one is superlinear in a function of hundreds of thousands of
+/// instructions (a 1,000-layer MLP: 9.4 of its 29.5 s of code generation;
+/// all at -O0: 9.6 s). What the two modules share becomes hidden external
+/// symbols of `module`, which keeps every other definition; null when
+/// there is no glue.
+std::unique_ptr<llvm::Module> splitGlue(llvm::Module &module) {
+  auto isGlue = [](const llvm::GlobalValue *gv) {
+    auto *f = llvm::dyn_cast<llvm::Function>(gv);
+    return f && !f->isDeclaration() &&
+           f->hasFnAttribute(llvm::Attribute::OptimizeNone);
+  };
+  if (llvm::none_of(module.functions(),
+                    [&](llvm::Function &f) { return isGlue(&f); }))
+    return nullptr;
+  unsigned anonymous = 0;
+  for (llvm::GlobalValue &gv : module.global_values()) {
+    if (isGlue(&gv) || gv.isDeclaration())
+      continue;
+    if (!gv.hasName())
+      gv.setName("snnc.shared." + std::to_string(anonymous++));
+    if (gv.hasLocalLinkage()) {
+      gv.setLinkage(llvm::GlobalValue::ExternalLinkage);
+      gv.setVisibility(llvm::GlobalValue::HiddenVisibility);
+    }
+  }
+  llvm::ValueToValueMapTy map;
+  std::unique_ptr<llvm::Module> glue =
+      llvm::CloneModule(module, map, [&](const llvm::GlobalValue *gv) {
+        return isGlue(gv);
+      });
+  for (llvm::Function &f : module.functions())
+    if (isGlue(&f))
+      f.deleteBody();
+  return glue;
+}
+
+} // namespace
+
 LogicalResult mlir::snn::emitObjectFile(llvm::Module &module,
                                         const std::string &path,
                                         std::string &error,
@@ -331,23 +403,36 @@ LogicalResult mlir::snn::emitObjectFile(llvm::Module &module,
     return failure();
   // The caller writes to a temporary path and moves it into place
   // (runtime/core/OutputFile.h).
-  std::error_code ec;
-  llvm::raw_fd_ostream out(path, ec, llvm::sys::fs::OF_None);
-  if (ec) {
-    error = "cannot write '" + path + "': " + ec.message();
+  std::unique_ptr<llvm::Module> glue = splitGlue(module);
+  if (!glue)
+    return writeObject(module, *tm, path, error);
+  auto tm0 = hostMachine(error, cpu, llvm::CodeGenOptLevel::None);
+  if (!tm0)
+    return failure();
+  // Two objects, joined into one relocatable object by the C++ driver
+  // (`c++ -r`), which also links the trainer.
+  llvm::SmallString<128> code, glueObject;
+  for (auto *p : {&code, &glueObject})
+    if (std::error_code ec =
+            llvm::sys::fs::createTemporaryFile("snnc-part", "o", *p)) {
+      error = "cannot create a temporary object file: " + ec.message();
+      return failure();
+    }
+  llvm::FileRemover removeCode(code), removeGlue(glueObject);
+  if (failed(writeObject(module, *tm, std::string(code), error)) ||
+      failed(writeObject(*glue, *tm0, std::string(glueObject), error)))
+    return failure();
+  auto cxx = llvm::sys::findProgramByName("c++");
+  if (!cxx) {
+    error = "no C++ driver ('c++') on PATH to join the object files";
     return failure();
   }
-  llvm::legacy::PassManager pm;
-  if (tm->addPassesToEmitFile(pm, out, nullptr,
-                              llvm::CodeGenFileType::ObjectFile)) {
-    error = "the host target cannot emit object files";
-    return failure();
-  }
-  pm.run(module);
-  out.close();
-  if (out.has_error()) {
-    error = "cannot write '" + path + "': " + out.error().message();
-    out.clear_error();
+  std::vector<llvm::StringRef> args{*cxx, "-r", "-nostdlib", code,
+                                    glueObject, "-o", path};
+  std::string why;
+  if (llvm::sys::ExecuteAndWait(*cxx, args, std::nullopt, {}, 0, 0, &why) != 0) {
+    error = "joining the object files into '" + path + "' failed" +
+            (why.empty() ? "" : ": " + why);
     return failure();
   }
   return success();
