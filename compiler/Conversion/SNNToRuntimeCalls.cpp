@@ -414,6 +414,16 @@ Value broyden(OpBuilder &b, Location loc, int64_t B, int64_t N,
     q.store(q.f(0.0f), best, iv);
     q.store(q.load(g, iv), gx, iv);
   });
+  // The dot products of the low-rank updates may be reassociated, so that
+  // LLVM vectorizes them (a strict float sum is a serial chain): a change in
+  // the last bits, far below Broyden's tolerance and the tests' 2e-4.
+  auto reassoc = arith::FastMathFlagsAttr::get(
+      b.getContext(), arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
+  auto dotAdd = [&](ScalarBuilder &z, Value acc, Value x, Value y) {
+    return arith::AddFOp::create(
+        z.b, z.loc, acc,
+        arith::MulFOp::create(z.b, z.loc, x, y, reassoc), reassoc).getResult();
+  };
   // out = -in + sum_{k < stored} left_k (right_k . in), per sample.
   auto lowRank = [&](ScalarBuilder &q, Value in, Value out, Value left,
                      Value right, Value stored) {
@@ -425,9 +435,9 @@ Value broyden(OpBuilder &b, Location loc, int64_t B, int64_t N,
       forRange(r, r.idx(0), stored, [&](ScalarBuilder &t, Value k) {
         Value dot = sumFor(t.b, t.loc, N, t.f(0.0f),
                            [&](ScalarBuilder &z, Value i, ValueRange a) {
-                             return SmallVector<Value>{z.add(
-                                 a[0], z.mul(z.load(right, {k, bi, i}),
-                                             z.load(in, {bi, i})))};
+                             return SmallVector<Value>{
+                                 dotAdd(z, a[0], z.load(right, {k, bi, i}),
+                                        z.load(in, {bi, i}))};
                            })[0];
         forRange(t, t.idx(0), t.idx(N), [&](ScalarBuilder &z, Value i) {
           z.store(z.add(z.load(out, {bi, i}),
@@ -490,9 +500,9 @@ Value broyden(OpBuilder &b, Location loc, int64_t B, int64_t N,
             Value bi = bv[0];
             Value denom = sumFor(r.b, r.loc, N, r.f(0.0f),
                                  [&](ScalarBuilder &z, Value i, ValueRange a) {
-                                   return SmallVector<Value>{z.add(
-                                       a[0], z.mul(z.load(vT, {bi, i}),
-                                                   z.load(dg, {bi, i})))};
+                                   return SmallVector<Value>{
+                                       dotAdd(z, a[0], z.load(vT, {bi, i}),
+                                              z.load(dg, {bi, i}))};
                                  })[0];
             Value ok = r.cmp(arith::CmpFPredicate::OGT,
                              math::AbsFOp::create(r.b, r.loc, denom),
