@@ -387,6 +387,11 @@ Value frobenius(ScalarBuilder &s, Value m, int64_t B, int64_t N) {
   return math::SqrtOp::create(s.b, s.loc, sq);
 }
 
+/// Broyden's stopping tolerance on the batch-wide ||G|| (IDE_SPEC 5.1).
+float broydenTolerance(int64_t B, int64_t N) {
+  return 2e-10f * std::sqrt(static_cast<float>(B * N));
+}
+
 /// IDE_SPEC section 5.1's Broyden (DEQ's, as the official code runs it):
 /// G(x) = J^T x - x + g from x = 0, at most `iterations` steps, the
 /// inverse-Jacobian estimate H = -I + sum_k u_k v_k^T per sample from at
@@ -399,7 +404,7 @@ Value broyden(OpBuilder &b, Location loc, int64_t B, int64_t N,
               function_ref<void(ScalarBuilder &, Value, Value)> jt) {
   ScalarBuilder s{b, loc};
   const int64_t M = std::min<int64_t>(iterations, 27);
-  float eps = 2e-10f * std::sqrt(static_cast<float>(B * N));
+  float eps = broydenTolerance(B, N);
   auto buf = [&] { return alloc2(b, loc, B, N); };
   Value gx = buf(), delta = buf(), x1 = buf(), g1 = buf(), dg = buf();
   Value best = buf(), vT = buf(), hdg = buf(), u = buf();
@@ -642,7 +647,7 @@ void lowerFeedbackGrad(FeedbackGradOp op) {
     // Converged: the batch-wide ||G|| of the returned iterate below eps.
     // A sample is unconverged when its own ||G_b|| is at least eps /
     // sqrt(B) (all samples below that puts the batch below eps).
-    float eps = 2e-10f * std::sqrt(static_cast<float>(B * N));
+    float eps = broydenTolerance(B, N);
     reportIfUnconverged(
         b, loc, module, s.cmp(arith::CmpFPredicate::OLT, bestNorm, s.f(eps)),
         eps, eps / std::sqrt(static_cast<float>(B)), B,
