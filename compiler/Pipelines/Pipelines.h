@@ -119,7 +119,9 @@ TargetAttr cudaTarget(MLIRContext *ctx, const GPUOptions &o);
 /// train stage with cudaTarget(), which also goes through gpu and ptx; at
 /// the llvm stage both sides are in the LLVM dialect (the CUDA side's host
 /// code launching its kernels). `configure` adds command-line pass-manager
-/// settings (IR printing, timing) to the pass manager of every stage; the
+/// settings (IR printing, timing, the verifier after every pass: off by
+/// default, each stage's result is verified once) to the pass manager of
+/// every stage; the
 /// diagnostics of a failing stage go to the context's handler. The one
 /// orchestration of snnc, the JIT tests and snn-opt's named pipelines.
 LogicalResult runStages(ModuleOp module, OwningOpRef<ModuleOp> *cuda,

@@ -53,7 +53,11 @@ std::unique_ptr<JitModule> JitModule::compile(const std::string &source,
     // snnc's stages (compiler/Pipelines), the CPU side.
     if (failed(snn::runStages(
             *module, nullptr, opts, snn::GPUOptions(), snn::Stage::LLVM,
-            [](PassManager &) { return success(); }, err)))
+            [](PassManager &pm) {
+              pm.enableVerifier(true);
+              return success();
+            },
+            err)))
       return nullptr;
   } else {
     // A module of backward ops without a training graph: the stages after

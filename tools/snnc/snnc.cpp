@@ -135,6 +135,12 @@ cl::opt<Target> target(
     cl::init(Target::CPU),
     cl::values(clEnumValN(Target::CPU, "cpu", "the CPU train step"),
                clEnumValN(Target::CUDA, "cuda", "the CUDA train step")));
+cl::opt<bool> verifyEach(
+    "verify-each",
+    cl::desc("Run the IR verifier after every pass, as mlir-opt does, to find "
+             "the pass that breaks the IR (default: once after each stage; "
+             "per pass it is a third of a deep network's compile time)"),
+    cl::init(false));
 cl::opt<bool> withCUDA(
     "cuda",
     cl::desc("Compile the CUDA train step into objects and trainers too "
@@ -553,6 +559,7 @@ int compile(int argc, char **argv) {
           [&](PassManager &pm) {
             if (failed(applyPassManagerCLOptions(pm)))
               return failure();
+            pm.enableVerifier(verifyEach);
             pm.enableTiming(timingRoot);
             return success();
           },
