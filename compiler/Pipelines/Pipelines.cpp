@@ -248,7 +248,8 @@ LogicalResult mlir::snn::runStages(
     ModuleOp module, OwningOpRef<ModuleOp> *cuda,
     const TrainingOptions &training, const GPUOptions &gpu, Stage last,
     function_ref<LogicalResult(PassManager &)> configure,
-    llvm::raw_ostream &errors) {
+    llvm::raw_ostream &errors,
+    function_ref<LogicalResult(ModuleOp, bool)> lowered) {
   MLIRContext *ctx = module.getContext();
   // One pass manager per stage, so that every stage can be printed. The
   // verifier runs once on each stage's result; after every pass (MLIR's
@@ -296,12 +297,16 @@ LogicalResult mlir::snn::runStages(
       return failure();
     if (last == Stage::Loops)
       return success();
+    // A side in the LLVM dialect goes on to `lowered`, on its own thread.
+    auto done = [&](LogicalResult r) {
+      return failed(r) || !lowered ? r : lowered(m, gpuSide);
+    };
     if (!gpuSide)
-      return last == Stage::LLVM ? stage(m,
-                                         [&](PassManager &pm) {
-                                           buildLLVMStage(pm);
-                                           return success();
-                                         })
+      return last == Stage::LLVM ? done(stage(m,
+                                              [&](PassManager &pm) {
+                                                buildLLVMStage(pm);
+                                                return success();
+                                              }))
                                  : success();
     if (failed(stage(m, [&](PassManager &pm) {
           return buildGPUStage(pm, gpu, err);
@@ -315,9 +320,9 @@ LogicalResult mlir::snn::runStages(
       return failure();
     if (last == Stage::PTX)
       return success();
-    return stage(m, [&](PassManager &pm) {
+    return done(stage(m, [&](PassManager &pm) {
       return buildGPUHostLLVMStage(pm, err);
-    });
+    }));
   };
   if (!cuda)
     return chain(module, false, errors);

@@ -124,11 +124,16 @@ TargetAttr cudaTarget(MLIRContext *ctx, const GPUOptions &o);
 /// every stage; the
 /// diagnostics of a failing stage go to the context's handler. The one
 /// orchestration of snnc, the JIT tests and snn-opt's named pipelines.
-LogicalResult runStages(ModuleOp module, OwningOpRef<ModuleOp> *cuda,
-                        const TrainingOptions &training,
-                        const GPUOptions &gpu, Stage last,
-                        function_ref<LogicalResult(PassManager &)> configure,
-                        llvm::raw_ostream &errors);
+/// `lowered` (may be null), when `last` is the llvm stage, is called with
+/// each side as soon as it is in the LLVM dialect (true: the CUDA side), on
+/// that side's thread: snnc compiles the CPU side to an object while the
+/// CUDA side is still being lowered.
+LogicalResult
+runStages(ModuleOp module, OwningOpRef<ModuleOp> *cuda,
+          const TrainingOptions &training, const GPUOptions &gpu, Stage last,
+          function_ref<LogicalResult(PassManager &)> configure,
+          llvm::raw_ostream &errors,
+          function_ref<LogicalResult(ModuleOp, bool cudaSide)> lowered = {});
 
 /// Adds every dialect and LLVM IR translation that snnc's pipelines produce
 /// or consume (shared by snnc, the JIT tests and other drivers).

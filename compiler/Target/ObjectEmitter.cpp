@@ -205,57 +205,39 @@ void optimize(llvm::Module &m, llvm::TargetMachine &tm) {
 
 } // namespace
 
-std::unique_ptr<llvm::Module>
-mlir::snn::translateForHost(ModuleOp module, ModuleOp cudaModule,
-                            llvm::LLVMContext &ctx,
-                            llvm::ArrayRef<EntryPoint> entries,
-                            const std::string &modelInfo,
-                            llvm::ArrayRef<DenseElementsAttr> paramInits,
-                            const std::string &onnxModel, std::string &error,
-                            const std::string &cpu) {
-  auto tm = hostMachine(error, cpu);
-  if (!tm)
-    return nullptr;
-  // Translates one LLVM-dialect module for the host target.
-  auto translate = [&](ModuleOp op, const char *what) {
-    std::unique_ptr<llvm::Module> out = translateModuleToLLVMIR(op, ctx);
-    if (!out) {
-      error = std::string("translation of the ") + what + " to LLVM IR failed";
-      return out;
-    }
-    out->setTargetTriple(tm->getTargetTriple());
-    out->setDataLayout(tm->createDataLayout());
-    return out;
-  };
-  std::unique_ptr<llvm::Module> m = translate(module, "LLVM dialect");
-  if (!m)
-    return nullptr;
-  // The table's rows: (name, function, workspace global or "").
-  struct Row {
-    std::string name, function, workspace;
-  };
+namespace {
+
+using mlir::snn::EntryPoint;
+using Row = mlir::snn::EntryRow;
+
+/// One side's rows: the CPU side's as `entries` name them, the CUDA side's
+/// with `:cuda` and `_cuda`.
+std::vector<Row> rowsOf(llvm::ArrayRef<EntryPoint> entries, bool cudaSide) {
   std::vector<Row> rows;
   for (const EntryPoint &e : entries)
-    rows.push_back({e.name, e.function, ""});
-  if (cudaModule) {
-    // The CUDA side (host code + embedded PTX) joins the same object; its
-    // symbols end in _cuda, its runtime callees start with snnrt_cuda_.
-    std::unique_ptr<llvm::Module> g = translate(cudaModule, "CUDA module");
-    if (!g)
-      return nullptr;
-    if (llvm::Linker::linkModules(*m, std::move(g))) {
-      error = "linking the CPU and CUDA modules failed";
-      return nullptr;
-    }
-    for (const EntryPoint &e : entries)
-      rows.push_back({e.name + ":cuda", e.function + "_cuda",
-                      "snnc_cuda_workspace_" + e.function + "_cuda"});
+    rows.push_back(cudaSide ? Row{e.name + ":cuda", e.function + "_cuda"}
+                            : Row{e.name, e.function});
+  return rows;
+}
+
+/// One side (a module in the LLVM dialect) in LLVM IR for `tm`, with the
+/// packed wrappers of `rows` made glue, and the workspace sizes of the CUDA
+/// side's rows read into them.
+std::unique_ptr<llvm::Module> translateSide(ModuleOp op,
+                                            llvm::LLVMContext &ctx,
+                                            llvm::TargetMachine &tm,
+                                            bool cudaSide,
+                                            std::vector<Row> &rows,
+                                            std::string &error) {
+  std::unique_ptr<llvm::Module> m = translateModuleToLLVMIR(op, ctx);
+  if (!m) {
+    error = std::string("translation of the ") +
+            (cudaSide ? "CUDA module" : "LLVM dialect") + " to LLVM IR failed";
+    return nullptr;
   }
-  auto *ptrTy = llvm::PointerType::get(ctx, 0);
-  auto *i64Ty = llvm::Type::getInt64Ty(ctx);
-  auto *entryTy = llvm::StructType::get(ctx, {ptrTy, ptrTy, i64Ty});
-  std::vector<llvm::Constant *> table;
-  for (const Row &r : rows) {
+  m->setTargetTriple(tm.getTargetTriple());
+  m->setDataLayout(tm.createDataLayout());
+  for (Row &r : rows) {
     llvm::Function *wrapper = addPackedWrapper(*m, r.function);
     if (!wrapper) {
       error = "the model has no function @" + r.function + " for entry '" +
@@ -272,30 +254,51 @@ mlir::snn::translateForHost(ModuleOp module, ModuleOp cudaModule,
     simplifyGlue(*wrapper);
     wrapper->addFnAttr(llvm::Attribute::NoInline);
     wrapper->addFnAttr(llvm::Attribute::OptimizeNone);
-    int64_t workspace = 0;
-    if (!r.workspace.empty())
-      if (auto *g = m->getGlobalVariable(r.workspace))
+    if (cudaSide)
+      if (auto *g = m->getGlobalVariable("snnc_cuda_workspace_" + r.function))
         if (auto *c = llvm::dyn_cast_or_null<llvm::ConstantInt>(
                 g->getInitializer()))
-          workspace = c->getSExtValue();
+          r.workspace = c->getSExtValue();
+  }
+  return m;
+}
+
+/// Adds to `m` the table `snnc_entries` of `rows` (their wrappers declared
+/// where `m` does not define them), `snnc_model_info`, `snnc_param_init`
+/// and the source model.
+void addTables(llvm::Module &m, llvm::ArrayRef<Row> rows,
+               const std::string &modelInfo,
+               llvm::ArrayRef<DenseElementsAttr> paramInits,
+               const std::string &onnxModel) {
+  llvm::LLVMContext &ctx = m.getContext();
+  auto *ptrTy = llvm::PointerType::get(ctx, 0);
+  auto *i64Ty = llvm::Type::getInt64Ty(ctx);
+  auto *entryTy = llvm::StructType::get(ctx, {ptrTy, ptrTy, i64Ty});
+  auto *wrapperTy =
+      llvm::FunctionType::get(llvm::Type::getVoidTy(ctx), {ptrTy}, false);
+  std::vector<llvm::Constant *> table;
+  for (const Row &r : rows) {
+    llvm::FunctionCallee wrapper =
+        m.getOrInsertFunction("snnc_" + r.function, wrapperTy);
     auto *name = llvm::ConstantDataArray::getString(ctx, r.name, true);
     auto *nameVar = new llvm::GlobalVariable(
-        *m, name->getType(), true, llvm::GlobalValue::PrivateLinkage, name,
+        m, name->getType(), true, llvm::GlobalValue::PrivateLinkage, name,
         "snnc_entry_name");
     table.push_back(llvm::ConstantStruct::get(
-        entryTy, {nameVar, wrapper, llvm::ConstantInt::get(i64Ty, workspace)}));
+        entryTy, {nameVar, llvm::cast<llvm::Constant>(wrapper.getCallee()),
+                  llvm::ConstantInt::get(i64Ty, r.workspace)}));
   }
   table.push_back(llvm::ConstantStruct::get(
       entryTy, {llvm::ConstantPointerNull::get(ptrTy),
                 llvm::ConstantPointerNull::get(ptrTy),
                 llvm::ConstantInt::get(i64Ty, 0)}));
   auto *entriesTy = llvm::ArrayType::get(entryTy, table.size());
-  new llvm::GlobalVariable(*m, entriesTy, true,
+  new llvm::GlobalVariable(m, entriesTy, true,
                            llvm::GlobalValue::ExternalLinkage,
                            llvm::ConstantArray::get(entriesTy, table),
                            "snnc_entries");
   auto *info = llvm::ConstantDataArray::getString(ctx, modelInfo, true);
-  new llvm::GlobalVariable(*m, info->getType(), true,
+  new llvm::GlobalVariable(m, info->getType(), true,
                            llvm::GlobalValue::ExternalLinkage, info,
                            "snnc_model_info");
   std::vector<llvm::Constant *> inits;
@@ -308,20 +311,55 @@ mlir::snn::translateForHost(ModuleOp module, ModuleOp cudaModule,
                               init.getValues<float>().end());
     auto *data = llvm::ConstantDataArray::get(ctx, values);
     inits.push_back(new llvm::GlobalVariable(
-        *m, data->getType(), true, llvm::GlobalValue::PrivateLinkage, data,
+        m, data->getType(), true, llvm::GlobalValue::PrivateLinkage, data,
         "snnc_param_init_" + std::to_string(i)));
   }
   auto *onnx = llvm::ConstantDataArray::getString(ctx, onnxModel, false);
-  new llvm::GlobalVariable(*m, onnx->getType(), true,
+  new llvm::GlobalVariable(m, onnx->getType(), true,
                            llvm::GlobalValue::ExternalLinkage, onnx,
                            "snnc_onnx_model");
-  new llvm::GlobalVariable(*m, i64Ty, true, llvm::GlobalValue::ExternalLinkage,
+  new llvm::GlobalVariable(m, i64Ty, true, llvm::GlobalValue::ExternalLinkage,
                            llvm::ConstantInt::get(i64Ty, onnxModel.size()),
                            "snnc_onnx_model_size");
   auto *tableTy = llvm::ArrayType::get(ptrTy, inits.size());
-  new llvm::GlobalVariable(*m, tableTy, true, llvm::GlobalValue::ExternalLinkage,
+  new llvm::GlobalVariable(m, tableTy, true, llvm::GlobalValue::ExternalLinkage,
                            llvm::ConstantArray::get(tableTy, inits),
                            "snnc_param_init");
+}
+
+} // namespace
+
+std::unique_ptr<llvm::Module>
+mlir::snn::translateForHost(ModuleOp module, ModuleOp cudaModule,
+                            llvm::LLVMContext &ctx,
+                            llvm::ArrayRef<EntryPoint> entries,
+                            const std::string &modelInfo,
+                            llvm::ArrayRef<DenseElementsAttr> paramInits,
+                            const std::string &onnxModel, std::string &error,
+                            const std::string &cpu) {
+  auto tm = hostMachine(error, cpu);
+  if (!tm)
+    return nullptr;
+  std::vector<Row> rows = rowsOf(entries, false);
+  std::unique_ptr<llvm::Module> m =
+      translateSide(module, ctx, *tm, false, rows, error);
+  if (!m)
+    return nullptr;
+  if (cudaModule) {
+    // The CUDA side (host code + embedded PTX) joins the same module; its
+    // symbols end in _cuda, its runtime callees start with snnrt_cuda_.
+    std::vector<Row> cudaRows = rowsOf(entries, true);
+    std::unique_ptr<llvm::Module> g =
+        translateSide(cudaModule, ctx, *tm, true, cudaRows, error);
+    if (!g)
+      return nullptr;
+    if (llvm::Linker::linkModules(*m, std::move(g))) {
+      error = "linking the CPU and CUDA modules failed";
+      return nullptr;
+    }
+    rows.insert(rows.end(), cudaRows.begin(), cudaRows.end());
+  }
+  addTables(*m, rows, modelInfo, paramInits, onnxModel);
   optimize(*m, *tm);
   return m;
 }
@@ -353,82 +391,82 @@ LogicalResult writeObject(llvm::Module &module, llvm::TargetMachine &tm,
   return success();
 }
 
-/// A step's glue (the `optnone` wrappers of translateForHost) moved into a
-/// module of its own, for code generation at -O0: `optnone` already gives
-/// it FastISel, but the register allocator is chosen per pipeline, and the
+/// Splits a side's steps' glue (the `optnone` wrappers of translateForHost)
+/// from the rest, for code generation at -O0: `optnone` already gives it
+/// FastISel, but the register allocator is chosen per pipeline, and the
 /// greedy one is superlinear in a function of hundreds of thousands of
 /// instructions (a 1,000-layer MLP: 9.4 of its 29.5 s of code generation;
-/// all at -O0: 9.6 s). What the two modules share becomes hidden external
-/// symbols of `module`, which keeps every other definition; null when
-/// there is no glue.
-std::unique_ptr<llvm::Module> splitGlue(llvm::Module &module) {
+/// all at -O0: 9.6 s). The glue stays in `module`; everything else (the
+/// loop nests, shared by every layer of a shape, and the CUDA side's kernel
+/// binaries: the smaller part, so that is what is copied) moves to the
+/// module returned, null when there is no glue. What the two share becomes
+/// hidden external symbols named with `prefix` (unique per side: the sides'
+/// objects are joined too).
+std::unique_ptr<llvm::Module> splitGlue(llvm::Module &module,
+                                        const std::string &prefix) {
   auto isGlue = [](const llvm::GlobalValue *gv) {
     auto *f = llvm::dyn_cast<llvm::Function>(gv);
     return f && !f->isDeclaration() &&
            f->hasFnAttribute(llvm::Attribute::OptimizeNone);
   };
   if (llvm::none_of(module.functions(),
-                    [&](llvm::Function &f) { return isGlue(&f); }))
+                    [&](llvm::Function &f) { return isGlue(&f); }) ||
+      !module.alias_empty() || !module.ifunc_empty())
     return nullptr;
   unsigned anonymous = 0;
   for (llvm::GlobalValue &gv : module.global_values()) {
-    if (isGlue(&gv) || gv.isDeclaration())
+    if (isGlue(&gv) || gv.isDeclaration() || gv.hasAppendingLinkage())
       continue;
     if (!gv.hasName())
-      gv.setName("snnc.shared." + std::to_string(anonymous++));
+      gv.setName(prefix + std::to_string(anonymous++));
+    else if (gv.hasLocalLinkage())
+      gv.setName(prefix + gv.getName());
     if (gv.hasLocalLinkage()) {
       gv.setLinkage(llvm::GlobalValue::ExternalLinkage);
       gv.setVisibility(llvm::GlobalValue::HiddenVisibility);
     }
   }
   llvm::ValueToValueMapTy map;
-  std::unique_ptr<llvm::Module> glue =
+  std::unique_ptr<llvm::Module> code =
       llvm::CloneModule(module, map, [&](const llvm::GlobalValue *gv) {
-        return isGlue(gv);
+        return !isGlue(gv);
       });
+  // What moved leaves `module` as declarations; the constructor tables and
+  // llvm.used (appending) went whole.
+  std::vector<llvm::GlobalVariable *> appending;
+  for (llvm::GlobalVariable &g : module.globals()) {
+    if (g.hasAppendingLinkage()) {
+      appending.push_back(&g);
+    } else if (!g.isDeclaration()) {
+      g.setInitializer(nullptr);
+      g.setComdat(nullptr);
+      g.setLinkage(llvm::GlobalValue::ExternalLinkage);
+    }
+  }
+  for (llvm::GlobalVariable *g : appending)
+    g->eraseFromParent();
   for (llvm::Function &f : module.functions())
-    if (isGlue(&f))
+    if (!f.isDeclaration() && !isGlue(&f)) {
       f.deleteBody();
-  return glue;
+      f.setComdat(nullptr);
+    }
+  return code;
 }
 
-} // namespace
 
-LogicalResult mlir::snn::emitObjectFile(llvm::Module &module,
-                                        const std::string &path,
-                                        std::string &error,
-                                        const std::string &cpu) {
-  auto tm = hostMachine(error, cpu);
-  if (!tm)
-    return failure();
-  // The caller writes to a temporary path and moves it into place
-  // (runtime/core/OutputFile.h).
-  std::unique_ptr<llvm::Module> glue = splitGlue(module);
-  if (!glue)
-    return writeObject(module, *tm, path, error);
-  auto tm0 = hostMachine(error, cpu, llvm::CodeGenOptLevel::None);
-  if (!tm0)
-    return failure();
-  // Two objects, joined into one relocatable object by the C++ driver
-  // (`c++ -r`), which also links the trainer.
-  llvm::SmallString<128> code, glueObject;
-  for (auto *p : {&code, &glueObject})
-    if (std::error_code ec =
-            llvm::sys::fs::createTemporaryFile("snnc-part", "o", *p)) {
-      error = "cannot create a temporary object file: " + ec.message();
-      return failure();
-    }
-  llvm::FileRemover removeCode(code), removeGlue(glueObject);
-  if (failed(writeObject(module, *tm, std::string(code), error)) ||
-      failed(writeObject(*glue, *tm0, std::string(glueObject), error)))
-    return failure();
+/// Joins relocatable objects into one at `path` with the C++ driver
+/// (`c++ -r`), which also links the trainer.
+LogicalResult joinObjects(llvm::ArrayRef<std::string> objects,
+                          const std::string &path, std::string &error) {
   auto cxx = llvm::sys::findProgramByName("c++");
   if (!cxx) {
     error = "no C++ driver ('c++') on PATH to join the object files";
     return failure();
   }
-  std::vector<llvm::StringRef> args{*cxx, "-r", "-nostdlib", code,
-                                    glueObject, "-o", path};
+  std::vector<llvm::StringRef> args{*cxx, "-r", "-nostdlib"};
+  args.insert(args.end(), objects.begin(), objects.end());
+  args.push_back("-o");
+  args.push_back(path);
   std::string why;
   if (llvm::sys::ExecuteAndWait(*cxx, args, std::nullopt, {}, 0, 0, &why) != 0) {
     error = "joining the object files into '" + path + "' failed" +
@@ -436,6 +474,105 @@ LogicalResult mlir::snn::emitObjectFile(llvm::Module &module,
     return failure();
   }
   return success();
+}
+
+} // namespace
+
+mlir::snn::HostObjects::HostObjects(llvm::ArrayRef<EntryPoint> entries,
+                                    std::string cpu)
+    : entries(entries.begin(), entries.end()), cpu(std::move(cpu)) {
+  // Once, before two threads use the target.
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+}
+
+mlir::snn::HostObjects::~HostObjects() {
+  for (const Side &side : sides)
+    for (const std::string &o : side.objects)
+      llvm::sys::fs::remove(o);
+  for (const std::string &o : tableObjects)
+    llvm::sys::fs::remove(o);
+}
+
+LogicalResult mlir::snn::HostObjects::temporary(std::vector<std::string> &into,
+                                                std::string &error) {
+  llvm::SmallString<128> path;
+  if (std::error_code ec =
+          llvm::sys::fs::createTemporaryFile("snnc-part", "o", path)) {
+    error = "cannot create a temporary object file: " + ec.message();
+    return failure();
+  }
+  into.push_back(std::string(path));
+  return success();
+}
+
+LogicalResult mlir::snn::HostObjects::addSide(ModuleOp side, bool cudaSide,
+                                              std::string &error) {
+  Side &s = sides[cudaSide];
+  auto tm = hostMachine(error, cpu);
+  auto tm0 = hostMachine(error, cpu, llvm::CodeGenOptLevel::None);
+  if (!tm || !tm0)
+    return failure();
+  // A context of its own: the two sides compile at once on two threads.
+  llvm::LLVMContext ctx;
+  s.rows = rowsOf(entries, cudaSide);
+  std::unique_ptr<llvm::Module> m =
+      translateSide(side, ctx, *tm, cudaSide, s.rows, error);
+  if (!m)
+    return failure();
+  // The CUDA side's code outside its glue is only the kernels' binaries and
+  // their loading: the split comes first and O3 skips the glue's
+  // module-level analyses; the CPU side's nests are optimized with their
+  // callers in view.
+  if (!cudaSide)
+    optimize(*m, *tm);
+  std::unique_ptr<llvm::Module> code =
+      splitGlue(*m, cudaSide ? "snnc.cuda." : "snnc.cpu.");
+  if (cudaSide)
+    optimize(code ? *code : *m, *tm);
+  llvm::Module *glue = code ? m.get() : nullptr;
+  if (failed(temporary(s.objects, error)) ||
+      failed(writeObject(code ? *code : *m, *tm, s.objects.back(), error)))
+    return failure();
+  if (glue && (failed(temporary(s.objects, error)) ||
+               failed(writeObject(*glue, *tm0, s.objects.back(), error))))
+    return failure();
+  s.added = true;
+  return success();
+}
+
+LogicalResult
+mlir::snn::HostObjects::addTables(const std::string &modelInfo,
+                                  llvm::ArrayRef<DenseElementsAttr> paramInits,
+                                  const std::string &onnxModel,
+                                  std::string &error) {
+  auto tm = hostMachine(error, cpu, llvm::CodeGenOptLevel::None);
+  if (!tm)
+    return failure();
+  llvm::LLVMContext ctx;
+  llvm::Module m("snnc_tables", ctx);
+  m.setTargetTriple(tm->getTargetTriple());
+  m.setDataLayout(tm->createDataLayout());
+  std::vector<Row> rows;
+  for (const Side &side : sides)
+    if (side.added)
+      rows.insert(rows.end(), side.rows.begin(), side.rows.end());
+  ::addTables(m, rows, modelInfo, paramInits, onnxModel);
+  if (failed(temporary(tableObjects, error)))
+    return failure();
+  return writeObject(m, *tm, tableObjects.back(), error);
+}
+
+std::vector<std::string> mlir::snn::HostObjects::objects() const {
+  std::vector<std::string> all(tableObjects);
+  for (const Side &side : sides)
+    all.insert(all.end(), side.objects.begin(), side.objects.end());
+  return all;
+}
+
+LogicalResult mlir::snn::HostObjects::join(const std::string &path,
+                                           std::string &error) const {
+  return joinObjects(objects(), path, error);
 }
 
 bool mlir::snn::isKnownCPU(const std::string &cpu) {

@@ -20,6 +20,13 @@ struct EntryPoint {
   std::string name, function;
 };
 
+/// A row of the `snnc_entries` table: its name, the step it calls through
+/// the packed wrapper `snnc_<function>`, and the CUDA side's workspace size.
+struct EntryRow {
+  std::string name, function;
+  int64_t workspace = 0;
+};
+
 /// Translates a module in the LLVM dialect to LLVM IR for the host, adds the
 /// packed entry points `snnc_<function>(void **)` of `entries` (argument i
 /// is read from args[i], the f32 result written to args[n]), the table
@@ -43,10 +50,42 @@ translateForHost(ModuleOp module, ModuleOp cudaModule, llvm::LLVMContext &ctx,
                  const std::string &onnxModel, std::string &error,
                  const std::string &cpu = "host");
 
-/// Writes `module` as a host object file with LLVM's TargetMachine.
-LogicalResult emitObjectFile(llvm::Module &module, const std::string &path,
-                             std::string &error,
-                             const std::string &cpu = "host");
+/// A trainer's model code as host object files, each side compiled on its
+/// own: addSide translates a side in the LLVM dialect (the CPU side, or the
+/// CUDA side's host code with its embedded PTX) to LLVM IR in a context of
+/// its own, adds its packed entry points, optimizes it at O3 and writes its
+/// objects (the code and, at -O0, the steps' glue); the two sides may be
+/// added at once from two threads. addTables writes the tables of
+/// translateForHost (entries of the sides added, model info, initial
+/// values, the source model). The objects are temporaries, removed with
+/// this; join writes them as one relocatable object.
+class HostObjects {
+public:
+  HostObjects(llvm::ArrayRef<EntryPoint> entries, std::string cpu = "host");
+  ~HostObjects();
+  HostObjects(const HostObjects &) = delete;
+  HostObjects &operator=(const HostObjects &) = delete;
+
+  LogicalResult addSide(ModuleOp side, bool cudaSide, std::string &error);
+  LogicalResult addTables(const std::string &modelInfo,
+                          llvm::ArrayRef<DenseElementsAttr> paramInits,
+                          const std::string &onnxModel, std::string &error);
+  std::vector<std::string> objects() const;
+  LogicalResult join(const std::string &path, std::string &error) const;
+
+private:
+  struct Side {
+    bool added = false;
+    std::vector<EntryRow> rows;
+    std::vector<std::string> objects;
+  };
+  static LogicalResult temporary(std::vector<std::string> &into,
+                                 std::string &error);
+  std::vector<EntryPoint> entries;
+  std::string cpu;
+  Side sides[2];
+  std::vector<std::string> tableObjects;
+};
 
 /// Whether LLVM's host target knows the CPU name `cpu` ("host" too).
 bool isKnownCPU(const std::string &cpu);

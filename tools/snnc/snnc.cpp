@@ -265,7 +265,7 @@ std::string runtimeLibDir(const char *argv0) {
   return std::string(dir);
 }
 
-int linkTrainer(const char *argv0, const std::string &object,
+int linkTrainer(const char *argv0, const std::vector<std::string> &objects,
                 const std::string &output) {
   auto cxx = llvm::sys::findProgramByName("c++");
   if (!cxx)
@@ -274,10 +274,12 @@ int linkTrainer(const char *argv0, const std::string &object,
   std::string tmp = snnrt::io::temporaryPathFor(output);
   std::string main = driver == "single-neuron" ? "-lsnnsingleneuron"
                                                : "-lsnntrainer";
-  std::vector<std::string> owned{*cxx,          object,    "-L" + lib,
-                                 main,           "-lsnndata", "-lsnncore", "-lsnnnir",
-                                 "-lsnnrt",      "-ldnnl",
-                                 "-lonnx_proto", "-lprotobuf", "-lz"};
+  std::vector<std::string> owned{*cxx};
+  owned.insert(owned.end(), objects.begin(), objects.end());
+  for (const char *a : {"-lsnndata", "-lsnncore", "-lsnnnir", "-lsnnrt",
+                        "-ldnnl", "-lonnx_proto", "-lprotobuf", "-lz"})
+    owned.push_back(a);
+  owned.insert(owned.begin() + 1 + objects.size(), {"-L" + lib, main});
   // HDF5 (the NIR export), as CMake found it.
   llvm::SmallVector<llvm::StringRef> hdf5;
   llvm::StringRef(SNNC_HDF5_LIBS).split(hdf5, ',', -1, false);
@@ -554,16 +556,33 @@ int compile(int argc, char **argv) {
                     : emit == Stage::PTX      ? snn::Stage::PTX
                                               : snn::Stage::LLVM;
   OwningOpRef<ModuleOp> cuda;
-  if (failed(snn::runStages(
-          *module, buildCUDA ? &cuda : nullptr, opts, gpuOpts, last,
-          [&](PassManager &pm) {
-            if (failed(applyPassManagerCLOptions(pm)))
-              return failure();
-            pm.enableVerifier(verifyEach);
-            pm.enableTiming(timingRoot);
-            return success();
-          },
-          llvm::errs())))
+  // An object or a trainer: each side goes on from the LLVM dialect to its
+  // objects on its own thread, the CPU side while the CUDA side is lowered.
+  bool objects = emit == Stage::Obj || emit == Stage::Exe;
+  snn::HostObjects host(entryPoints(methodList), cpuName);
+  std::string sideErrors[2];
+  auto lowered = [&](ModuleOp side, bool cudaSide) -> LogicalResult {
+    TimingScope t = timingRoot.nest(
+        cudaSide ? "LLVM IR, O3 and objects: CUDA side"
+                 : "LLVM IR, O3 and objects: CPU side");
+    return host.addSide(side, cudaSide, sideErrors[cudaSide]);
+  };
+  LogicalResult stages = snn::runStages(
+      *module, buildCUDA ? &cuda : nullptr, opts, gpuOpts, last,
+      [&](PassManager &pm) {
+        if (failed(applyPassManagerCLOptions(pm)))
+          return failure();
+        pm.enableVerifier(verifyEach);
+        pm.enableTiming(timingRoot);
+        return success();
+      },
+      llvm::errs(),
+      objects ? function_ref<LogicalResult(ModuleOp, bool)>(lowered)
+              : nullptr);
+  for (const std::string &e : sideErrors)
+    if (!e.empty())
+      return fail(e);
+  if (failed(stages))
     return 1;
   if (emit == Stage::Train)
     return writeText(*module);
@@ -573,28 +592,29 @@ int compile(int argc, char **argv) {
   if (emit == Stage::PTX)
     return writePTX(*cuda);
 
-  llvm::LLVMContext llvmCtx;
   std::string error;
-  TimingScope translateTimer =
-      timingRoot.nest("translation to LLVM IR and LLVM's O3");
-  auto llvmModule =
-      snn::translateForHost(*module, cuda ? *cuda : ModuleOp(), llvmCtx,
-                            entryPoints(methodList), *info,
-                            paramInits, onnxBytes, error, cpuName);
-  if (!llvmModule)
-    return fail(error);
-  translateTimer.stop();
-  TimingScope codegenTimer = timingRoot.nest("code generation (object file)");
   if (emit == Stage::LLVM) {
+    llvm::LLVMContext llvmCtx;
+    TimingScope translateTimer =
+        timingRoot.nest("translation to LLVM IR and LLVM's O3");
+    auto llvmModule =
+        snn::translateForHost(*module, cuda ? *cuda : ModuleOp(), llvmCtx,
+                              entryPoints(methodList), *info, paramInits,
+                              onnxBytes, error, cpuName);
+    if (!llvmModule)
+      return fail(error);
     std::string text;
     llvm::raw_string_ostream os(text);
     llvmModule->print(os, nullptr);
     return writeResult(text);
   }
+  if (failed(host.addTables(*info, paramInits, onnxBytes, error)))
+    return fail(error);
   if (emit == Stage::Obj) {
+    TimingScope joinTimer = timingRoot.nest("joining the objects");
     std::string path = outputPath();
     std::string tmp = snnrt::io::temporaryPathFor(path);
-    if (failed(snn::emitObjectFile(*llvmModule, tmp, error, cpuName))) {
+    if (failed(host.join(tmp, error))) {
       llvm::sys::fs::remove(tmp);
       return fail(error);
     }
@@ -602,17 +622,8 @@ int compile(int argc, char **argv) {
     return 0;
   }
   std::string exe = outputPath();
-  llvm::SmallString<128> object;
-  if (std::error_code ec =
-          llvm::sys::fs::createTemporaryFile("snnc-model", "o", object))
-    return fail("cannot create a temporary object file: " + ec.message());
-  llvm::FileRemover removeObject(object);
-  if (failed(snn::emitObjectFile(*llvmModule, std::string(object), error,
-                                 cpuName)))
-    return fail(error);
-  codegenTimer.stop();
   TimingScope linkTimer = timingRoot.nest("linking the trainer");
-  return linkTrainer(argv[0], std::string(object), exe);
+  return linkTrainer(argv[0], host.objects(), exe);
 }
 
 int main(int argc, char **argv) {
