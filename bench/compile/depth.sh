@@ -6,6 +6,12 @@
 # growth with depth reads off the table: constant s/layer is linear.
 #
 #   bench/compile/depth.sh [LAYERS...]      (default: 50 100 200 400)
+#
+# 2026-12-02, Intel Xeon (family 6 model 207), 2 cores: 100 layers 4.9 s,
+# 400 layers 19.2 s, 1000 layers 47.7 s and 2.1 GB (0.048 s/layer at every
+# depth). The same session began at 116 s for 1000 layers: the verifier
+# after every pass was 47 s of it (now once per stage; --verify-each), and
+# the LLVM back end ran the two sides one after the other on one core.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 B=${SNNC_BUILD_DIR:-build}
