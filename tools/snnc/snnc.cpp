@@ -276,10 +276,11 @@ int linkTrainer(const char *argv0, const std::vector<std::string> &objects,
                                                : "-lsnntrainer";
   std::vector<std::string> owned{*cxx};
   owned.insert(owned.end(), objects.begin(), objects.end());
+  owned.push_back("-L" + lib);
+  owned.push_back(main);
   for (const char *a : {"-lsnndata", "-lsnncore", "-lsnnnir", "-lsnnrt",
                         "-ldnnl", "-lonnx_proto", "-lprotobuf", "-lz"})
     owned.push_back(a);
-  owned.insert(owned.begin() + 1 + objects.size(), {"-L" + lib, main});
   // HDF5 (the NIR export), as CMake found it.
   llvm::SmallVector<llvm::StringRef> hdf5;
   llvm::StringRef(SNNC_HDF5_LIBS).split(hdf5, ',', -1, false);
