@@ -135,6 +135,13 @@ cl::opt<Target> target(
     cl::init(Target::CPU),
     cl::values(clEnumValN(Target::CPU, "cpu", "the CPU train step"),
                clEnumValN(Target::CUDA, "cuda", "the CUDA train step")));
+cl::opt<bool> ideOfficialBNStats(
+    "ide-official-bn-stats",
+    cl::desc("IDE: move the BatchNorm running statistics twice per step, as "
+             "the official code does (its save/restore is a no-op, IDE_SPEC "
+             "sections 8 and 10): r := (1-m)^2 r + (1-(1-m)^2) s (default: "
+             "once, as intended)"),
+    cl::init(false));
 cl::opt<bool> verifyEach(
     "verify-each",
     cl::desc("Run the IR verifier after every pass, as mlir-opt does, to find "
@@ -466,6 +473,15 @@ int compile(int argc, char **argv) {
   }
   if (failed(verify(*module)))
     return 1;
+  if (ideOfficialBNStats) {
+    bool feedback = false;
+    module->walk([&](snn::FeedbackOp) { feedback = true; });
+    if (!feedback)
+      return fail("--ide-official-bn-stats: '" + inputFile +
+                  "' has no feedback module (ai.snn.Feedback) to train by "
+                  "IDE");
+    module->walk([&](snn::BatchNormOp bn) { bn.setUpdates(2); });
+  }
   importTimer.stop();
   if (emit == Stage::Snn)
     return writeText(*module);
