@@ -12,6 +12,11 @@
 # (e.g. --epochs 20 for a shorter run, which the row then says). An
 # interrupted run continues with the same command (--resume from
 # build/recipes/NAME.ckpt).
+#
+# SNNC_FLAGS (e.g. SNNC_FLAGS=--ide-official-bn-stats) compiles the recipe
+# with those snnc options: a variant, whose trainer, checkpoint, metrics and
+# plot go to their own places (docs/results/NAME/VARIANT/, VARIANT the
+# options without dashes) and whose row names the options.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 name=${1:?usage: examples/recipes/run.sh NAME [trainer options]}
@@ -24,16 +29,19 @@ model=examples/recipes/$name.onnxtxt
 scripts/install-deps.sh
 scripts/build.sh
 B=${SNNC_BUILD_DIR:-build}
-mkdir -p "$B/recipes" "docs/results/$name"
-"$B/bin/snnc" "$model" -o "$B/recipes/$name"
-ckpt="$B/recipes/$name.ckpt"
+read -r -a flags <<< "${SNNC_FLAGS:-}"
+variant=$(printf '%s' "${flags[*]}" | tr -s ' =' '_' | tr -d -- '-')
+out=docs/results/$name${variant:+/$variant}
+trainer=$B/recipes/$name${variant:+-$variant}
+mkdir -p "$B/recipes" "$out"
+"$B/bin/snnc" "$model" "${flags[@]}" -o "$trainer"
+ckpt="$trainer.ckpt"
 resume=()
 [ -f "$ckpt" ] && resume=(--resume)
 start=$(date +%s)
-"$B/recipes/$name" --checkpoint "$ckpt" "${resume[@]}" \
-  --metrics "docs/results/$name/metrics.jsonl" \
-  --plot "docs/results/$name/training.svg" "$@"
+"$trainer" --checkpoint "$ckpt" "${resume[@]}" \
+  --metrics "$out/metrics.jsonl" --plot "$out/training.svg" "$@"
 end=$(date +%s)
-python3 examples/recipes/report.py "$name" "docs/results/$name/metrics.jsonl" \
-  $((end - start)) "$*" >> docs/results.md
+python3 examples/recipes/report.py "$name" "$out/metrics.jsonl" \
+  $((end - start)) "$(echo "${flags[*]} $*" | xargs)" >> docs/results.md
 tail -1 docs/results.md
