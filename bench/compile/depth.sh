@@ -9,9 +9,11 @@
 #
 # 2026-12-02, Intel Xeon (family 6 model 207), 2 cores: 100 layers 4.9 s,
 # 400 layers 19.2 s, 1000 layers 47.7 s and 2.1 GB (0.048 s/layer at every
-# depth). The same session began at 116 s for 1000 layers: the verifier
-# after every pass was 47 s of it (now once per stage; --verify-each), and
-# the LLVM back end ran the two sides one after the other on one core.
+# depth). The same session began at 116 s for 1000 layers; verifying the IR
+# once per stage instead of after every pass (--verify-each) took it to
+# 69-76 s, and the LLVM back end of each side on its own thread, started
+# as soon as that side is lowered (it ran both sides one after the other
+# on one core), with O3 kept off the CUDA side's glue, to 47.7 s.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 B=${SNNC_BUILD_DIR:-build}
