@@ -1,6 +1,8 @@
 //===- ObjectEmitter.cpp - LLVM dialect -> LLVM IR -> object file ----------===//
 #include "compiler/Target/ObjectEmitter.h"
 
+#include <mutex>
+
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/IR/IRBuilder.h"
 #include "llvm/IR/LegacyPassManager.h"
@@ -28,8 +30,12 @@ namespace {
 std::unique_ptr<llvm::TargetMachine>
 hostMachine(std::string &error, const std::string &cpu,
             llvm::CodeGenOptLevel level = llvm::CodeGenOptLevel::Aggressive) {
-  llvm::InitializeNativeTarget();
-  llvm::InitializeNativeTargetAsmPrinter();
+  // Once: the two sides ask for machines at once, on two threads.
+  static std::once_flag initialized;
+  std::call_once(initialized, [] {
+    llvm::InitializeNativeTarget();
+    llvm::InitializeNativeTargetAsmPrinter();
+  });
   llvm::Triple triple(llvm::sys::getDefaultTargetTriple());
   const llvm::Target *target = llvm::TargetRegistry::lookupTarget(triple, error);
   if (!target)
@@ -480,11 +486,7 @@ LogicalResult joinObjects(llvm::ArrayRef<std::string> objects,
 
 mlir::snn::HostObjects::HostObjects(llvm::ArrayRef<EntryPoint> entries,
                                     std::string cpu)
-    : entries(entries.begin(), entries.end()), cpu(std::move(cpu)) {
-  // Once, before two threads use the target.
-  llvm::InitializeNativeTarget();
-  llvm::InitializeNativeTargetAsmPrinter();
-}
+    : entries(entries.begin(), entries.end()), cpu(std::move(cpu)) {}
 
 mlir::snn::HostObjects::~HostObjects() {
   for (const Side &side : sides)
