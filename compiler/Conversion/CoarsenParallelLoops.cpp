@@ -3,7 +3,8 @@
 // CPU only. scf.parallel (d0, ..., dn) with constant bounds and no
 // reductions becomes scf.parallel (d0, ..., dk) { scf.for dk+1 { ... } },
 // k the first dimension at which the leading trip counts reach
-// min-iterations.
+// min-iterations, or else n - 1 when the rows number min-rows and the
+// innermost dimension min-inner.
 //
 //===----------------------------------------------------------------------===//
 #include "compiler/Conversion/Passes.h"
@@ -23,21 +24,33 @@ namespace {
 
 /// How many leading dimensions of `op` stay parallel (all of them when the
 /// loop does not qualify).
-size_t parallelPrefix(scf::ParallelOp op, int64_t minIterations) {
+size_t parallelPrefix(scf::ParallelOp op, int64_t minIterations,
+                      int64_t minRows, int64_t minInner) {
   size_t dims = op.getNumLoops();
   if (dims < 2 || op.getNumReductions() != 0)
     return dims;
-  int64_t iterations = 1;
+  SmallVector<int64_t> trips;
   for (size_t d = 0; d < dims; ++d) {
     auto lb = getConstantIntValue(op.getLowerBound()[d]);
     auto ub = getConstantIntValue(op.getUpperBound()[d]);
     auto step = getConstantIntValue(op.getStep()[d]);
     if (!lb || !ub || !step || *step <= 0)
       return dims;
+    trips.push_back(std::max<int64_t>(0, (*ub - *lb + *step - 1) / *step));
+  }
+  int64_t iterations = 1;
+  for (size_t d = 0; d < dims; ++d) {
     if (d > 0 && iterations >= minIterations) // at least one stays parallel
       return d;
-    iterations *= std::max<int64_t>(0, (*ub - *lb + *step - 1) / *step);
+    iterations *= trips[d];
   }
+  // No prefix reaches min-iterations ([B, N] with a batch of 128): the rows
+  // still spread over the cores when there are min-rows of them, and the
+  // innermost dimension becomes a counted loop that LLVM vectorizes,
+  // instead of an index recovered by division in the collapsed OpenMP loop.
+  int64_t rows = iterations / std::max<int64_t>(1, trips.back());
+  if (rows >= minRows && trips.back() >= minInner)
+    return dims - 1;
   return dims;
 }
 
@@ -66,7 +79,7 @@ struct CoarsenParallelLoopsPass
     SmallVector<scf::ParallelOp> loops;
     getOperation().walk([&](scf::ParallelOp op) { loops.push_back(op); });
     for (scf::ParallelOp op : loops) {
-      size_t keep = parallelPrefix(op, minIterations);
+      size_t keep = parallelPrefix(op, minIterations, minRows, minInner);
       if (keep == op.getNumLoops())
         continue;
       OpBuilder b(op);

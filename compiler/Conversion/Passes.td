@@ -114,12 +114,22 @@ def CoarsenParallelLoopsPass : Pass<"snn-coarsen-parallel-loops", "func::FuncOp"
     recovers every index with divisions on every element; after this pass
     that happens once per row and the innermost loop is a plain counted loop
     that LLVM can vectorize (pooling and its backward on `[T, B, C, H, W]`).
-    Loops whose leading dimensions are all needed stay as they are. The GPU
-    path does not run it: there each element is one thread.
+    When no shorter prefix has `min-iterations` (the `[B, N]` loops of a
+    batch of 128), the last dimension alone becomes sequential if the rows
+    number at least `min-rows` and it has at least `min-inner` iterations:
+    the rows spread over the cores and each row is a counted loop that LLVM
+    vectorizes (in the collapsed OpenMP loop the recombined index goes
+    through a `freeze` that hides it from the vectorizer's bounds analysis).
+    Other loops stay as they are. The GPU path does not run it: there each
+    element is one thread.
   }];
   let options = [Option<"minIterations", "min-iterations", "int64_t",
                         /*default=*/"1024",
-                        "parallel iterations to keep at least">];
+                        "parallel iterations to keep at least">,
+                 Option<"minRows", "min-rows", "int64_t", /*default=*/"32",
+                        "rows to keep parallel when only the last dimension becomes sequential">,
+                 Option<"minInner", "min-inner", "int64_t", /*default=*/"16",
+                        "iterations of the last dimension for it to become sequential">];
   let dependentDialects = ["::mlir::scf::SCFDialect"];
 }
 

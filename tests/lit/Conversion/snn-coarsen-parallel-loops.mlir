@@ -1,5 +1,6 @@
 // RUN: snn-opt %s --snn-coarsen-parallel-loops=min-iterations=16 | FileCheck %s
 // RUN: snn-opt %s --snn-coarsen-parallel-loops=min-iterations=0 | FileCheck %s --check-prefix=ONE
+// RUN: snn-opt %s --snn-coarsen-parallel-loops | FileCheck %s --check-prefix=ROWS
 
 // CHECK-LABEL: func.func @pool
 // 5 * 4 = 20 >= 16 parallel iterations: (t, b) stay parallel, (c, y, x)
@@ -62,4 +63,38 @@ func.func @unchanged(%m: memref<3x4xf32>, %v: memref<100xf32>, %w: memref<100x4x
     }
   }
   return %sum : f32
+}
+
+// With the defaults (min-iterations 1024, min-rows 32, min-inner 16) no
+// prefix of [128, 400] reaches 1024, but its 128 rows are enough for the
+// cores and 400 is long enough to vectorize: the last dimension becomes a
+// counted loop. [128, 10] (a short row) and [16, 400] (few rows) stay.
+// CHECK-LABEL: func.func @rows
+// ROWS-LABEL: func.func @rows
+// ROWS: scf.parallel (%[[B:.*]]) = (%c0) to (%c128) step (%c1) {
+// ROWS-NEXT: scf.for %[[N:.*]] = %c0 to %c400 step %c1 {
+// ROWS-NEXT: memref.load %arg0[%[[B]], %[[N]]]
+// ROWS: scf.parallel (%{{.*}}, %{{.*}}) = (%c0, %c0) to (%c128, %c10)
+// ROWS: scf.parallel (%{{.*}}, %{{.*}}) = (%c0, %c0) to (%c16, %c400)
+// ROWS-NOT: scf.for
+func.func @rows(%a: memref<128x400xf32>, %b: memref<128x10xf32>, %c: memref<16x400xf32>) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c10 = arith.constant 10 : index
+  %c16 = arith.constant 16 : index
+  %c128 = arith.constant 128 : index
+  %c400 = arith.constant 400 : index
+  %two = arith.constant 2.0 : f32
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c128, %c400) step (%c1, %c1) {
+    %x = memref.load %a[%i, %j] : memref<128x400xf32>
+    %y = arith.mulf %x, %two : f32
+    memref.store %y, %a[%i, %j] : memref<128x400xf32>
+  }
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c128, %c10) step (%c1, %c1) {
+    memref.store %two, %b[%i, %j] : memref<128x10xf32>
+  }
+  scf.parallel (%i, %j) = (%c0, %c0) to (%c16, %c400) step (%c1, %c1) {
+    memref.store %two, %c[%i, %j] : memref<16x400xf32>
+  }
+  return
 }
