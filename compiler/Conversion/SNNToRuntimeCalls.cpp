@@ -374,16 +374,29 @@ void lowerFeedback(FeedbackOp op) {
   op.erase();
 }
 
-/// The batch-wide Frobenius norm of a [B, N] buffer.
-Value frobenius(ScalarBuilder &s, Value m, int64_t B, int64_t N) {
-  Value sq = sumFor(s.b, s.loc, B, s.f(0.0f), [&](ScalarBuilder &q, Value b,
-                                                  ValueRange acc) {
-    return sumFor(q.b, q.loc, N, acc, [&](ScalarBuilder &r, Value i,
-                                          ValueRange a) {
-      Value v = r.load(m, {b, i});
-      return SmallVector<Value>{r.add(a[0], r.mul(v, v))};
-    });
-  })[0];
+/// The batch-wide Frobenius norm of a [B, N] buffer: each row's sum of
+/// squares in parallel (reassociable, so that it vectorizes) into `rowSq`
+/// [B], then the B row sums in order, so that the result does not depend on
+/// the number of threads.
+Value frobenius(ScalarBuilder &s, Value m, Value rowSq, int64_t B, int64_t N) {
+  auto reassoc = arith::FastMathFlagsAttr::get(
+      s.b.getContext(),
+      arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
+  parallelFor(s.b, s.loc, {B}, [&](ScalarBuilder &q, ValueRange bv) {
+    Value row = sumFor(q.b, q.loc, N, q.f(0.0f),
+                       [&](ScalarBuilder &r, Value i, ValueRange a) {
+                         Value v = r.load(m, {bv[0], i});
+                         Value sq = arith::MulFOp::create(r.b, r.loc, v, v, reassoc);
+                         return SmallVector<Value>{
+                             arith::AddFOp::create(r.b, r.loc, a[0], sq, reassoc)
+                                 .getResult()};
+                       })[0];
+    q.store(row, rowSq, {bv[0]});
+  });
+  Value sq = sumFor(s.b, s.loc, B, s.f(0.0f),
+                    [&](ScalarBuilder &q, Value b, ValueRange acc) {
+                      return SmallVector<Value>{q.add(acc[0], q.load(rowSq, {b}))};
+                    })[0];
   return math::SqrtOp::create(s.b, s.loc, sq);
 }
 
@@ -455,7 +468,8 @@ Value broyden(OpBuilder &b, Location loc, int64_t B, int64_t N,
   // The first step is delta = -G(0) (so the residual doubles at step 1,
   // IDE_SPEC section 5.1); later ones delta = -H G.
   lowRank(s, gx, delta, Us, VTs, s.idx(0)); // no pairs: -G(0)
-  Value norm0 = frobenius(s, gx, B, N);
+  Value rowSq = memref::AllocOp::create(b, loc, MemRefType::get({B}, b.getF32Type()));
+  Value norm0 = frobenius(s, gx, rowSq, B, N);
   Value start = s.cmp(arith::CmpFPredicate::OLT, norm0, s.f(eps));
   auto loop = scf::ForOp::create(
       b, loc, s.idx(0), s.idx(iterations), s.idx(1),
@@ -481,7 +495,7 @@ Value broyden(OpBuilder &b, Location loc, int64_t B, int64_t N,
           r.store(v, g1, iv);
           r.store(r.sub(v, r.load(gx, iv)), dg, iv);
         });
-        Value n1 = frobenius(q, g1, B, N);
+        Value n1 = frobenius(q, g1, rowSq, B, N);
         Value improved = q.cmp(arith::CmpFPredicate::OLT, n1, bestNorm);
         auto keep = scf::IfOp::create(eb, fl, improved, /*withElseRegion=*/false);
         {
