@@ -16,6 +16,7 @@
 #include <climits>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 namespace {
@@ -50,6 +51,24 @@ extern "C" {
 /// the node (for the GPU of a rank).
 int snnmpi_init(int *rank, int *size, int *localRank, int *localSize,
                 char *err, size_t len) {
+#ifdef OMPI_MAJOR_VERSION
+  // Open MPI started by srun takes its ranks from PMIx only (Debian's has
+  // no PMI2); without it MPI_Init prints a page and exits, so say the one
+  // thing to change.
+  auto set = [](const char *name) {
+    const char *v = std::getenv(name);
+    return v && *v;
+  };
+  if (set("SLURM_STEP_NUM_TASKS") && !set("OMPI_COMM_WORLD_SIZE") &&
+      !set("PMIX_RANK")) {
+    std::snprintf(err, len,
+                  "srun started this task without PMIx; Open MPI needs it: "
+                  "srun --mpi=pmix ... (srun --mpi=list shows this Slurm's "
+                  "plugins; MpiDefault=pmix in slurm.conf makes it the "
+                  "default)");
+    return -1;
+  }
+#endif
   int provided = 0;
   int rc = MPI_Init_thread(nullptr, nullptr, MPI_THREAD_SERIALIZED, &provided);
   if (failed(rc, err, len))

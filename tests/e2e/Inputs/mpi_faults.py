@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """A signal to one rank of a data-parallel run, and what the run does.
 
-usage: mpi_faults.py SIGNAL SECONDS_BOUND -- mpirun ... trainer ...
+usage: mpi_faults.py SIGNAL SECONDS_BOUND -- mpirun|srun ... trainer ...
 
 Starts the command, waits until its rank-1 trainer has trained a while
 (the checkpoint of epoch 1 exists), sends SIGNAL (KILL, STOP, TERM) to that
@@ -28,7 +28,9 @@ def rank1():
                 argv = f.read().split(b"\0")
         except OSError:
             continue
-        if b"OMPI_COMM_WORLD_RANK=1" in env and b"--checkpoint" in argv:
+        # mpirun's rank 1, or srun's task 1 (tests/e2e/slurm/check.sh)
+        one = b"OMPI_COMM_WORLD_RANK=1" in env or b"SLURM_PROCID=1" in env
+        if one and b"--checkpoint" in argv and b"srun" not in argv[0]:
             return int(pid)
     return None
 
