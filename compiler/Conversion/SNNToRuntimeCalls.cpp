@@ -584,6 +584,181 @@ void reportIfUnconverged(OpBuilder &b, Location loc, ModuleOp module,
   func::CallOp::create(eb, loc, report, ValueRange{samples, residual, q.f(tol)});
 }
 
+/// beta from beta = g + J^T beta by `solver` into `x` (which holds g on
+/// entry), on [B, N] buffers: `jacobianTOf(q, in, out)` emits out = J^T in,
+/// `y` is scratch. `coupled`: J couples the samples (BatchNorm in training
+/// mode inside f), so the exact solve is one system over the whole batch;
+/// otherwise it is one per sample. A solve that ends above its tolerance is
+/// reported (reportIfUnconverged).
+void solveEquilibrium(OpBuilder &b, Location loc, ModuleOp module,
+                      IDESolver solver, int64_t iterations, float tolerance,
+                      int64_t B, int64_t N, Value g, Value x, Value y,
+                      function_ref<void(ScalarBuilder &, Value, Value)> jacobianTOf,
+                      bool coupled) {
+  ScalarBuilder s{b, loc};
+  auto jacobianT = [&](ScalarBuilder &q) { jacobianTOf(q, x, y); };
+  if (solver == IDESolver::exact && coupled) {
+    // J couples the samples: one system of B*N unknowns, column k of
+    // (I - J^T) (e_k - J^T e_k) in row k of `lhs` (column-major for
+    // LAPACK). B*N products with J^T: for tests only.
+    const int64_t n = B * N;
+    Value lhs = memref::AllocOp::create(
+        b, loc, MemRefType::get({n, n}, b.getF32Type()));
+    Value unit = alloc2(b, loc, B, N);
+    parallelFor(b, loc, {B, N}, [&](ScalarBuilder &q, ValueRange iv) {
+      q.store(q.f(0.0f), unit, iv);
+    });
+    forRange(s, s.idx(0), s.idx(n), [&](ScalarBuilder &q, Value k) {
+      Value bk = arith::DivUIOp::create(q.b, q.loc, k, q.idx(N));
+      Value ik = arith::RemUIOp::create(q.b, q.loc, k, q.idx(N));
+      q.store(q.f(1.0f), unit, {bk, ik});
+      jacobianTOf(q, unit, y);
+      parallelFor(q.b, q.loc, {B, N}, [&](ScalarBuilder &r, ValueRange iv) {
+        Value j = r.iadd(r.imul(iv[0], r.idx(N)), iv[1]);
+        Value diag = r.sel(r.icmp(arith::CmpIPredicate::eq, j, k), r.f(1.0f),
+                           r.f(0.0f));
+        r.store(r.sub(diag, r.load(y, iv)), lhs, {k, j});
+      });
+      q.store(q.f(0.0f), unit, {bk, ik});
+    });
+    Value flat = memref::CollapseShapeOp::create(
+        b, loc, x, ArrayRef<ReassociationIndices>{{0, 1}});
+    Value one = memref::ExpandShapeOp::create(
+        b, loc, MemRefType::get({1, n}, b.getF32Type()), flat,
+        ArrayRef<ReassociationIndices>{{0, 1}});
+    func::FuncOp solve =
+        declareRuntime(module, "snnrt_solve_batched", {2, 2}, 0);
+    func::CallOp::create(b, loc, solve,
+                         ValueRange{dynamicView(b, loc, lhs, 1),
+                                    dynamicView(b, loc, one, 1)});
+  } else if (solver == IDESolver::exact) {
+    // (I - J^T) beta = g by LU per sample: row b*N + i of `lhs` holds
+    // column i of (I - J^T) (e_i - J^T e_i), so each sample's rows are the
+    // column-major matrix LAPACK takes. N products with J^T: for tests and
+    // small modules.
+    Value lhs = memref::AllocOp::create(
+        b, loc, MemRefType::get({B * N, N}, b.getF32Type()));
+    Value unit = alloc2(b, loc, B, N);
+    parallelFor(b, loc, {B, N}, [&](ScalarBuilder &q, ValueRange iv) {
+      q.store(q.f(0.0f), unit, iv);
+    });
+    forRange(s, s.idx(0), s.idx(N), [&](ScalarBuilder &q, Value i) {
+      auto setUnit = [&](float v) {
+        parallelFor(q.b, q.loc, {B}, [&](ScalarBuilder &r, ValueRange bv) {
+          r.store(r.f(v), unit, {bv[0], i});
+        });
+      };
+      setUnit(1.0f);
+      jacobianTOf(q, unit, y);
+      parallelFor(q.b, q.loc, {B, N}, [&](ScalarBuilder &r, ValueRange iv) {
+        Value diag = r.sel(r.icmp(arith::CmpIPredicate::eq, iv[1], i),
+                           r.f(1.0f), r.f(0.0f));
+        r.store(r.sub(diag, r.load(y, iv)), lhs,
+                {r.iadd(r.imul(iv[0], r.idx(N)), i), iv[1]});
+      });
+      setUnit(0.0f);
+    });
+    func::FuncOp solve =
+        declareRuntime(module, "snnrt_solve_batched", {2, 2}, 0);
+    func::CallOp::create(b, loc, solve,
+                         ValueRange{dynamicView(b, loc, lhs, 1),
+                                    dynamicView(b, loc, x, 1)});
+  } else if (solver == IDESolver::broyden) {
+    Value bestNorm = broyden(b, loc, B, N, iterations, g, x, y, jacobianTOf);
+    // Converged: the batch-wide ||G|| of the returned iterate below eps.
+    // A sample is unconverged when its own ||G_b|| is at least eps /
+    // sqrt(B) (all samples below that puts the batch below eps).
+    float eps = broydenTolerance(B, N);
+    reportIfUnconverged(
+        b, loc, module, s.cmp(arith::CmpFPredicate::OLT, bestNorm, s.f(eps)),
+        eps, eps / std::sqrt(static_cast<float>(B)), B,
+        [&](ScalarBuilder &q, Value r) {
+          jacobianTOf(q, x, y);
+          parallelFor(q.b, q.loc, {B}, [&](ScalarBuilder &z, ValueRange bv) {
+            Value sq = sumFor(z.b, z.loc, N, z.f(0.0f),
+                              [&](ScalarBuilder &w2, Value i, ValueRange a) {
+                                Value G = w2.add(w2.sub(w2.load(y, {bv[0], i}),
+                                                        w2.load(x, {bv[0], i})),
+                                                 w2.load(g, {bv[0], i}));
+                                return SmallVector<Value>{w2.add(a[0], w2.mul(G, G))};
+                              })[0];
+            z.store(math::SqrtOp::create(z.b, z.loc, sq), r, {bv[0]});
+          });
+          return bestNorm;
+        });
+  } else if (solver == IDESolver::official_iter) {
+    // x := (x + G(x)) / 2 = (J^T x + g) / 2, the official N-MNIST variant
+    // (it solves (2I - J^T) x = g, IDE_SPEC section 10.3).
+    forRange(s, s.idx(0), s.idx(iterations), [&](ScalarBuilder &q, Value) {
+      jacobianT(q);
+      parallelFor(q.b, q.loc, {B, N}, [&](ScalarBuilder &r, ValueRange iv) {
+        r.store(r.mul(r.f(0.5f), r.add(r.load(y, iv), r.load(g, iv))), x, iv);
+      });
+    });
+  } else {
+    // x := g + J^T x until the largest change is below the tolerance.
+    Value tol = s.f(tolerance);
+    Value fals = arith::ConstantIntOp::create(b, loc, b.getI1Type(), 0);
+    auto loop = scf::ForOp::create(
+        b, loc, s.idx(0), s.idx(iterations), s.idx(1), ValueRange{fals},
+        [&](OpBuilder &fb, Location fl, Value, ValueRange done) {
+          auto branch = scf::IfOp::create(
+              fb, fl, TypeRange{fb.getI1Type()}, done[0],
+              /*withElseRegion=*/true);
+          {
+            OpBuilder tb = branch.getThenBodyBuilder();
+            scf::YieldOp::create(tb, fl, ValueRange{done[0]});
+          }
+          OpBuilder eb = branch.getElseBodyBuilder();
+          ScalarBuilder q{eb, fl};
+          jacobianT(q);
+          Value change = sumFor(eb, fl, B * N, q.f(0.0f),
+                                [&](ScalarBuilder &r, Value k, ValueRange m) {
+                                  Value bi = arith::DivUIOp::create(
+                                      r.b, r.loc, k, r.idx(N));
+                                  Value ni = arith::RemUIOp::create(
+                                      r.b, r.loc, k, r.idx(N));
+                                  Value nx = r.add(r.load(g, {bi, ni}),
+                                                   r.load(y, {bi, ni}));
+                                  Value dlt = math::AbsFOp::create(
+                                      r.b, r.loc, r.sub(nx, r.load(x, {bi, ni})));
+                                  r.store(nx, x, {bi, ni});
+                                  return SmallVector<Value>{
+                                      arith::MaximumFOp::create(r.b, r.loc,
+                                                                m[0], dlt)};
+                                })[0];
+          scf::YieldOp::create(eb, fl, ValueRange{q.cmp(arith::CmpFPredicate::OLT,
+                                                        change, tol)});
+          scf::YieldOp::create(fb, fl, branch.getResults());
+        });
+    // Not converged: each sample's largest |g + J^T x - x| (the change the
+    // next iteration would make), the worst of them as the residual.
+    reportIfUnconverged(
+        b, loc, module, loop.getResult(0), tolerance, tolerance, B,
+        [&](ScalarBuilder &q, Value r) {
+          jacobianT(q);
+          parallelFor(q.b, q.loc, {B}, [&](ScalarBuilder &z, ValueRange bv) {
+            Value m = sumFor(z.b, z.loc, N, z.f(0.0f),
+                             [&](ScalarBuilder &w2, Value i, ValueRange a) {
+                               Value dlt = math::AbsFOp::create(
+                                   w2.b, w2.loc,
+                                   w2.sub(w2.add(w2.load(g, {bv[0], i}),
+                                                 w2.load(y, {bv[0], i})),
+                                          w2.load(x, {bv[0], i})));
+                               return SmallVector<Value>{
+                                   arith::MaximumFOp::create(w2.b, w2.loc, a[0], dlt)};
+                             })[0];
+            z.store(m, r, {bv[0]});
+          });
+          return sumFor(q.b, q.loc, B, q.f(0.0f),
+                        [&](ScalarBuilder &z, Value bi, ValueRange a) {
+                          return SmallVector<Value>{arith::MaximumFOp::create(
+                              z.b, z.loc, a[0], z.load(r, {bi}))};
+                        })[0];
+        });
+  }
+}
+
 /// IDE_SPEC section 5: beta = g + J^T beta at a, J^T x = W^T (d m x / V),
 /// by the op's solver, then the VJP of f with cotangent beta.
 void lowerFeedbackGrad(FeedbackGradOp op) {
@@ -622,135 +797,9 @@ void lowerFeedbackGrad(FeedbackGradOp op) {
     });
     w.applyTransposed(q.b, q.loc, tmp, out);
   };
-  auto jacobianT = [&](ScalarBuilder &q) { jacobianTOf(q, x, y); };
-  int64_t iterations = op.getMaxIterations();
-  if (op.getSolver() == IDESolver::exact) {
-    // (I - J^T) beta = g by LU per sample: row b*N + i of `lhs` holds
-    // column i of (I - J^T) (e_i - J^T e_i), so each sample's rows are the
-    // column-major matrix LAPACK takes. N products with J^T: for tests and
-    // small modules.
-    Value lhs = memref::AllocOp::create(
-        b, loc, MemRefType::get({B * N, N}, b.getF32Type()));
-    Value unit = alloc2(b, loc, B, N);
-    parallelFor(b, loc, {B, N}, [&](ScalarBuilder &q, ValueRange iv) {
-      q.store(q.f(0.0f), unit, iv);
-    });
-    forRange(s, s.idx(0), s.idx(N), [&](ScalarBuilder &q, Value i) {
-      auto setUnit = [&](float v) {
-        parallelFor(q.b, q.loc, {B}, [&](ScalarBuilder &r, ValueRange bv) {
-          r.store(r.f(v), unit, {bv[0], i});
-        });
-      };
-      setUnit(1.0f);
-      jacobianTOf(q, unit, y);
-      parallelFor(q.b, q.loc, {B, N}, [&](ScalarBuilder &r, ValueRange iv) {
-        Value diag = r.sel(r.icmp(arith::CmpIPredicate::eq, iv[1], i),
-                           r.f(1.0f), r.f(0.0f));
-        r.store(r.sub(diag, r.load(y, iv)), lhs,
-                {r.iadd(r.imul(iv[0], r.idx(N)), i), iv[1]});
-      });
-      setUnit(0.0f);
-    });
-    func::FuncOp solve =
-        declareRuntime(module, "snnrt_solve_batched", {2, 2}, 0);
-    func::CallOp::create(b, loc, solve,
-                         ValueRange{dynamicView(b, loc, lhs, 1),
-                                    dynamicView(b, loc, x, 1)});
-  } else if (op.getSolver() == IDESolver::broyden) {
-    Value bestNorm = broyden(b, loc, B, N, iterations, g, x, y, jacobianTOf);
-    // Converged: the batch-wide ||G|| of the returned iterate below eps.
-    // A sample is unconverged when its own ||G_b|| is at least eps /
-    // sqrt(B) (all samples below that puts the batch below eps).
-    float eps = broydenTolerance(B, N);
-    reportIfUnconverged(
-        b, loc, module, s.cmp(arith::CmpFPredicate::OLT, bestNorm, s.f(eps)),
-        eps, eps / std::sqrt(static_cast<float>(B)), B,
-        [&](ScalarBuilder &q, Value r) {
-          jacobianTOf(q, x, y);
-          parallelFor(q.b, q.loc, {B}, [&](ScalarBuilder &z, ValueRange bv) {
-            Value sq = sumFor(z.b, z.loc, N, z.f(0.0f),
-                              [&](ScalarBuilder &w2, Value i, ValueRange a) {
-                                Value G = w2.add(w2.sub(w2.load(y, {bv[0], i}),
-                                                        w2.load(x, {bv[0], i})),
-                                                 w2.load(g, {bv[0], i}));
-                                return SmallVector<Value>{w2.add(a[0], w2.mul(G, G))};
-                              })[0];
-            z.store(math::SqrtOp::create(z.b, z.loc, sq), r, {bv[0]});
-          });
-          return bestNorm;
-        });
-  } else if (op.getSolver() == IDESolver::official_iter) {
-    // x := (x + G(x)) / 2 = (J^T x + g) / 2, the official N-MNIST variant
-    // (it solves (2I - J^T) x = g, IDE_SPEC section 10.3).
-    forRange(s, s.idx(0), s.idx(iterations), [&](ScalarBuilder &q, Value) {
-      jacobianT(q);
-      parallelFor(q.b, q.loc, {B, N}, [&](ScalarBuilder &r, ValueRange iv) {
-        r.store(r.mul(r.f(0.5f), r.add(r.load(y, iv), r.load(g, iv))), x, iv);
-      });
-    });
-  } else {
-    // x := g + J^T x until the largest change is below the tolerance.
-    Value tol = s.f(op.getTolerance().convertToFloat());
-    Value fals = arith::ConstantIntOp::create(b, loc, b.getI1Type(), 0);
-    auto loop = scf::ForOp::create(
-        b, loc, s.idx(0), s.idx(iterations), s.idx(1), ValueRange{fals},
-        [&](OpBuilder &fb, Location fl, Value, ValueRange done) {
-          auto branch = scf::IfOp::create(
-              fb, fl, TypeRange{fb.getI1Type()}, done[0],
-              /*withElseRegion=*/true);
-          {
-            OpBuilder tb = branch.getThenBodyBuilder();
-            scf::YieldOp::create(tb, fl, ValueRange{done[0]});
-          }
-          OpBuilder eb = branch.getElseBodyBuilder();
-          ScalarBuilder q{eb, fl};
-          jacobianT(q);
-          Value change = sumFor(eb, fl, B * N, q.f(0.0f),
-                                [&](ScalarBuilder &r, Value k, ValueRange m) {
-                                  Value bi = arith::DivUIOp::create(
-                                      r.b, r.loc, k, r.idx(N));
-                                  Value ni = arith::RemUIOp::create(
-                                      r.b, r.loc, k, r.idx(N));
-                                  Value nx = r.add(r.load(g, {bi, ni}),
-                                                   r.load(y, {bi, ni}));
-                                  Value dlt = math::AbsFOp::create(
-                                      r.b, r.loc, r.sub(nx, r.load(x, {bi, ni})));
-                                  r.store(nx, x, {bi, ni});
-                                  return SmallVector<Value>{
-                                      arith::MaximumFOp::create(r.b, r.loc,
-                                                                m[0], dlt)};
-                                })[0];
-          scf::YieldOp::create(eb, fl, ValueRange{q.cmp(arith::CmpFPredicate::OLT,
-                                                        change, tol)});
-          scf::YieldOp::create(fb, fl, branch.getResults());
-        });
-    // Not converged: each sample's largest |g + J^T x - x| (the change the
-    // next iteration would make), the worst of them as the residual.
-    float tolerance = op.getTolerance().convertToFloat();
-    reportIfUnconverged(
-        b, loc, module, loop.getResult(0), tolerance, tolerance, B,
-        [&](ScalarBuilder &q, Value r) {
-          jacobianT(q);
-          parallelFor(q.b, q.loc, {B}, [&](ScalarBuilder &z, ValueRange bv) {
-            Value m = sumFor(z.b, z.loc, N, z.f(0.0f),
-                             [&](ScalarBuilder &w2, Value i, ValueRange a) {
-                               Value dlt = math::AbsFOp::create(
-                                   w2.b, w2.loc,
-                                   w2.sub(w2.add(w2.load(g, {bv[0], i}),
-                                                 w2.load(y, {bv[0], i})),
-                                          w2.load(x, {bv[0], i})));
-                               return SmallVector<Value>{
-                                   arith::MaximumFOp::create(w2.b, w2.loc, a[0], dlt)};
-                             })[0];
-            z.store(m, r, {bv[0]});
-          });
-          return sumFor(q.b, q.loc, B, q.f(0.0f),
-                        [&](ScalarBuilder &z, Value bi, ValueRange a) {
-                          return SmallVector<Value>{arith::MaximumFOp::create(
-                              z.b, z.loc, a[0], z.load(r, {bi}))};
-                        })[0];
-        });
-  }
+  solveEquilibrium(b, loc, module, op.getSolver(), op.getMaxIterations(),
+                   op.getTolerance().convertToFloat(), B, N, g, x, y,
+                   jacobianTOf, /*coupled=*/false);
   // dL/dc = beta d / V; dL/dW = sum_b (beta d m / V)_b a_b^T.
   Value gin = allocFor(b, loc, type);
   Value ginRows = memref::CollapseShapeOp::create(
