@@ -816,6 +816,518 @@ void lowerFeedbackGrad(FeedbackGradOp op) {
   op.erase();
 }
 
+/// The geometry and buffers of a feedback ring (snn.feedback_ring and its
+/// grad): layer l's [C, H, W], the connections' strides and paddings, the
+/// transposed convolution's, and the per-connection parameters as buffers.
+/// Activations are [B, N_l] buffers, seen as [B, C, H, W] by the
+/// convolutions.
+struct RingLowering {
+  ModuleOp module;
+  Location loc;
+  int64_t B = 0;
+  float V = 1.0f;
+  SmallVector<SmallVector<int64_t, 3>> img;
+  SmallVector<int64_t> stride, pad; // connection l (1 .. L-1) at l - 1
+  int64_t fbStride = 1, fbPad = 0;
+  Value wfb, c;                     // the transposed kernel; input [B, N0]
+  SmallVector<Value> w, bias, gamma, beta, mean, var, mask;
+
+  template <class Op>
+  RingLowering(Op op, OpBuilder &b, ArrayRef<SmallVector<int64_t, 3>> images)
+      : module(op->template getParentOfType<ModuleOp>()), loc(op.getLoc()) {
+    V = op.getThreshold().convertToFloat();
+    img.assign(images.begin(), images.end());
+    B = cast<RankedTensorType>(op.getInput().getType()).getDimSize(1);
+    for (Value k : op.getWeights()) {
+      int64_t kh = cast<RankedTensorType>(k.getType()).getDimSize(2);
+      pad.push_back((kh - 1) / 2);
+      w.push_back(bufferOf(b, loc, k));
+    }
+    for (int64_t s : op.getStrides()) {
+      stride.push_back(s);
+      fbStride *= s;
+    }
+    fbPad = (op.getFeedback().getType().getDimSize(2) - 1) / 2;
+    wfb = bufferOf(b, loc, op.getFeedback());
+    c = rows(b, loc, op.getInput());
+    auto buffers = [&](ValueRange vs, SmallVector<Value> &out) {
+      for (Value v : vs)
+        out.push_back(bufferOf(b, loc, v));
+    };
+    buffers(op.getBiases(), bias);
+    buffers(op.getGammas(), gamma);
+    buffers(op.getBetas(), beta);
+    buffers(op.getRunningMeans(), mean);
+    buffers(op.getRunningVars(), var);
+  }
+
+  int64_t L() const { return static_cast<int64_t>(img.size()); }
+  int64_t C(int64_t l) const { return img[l][0]; }
+  int64_t HW(int64_t l) const { return img[l][1] * img[l][2]; }
+  int64_t N(int64_t l) const { return C(l) * HW(l); }
+  Value alloc(OpBuilder &b, int64_t l) const { return alloc2(b, loc, B, N(l)); }
+  Value channels(OpBuilder &b, int64_t l) const {
+    return memref::AllocOp::create(b, loc,
+                                   MemRefType::get({C(l)}, b.getF32Type()));
+  }
+  /// [B, N_l] as [B, C, H, W], dynamic sizes.
+  Value images(OpBuilder &b, int64_t l, Value m) const {
+    Value v = memref::ExpandShapeOp::create(
+        b, loc, MemRefType::get({B, img[l][0], img[l][1], img[l][2]}, b.getF32Type()),
+        m, ArrayRef<ReassociationIndices>{{0}, {1, 2, 3}});
+    return dynamicView(b, loc, v, 1);
+  }
+  void call(OpBuilder &b, StringRef name, Value x, Value k, Value out, int64_t s,
+            int64_t p) const {
+    func::FuncOp f = declareRuntime(module, name, {4, 4, 4}, 4);
+    SmallVector<Value> args{x, k, out};
+    for (int64_t v : {s, s, p, p})
+      args.push_back(arith::ConstantIntOp::create(b, loc, b.getI64Type(), v));
+    func::CallOp::create(b, loc, f, args);
+  }
+  /// out [B, N_l] = conv_l(in [B, N_{l-1}]), no bias.
+  void conv(OpBuilder &b, int64_t l, Value in, Value out) const {
+    call(b, "snnrt_conv2d_forward", images(b, l - 1, in),
+         dynamicView(b, loc, w[l - 1], 1), images(b, l, out), stride[l - 1],
+         pad[l - 1]);
+  }
+  /// out [B, N_{l-1}] = conv_l^T(in [B, N_l]).
+  void convT(OpBuilder &b, int64_t l, Value in, Value out) const {
+    call(b, "snnrt_conv2d_grad_input", images(b, l, in),
+         dynamicView(b, loc, w[l - 1], 1), images(b, l - 1, out),
+         stride[l - 1], pad[l - 1]);
+  }
+  /// conv_l's kernel gradient for input `in` and output cotangent `delta`.
+  void convGradWeight(OpBuilder &b, int64_t l, Value in, Value delta,
+                      Value gw) const {
+    call(b, "snnrt_conv2d_grad_weight", images(b, l - 1, in),
+         images(b, l, delta), dynamicView(b, loc, gw, 1), stride[l - 1],
+         pad[l - 1]);
+  }
+  /// The feedback: out [B, N0] = ConvT(in [B, N_{L-1}]), the gradient of the
+  /// convolution from layer 0's images to layer L-1's with respect to its
+  /// input.
+  void feedback(OpBuilder &b, Value in, Value out) const {
+    call(b, "snnrt_conv2d_grad_input", images(b, L() - 1, in),
+         dynamicView(b, loc, wfb, 1), images(b, 0, out), fbStride, fbPad);
+  }
+  /// Its adjoint: out [B, N_{L-1}] = ConvT^T(in [B, N0]), a convolution.
+  void feedbackT(OpBuilder &b, Value in, Value out) const {
+    call(b, "snnrt_conv2d_forward", images(b, 0, in),
+         dynamicView(b, loc, wfb, 1), images(b, L() - 1, out), fbStride, fbPad);
+  }
+  /// The transposed kernel's gradient for its input `z` [B, N_{L-1}] and
+  /// the cotangent `delta` [B, N0] of its output.
+  void feedbackGradWeight(OpBuilder &b, Value delta, Value z, Value gw) const {
+    call(b, "snnrt_conv2d_grad_weight", images(b, 0, delta),
+         images(b, L() - 1, z), dynamicView(b, loc, gw, 1), fbStride, fbPad);
+  }
+  /// body(q, channel, {b, n}) over layer l's elements.
+  void forEach(OpBuilder &b, int64_t l,
+               function_ref<void(ScalarBuilder &, Value, ValueRange)> body) const {
+    int64_t hw = HW(l);
+    parallelFor(b, loc, {B, C(l), hw}, [&](ScalarBuilder &q, ValueRange iv) {
+      Value n = q.iadd(q.imul(iv[1], q.idx(hw)), iv[2]);
+      body(q, iv[1], ValueRange{iv[0], n});
+    });
+  }
+  /// out[ch] = the sum over the batch and positions of term(q, ch, {b, n}),
+  /// for each channel of layer l.
+  void channelSums(OpBuilder &b, int64_t l, Value out,
+                   function_ref<Value(ScalarBuilder &, Value, ValueRange)> term) const {
+    int64_t hw = HW(l), batch = B;
+    parallelFor(b, loc, {C(l)}, [&](ScalarBuilder &q, ValueRange cv) {
+      Value sum = sumFor(q.b, q.loc, batch, q.f(0.0f),
+                         [&](ScalarBuilder &r, Value bi, ValueRange acc) {
+        return sumFor(r.b, r.loc, hw, acc,
+                      [&](ScalarBuilder &z, Value p, ValueRange a) {
+          Value n = z.iadd(z.imul(cv[0], z.idx(hw)), p);
+          return SmallVector<Value>{
+              z.add(a[0], term(z, cv[0], ValueRange{bi, n}))};
+        });
+      })[0];
+      q.store(sum, out, {cv[0]});
+    });
+  }
+};
+
+/// One evaluation of the equilibrium map f (what its products need): each
+/// layer's output a_l, D_l = mask_l [0 <= p_l <= 1] / V (layer 0: without
+/// the mask, which is on the feedback term only), and per connection BN's
+/// normalized input x^, 1 / sqrt(var + eps) and the batch statistics.
+struct RingRecord {
+  SmallVector<Value> a, D, xhat, inv, batchMean, batchVar;
+};
+
+/// f at z [B, N_{L-1}] (IDE_SPEC section 4): a_0 = clamp01((m_0 ConvT(z) +
+/// c) / V), a_l = clamp01(m_l BN_l(conv_l(a_{l-1}) + b_l) / V), BN in
+/// training mode (the batch's statistics, biased variance) or on `stats`
+/// (running means and variances).
+RingRecord ringForward(const RingLowering &R, OpBuilder &b, Value z,
+                       bool bnTrain, ArrayRef<Value> means = {},
+                       ArrayRef<Value> vars = {}) {
+  constexpr float eps = 1e-5f;
+  Location loc = R.loc;
+  float V = R.V;
+  RingRecord rec;
+  auto clampAt = [&](ScalarBuilder &q, Value p, Value a, Value d, Value m,
+                     ValueRange iv) {
+    Value pass = arith::AndIOp::create(q.b, q.loc, q.ge(p, q.f(0.0f)),
+                                       q.le(p, q.f(1.0f)));
+    q.store(arith::MinimumFOp::create(
+                q.b, q.loc, arith::MaximumFOp::create(q.b, q.loc, p, q.f(0.0f)),
+                q.f(1.0f)),
+            a, iv);
+    Value dv = q.sel(pass, q.f(1.0f / V), q.f(0.0f));
+    q.store(m ? q.mul(dv, m) : dv, d, iv);
+  };
+  Value t0 = R.alloc(b, 0), a0 = R.alloc(b, 0), d0 = R.alloc(b, 0);
+  R.feedback(b, z, t0);
+  parallelFor(b, loc, {R.B, R.N(0)}, [&](ScalarBuilder &q, ValueRange iv) {
+    Value p = q.div(q.add(q.mul(q.load(R.mask[0], iv), q.load(t0, iv)),
+                          q.load(R.c, iv)),
+                    q.f(V));
+    clampAt(q, p, a0, d0, Value(), iv);
+  });
+  rec.a.push_back(a0);
+  rec.D.push_back(d0);
+  for (auto *v : {&rec.xhat, &rec.inv, &rec.batchMean, &rec.batchVar})
+    v->push_back(Value());
+  for (int64_t l = 1; l < R.L(); ++l) {
+    Value xh = R.alloc(b, l);
+    R.conv(b, l, rec.a[l - 1], xh);
+    Value bl = R.bias[l - 1], gl = R.gamma[l - 1], el = R.beta[l - 1];
+    R.forEach(b, l, [&](ScalarBuilder &q, Value ch, ValueRange iv) {
+      q.store(q.add(q.load(xh, iv), q.load(bl, {ch})), xh, iv);
+    });
+    Value mu = R.channels(b, l), sq = R.channels(b, l), inv = R.channels(b, l);
+    float n = static_cast<float>(R.B * R.HW(l));
+    if (bnTrain) {
+      R.channelSums(b, l, mu, [&](ScalarBuilder &q, Value, ValueRange iv) {
+        return q.load(xh, iv);
+      });
+      parallelFor(b, loc, {R.C(l)}, [&](ScalarBuilder &q, ValueRange cv) {
+        q.store(q.div(q.load(mu, cv), q.f(n)), mu, cv);
+      });
+      R.channelSums(b, l, sq, [&](ScalarBuilder &q, Value ch, ValueRange iv) {
+        Value d = q.sub(q.load(xh, iv), q.load(mu, {ch}));
+        return q.mul(d, d);
+      });
+      parallelFor(b, loc, {R.C(l)}, [&](ScalarBuilder &q, ValueRange cv) {
+        Value v = q.div(q.load(sq, cv), q.f(n));
+        q.store(v, sq, cv);
+        q.store(q.div(q.f(1.0f),
+                      math::SqrtOp::create(q.b, q.loc, q.add(v, q.f(eps)))),
+                inv, cv);
+      });
+    } else {
+      Value rm = means[l - 1], rv = vars[l - 1];
+      parallelFor(b, loc, {R.C(l)}, [&](ScalarBuilder &q, ValueRange cv) {
+        q.store(q.load(rm, cv), mu, cv);
+        q.store(q.load(rv, cv), sq, cv);
+        q.store(q.div(q.f(1.0f), math::SqrtOp::create(
+                                     q.b, q.loc, q.add(q.load(rv, cv), q.f(eps)))),
+                inv, cv);
+      });
+    }
+    Value al = R.alloc(b, l), dl = R.alloc(b, l);
+    Value ml = R.mask[l];
+    R.forEach(b, l, [&](ScalarBuilder &q, Value ch, ValueRange iv) {
+      Value x = q.mul(q.sub(q.load(xh, iv), q.load(mu, {ch})), q.load(inv, {ch}));
+      q.store(x, xh, iv);
+      Value y = q.add(q.mul(q.load(gl, {ch}), x), q.load(el, {ch}));
+      Value m = q.load(ml, iv);
+      clampAt(q, q.div(q.mul(m, y), q.f(V)), al, dl, m, iv);
+    });
+    rec.a.push_back(al);
+    rec.D.push_back(dl);
+    rec.xhat.push_back(xh);
+    rec.inv.push_back(inv);
+    rec.batchMean.push_back(mu);
+    rec.batchVar.push_back(sq);
+  }
+  return rec;
+}
+
+/// The parameter gradients of one VJP of f.
+struct RingGrads {
+  Value input, feedback;
+  SmallVector<Value> weight, bias, gamma, beta;
+};
+
+/// out = J^T x for f as recorded (z its input), x a cotangent of a_{L-1};
+/// with `grads`, also the parameters' gradients of that cotangent (the VJP
+/// of IDE_SPEC section 5). BN in training mode includes its statistics'
+/// dependence on the input (batch-coupled).
+void ringBackward(const RingLowering &R, OpBuilder &b, const RingRecord &rec,
+                  bool bnTrain, Value z, Value x, Value out, RingGrads *grads) {
+  Location loc = R.loc;
+  Value delta = x;
+  for (int64_t l = R.L() - 1; l >= 1; --l) {
+    // dy = delta D_l, dx^ = gamma dy; dpre from BN's backward.
+    Value dy = R.alloc(b, l), dpre = R.alloc(b, l);
+    Value dl = rec.D[l], xh = rec.xhat[l], inv = rec.inv[l];
+    Value gl = R.gamma[l - 1];
+    R.forEach(b, l, [&](ScalarBuilder &q, Value, ValueRange iv) {
+      q.store(q.mul(q.load(delta, iv), q.load(dl, iv)), dy, iv);
+    });
+    Value sdy = R.channels(b, l), sdyx = R.channels(b, l);
+    if (bnTrain || grads) {
+      R.channelSums(b, l, sdy, [&](ScalarBuilder &q, Value, ValueRange iv) {
+        return q.load(dy, iv);
+      });
+      R.channelSums(b, l, sdyx, [&](ScalarBuilder &q, Value, ValueRange iv) {
+        return q.mul(q.load(dy, iv), q.load(xh, iv));
+      });
+    }
+    float n = static_cast<float>(R.B * R.HW(l));
+    R.forEach(b, l, [&](ScalarBuilder &q, Value ch, ValueRange iv) {
+      Value scale = q.mul(q.load(gl, {ch}), q.load(inv, {ch}));
+      Value g = q.load(dy, iv);
+      if (bnTrain)
+        g = q.sub(q.sub(g, q.div(q.load(sdy, {ch}), q.f(n))),
+                  q.mul(q.load(xh, iv), q.div(q.load(sdyx, {ch}), q.f(n))));
+      q.store(q.mul(scale, g), dpre, iv);
+    });
+    if (grads) {
+      parallelFor(b, loc, {R.C(l)}, [&](ScalarBuilder &q, ValueRange cv) {
+        q.store(q.load(sdyx, cv), grads->gamma[l - 1], cv);
+        q.store(q.load(sdy, cv), grads->beta[l - 1], cv);
+      });
+      R.channelSums(b, l, grads->bias[l - 1],
+                    [&](ScalarBuilder &q, Value, ValueRange iv) {
+                      return q.load(dpre, iv);
+                    });
+      R.convGradWeight(b, l, rec.a[l - 1], dpre, grads->weight[l - 1]);
+    }
+    Value next = R.alloc(b, l - 1);
+    R.convT(b, l, dpre, next);
+    delta = next;
+  }
+  // Layer 0: d a_0 / d c = D_0, d a_0 / d ConvT(z) = D_0 m_0.
+  Value dt = R.alloc(b, 0);
+  Value d0 = rec.D[0], m0 = R.mask[0];
+  Value gin = grads ? grads->input : Value();
+  parallelFor(b, loc, {R.B, R.N(0)}, [&](ScalarBuilder &q, ValueRange iv) {
+    Value dc = q.mul(q.load(delta, iv), q.load(d0, iv));
+    if (gin)
+      q.store(dc, gin, iv);
+    q.store(q.mul(dc, q.load(m0, iv)), dt, iv);
+  });
+  if (grads)
+    R.feedbackGradWeight(b, dt, z, grads->feedback);
+  if (out)
+    R.feedbackT(b, dt, out);
+}
+
+/// IDE_SPEC sections 1.2 and 2: the ring's simulation, BN on the running
+/// statistics; in training, the masks and f's move of the running
+/// statistics (once, momentum 0.1, unbiased variance).
+void lowerFeedbackRing(FeedbackRingOp op) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  SmallVector<SmallVector<int64_t, 3>> images;
+  for (unsigned l = 0; l < op.getNumLayers(); ++l)
+    images.push_back(op.layerImage(l));
+  RingLowering R(op, b, images);
+  ScalarBuilder s{b, loc};
+  const int64_t L = R.L(), last = L - 1;
+  float V = R.V, lam = op.getLeak().convertToFloat();
+  float rate = op.getRate().convertToFloat();
+  bool drop = op.getTraining() && rate > 0.0f;
+  for (int64_t l = 0; l < L; ++l) {
+    Value m = allocFor(b, loc, cast<RankedTensorType>(op.getMasks()[l].getType()));
+    Value flat = collapseTail(b, loc, m, 0);
+    int64_t stream = op.getStream() + l;
+    parallelFor(b, loc, {R.B * R.N(l)}, [&](ScalarBuilder &q, ValueRange iv) {
+      Value keep = drop ? q.sel(q.ge(uniform(q, op.getKey(), iv[0], stream),
+                                     q.f(rate)),
+                                q.f(1.0f / (1.0f - rate)), q.f(0.0f))
+                        : q.f(1.0f);
+      q.store(keep, flat, iv);
+    });
+    R.mask.push_back(m);
+  }
+  // BN_l(x + b_l) on the running statistics: scale x + shift per channel.
+  SmallVector<Value> scale, shift, u, spk, cur;
+  for (int64_t l = 1; l < L; ++l) {
+    Value sc = R.channels(b, l), sh = R.channels(b, l);
+    Value g = R.gamma[l - 1], e = R.beta[l - 1], bl = R.bias[l - 1];
+    Value rm = R.mean[l - 1], rv = R.var[l - 1];
+    parallelFor(b, loc, {R.C(l)}, [&](ScalarBuilder &q, ValueRange cv) {
+      Value k = q.div(q.load(g, cv), math::SqrtOp::create(
+                                         q.b, q.loc, q.add(q.load(rv, cv), q.f(1e-5f))));
+      q.store(k, sc, cv);
+      q.store(q.add(q.load(e, cv), q.mul(q.sub(q.load(bl, cv), q.load(rm, cv)), k)),
+              sh, cv);
+    });
+    scale.push_back(sc);
+    shift.push_back(sh);
+  }
+  for (int64_t l = 0; l < L; ++l) {
+    u.push_back(R.alloc(b, l));
+    spk.push_back(R.alloc(b, l));
+    cur.push_back(R.alloc(b, l));
+  }
+  Value acc = R.alloc(b, last);
+  for (int64_t l = 0; l < L; ++l)
+    parallelFor(b, loc, {R.B, R.N(l)}, [&](ScalarBuilder &q, ValueRange iv) {
+      q.store(q.f(0.0f), u[l], iv);
+      q.store(q.f(0.0f), spk[l], iv);
+      if (l == last)
+        q.store(q.f(0.0f), acc, iv);
+    });
+  auto fire = [&](ScalarBuilder &r, Value uu, Value uBuf, Value sBuf,
+                  ValueRange iv) {
+    Value sp = r.sel(r.ge(uu, r.f(V)), r.f(1.0f), r.f(0.0f));
+    r.store(r.mul(r.f(lam), r.sub(uu, r.mul(r.f(V), sp))), uBuf, iv);
+    r.store(sp, sBuf, iv);
+  };
+  forRange(s, s.idx(0), s.idx(op.getSteps()), [&](ScalarBuilder &q, Value) {
+    // Layer 0: the input and the feedback of the last layer's spikes of the
+    // step before (none at the first step: they are 0 then).
+    R.feedback(q.b, spk[last], cur[0]);
+    parallelFor(q.b, loc, {R.B, R.N(0)}, [&](ScalarBuilder &r, ValueRange iv) {
+      Value uu = r.add(r.add(r.load(u[0], iv), r.load(R.c, iv)),
+                       r.mul(r.load(R.mask[0], iv), r.load(cur[0], iv)));
+      fire(r, uu, u[0], spk[0], iv);
+    });
+    // Layers 1 .. L-1 from the spikes just produced below them.
+    for (int64_t l = 1; l < L; ++l) {
+      R.conv(q.b, l, spk[l - 1], cur[l]);
+      Value sc = scale[l - 1], sh = shift[l - 1], m = R.mask[l];
+      R.forEach(q.b, l, [&](ScalarBuilder &r, Value ch, ValueRange iv) {
+        Value y = r.add(r.mul(r.load(sc, {ch}), r.load(cur[l], iv)),
+                        r.load(sh, {ch}));
+        Value uu = r.add(r.load(u[l], iv), r.mul(r.load(m, iv), y));
+        fire(r, uu, u[l], spk[l], iv);
+      });
+    }
+    parallelFor(q.b, loc, {R.B, R.N(last)}, [&](ScalarBuilder &r, ValueRange iv) {
+      r.store(r.add(r.mul(r.f(lam), r.load(acc, iv)), r.load(spk[last], iv)),
+              acc, iv);
+    });
+  });
+  float denom = 0.0f;
+  for (int64_t k = 0; k < op.getSteps(); ++k)
+    denom += std::pow(lam, static_cast<float>(k));
+  auto type = op.getRates().getType();
+  Value out = allocFor(b, loc, type);
+  Value outRows = memref::CollapseShapeOp::create(
+      b, loc, out, ArrayRef<ReassociationIndices>{{0, 1}, {2}});
+  parallelFor(b, loc, {R.B, R.N(last)}, [&](ScalarBuilder &q, ValueRange iv) {
+    q.store(q.div(q.load(acc, iv), q.f(denom)), outRows, iv);
+  });
+  // The running statistics: in training, f at the rates moves them once.
+  SmallVector<Value> newMeans(op.getRunningMeans()), newVars(op.getRunningVars());
+  if (op.getTraining()) {
+    RingRecord rec = ringForward(R, b, outRows, /*bnTrain=*/true);
+    for (int64_t l = 1; l < L; ++l) {
+      auto ct = cast<RankedTensorType>(op.getNewMeans()[l - 1].getType());
+      Value nm = allocFor(b, loc, ct), nv = allocFor(b, loc, ct);
+      Value rm = R.mean[l - 1], rv = R.var[l - 1];
+      Value mu = rec.batchMean[l], var = rec.batchVar[l];
+      float n = static_cast<float>(R.B * R.HW(l));
+      parallelFor(b, loc, {R.C(l)}, [&](ScalarBuilder &q, ValueRange cv) {
+        q.store(q.add(q.mul(q.f(0.9f), q.load(rm, cv)),
+                      q.mul(q.f(0.1f), q.load(mu, cv))),
+                nm, cv);
+        Value unbiased = q.mul(q.load(var, cv), q.f(n / std::max(1.0f, n - 1.0f)));
+        q.store(q.add(q.mul(q.f(0.9f), q.load(rv, cv)), q.mul(q.f(0.1f), unbiased)),
+                nv, cv);
+      });
+      newMeans[l - 1] = tensorOf(b, loc, ct, nm);
+      newVars[l - 1] = tensorOf(b, loc, ct, nv);
+    }
+  }
+  op.getRates().replaceAllUsesWith(tensorOf(b, loc, type, out));
+  for (int64_t l = 0; l < L; ++l)
+    op.getMasks()[l].replaceAllUsesWith(tensorOf(
+        b, loc, cast<RankedTensorType>(op.getMasks()[l].getType()), R.mask[l]));
+  for (int64_t l = 1; l < L; ++l) {
+    op.getNewMeans()[l - 1].replaceAllUsesWith(newMeans[l - 1]);
+    op.getNewVars()[l - 1].replaceAllUsesWith(newVars[l - 1]);
+  }
+  op.erase();
+}
+
+/// IDE_SPEC section 5 for the ring: f recorded at the rates with BN in
+/// training mode; beta = g + J^T beta with J that f's Jacobian there
+/// (batch-coupled), or with `official_jacobian` the official code's: at
+/// f(rates), BN on the new running statistics (per sample); then the VJP
+/// of f at the rates with cotangent beta.
+void lowerFeedbackRingGrad(FeedbackRingGradOp op) {
+  OpBuilder b(op);
+  Location loc = op.getLoc();
+  auto images = [&] {
+    SmallVector<SmallVector<int64_t, 3>> im;
+    SmallVector<int64_t> shape(op.getImage());
+    im.push_back({shape[0], shape[1], shape[2]});
+    for (auto [l, k] : llvm::enumerate(op.getWeights())) {
+      auto t = cast<RankedTensorType>(k.getType());
+      int64_t kh = t.getDimSize(2), p = (kh - 1) / 2, s = op.getStrides()[l];
+      const auto &prev = im.back();
+      im.push_back({t.getDimSize(0), (prev[1] + 2 * p - kh) / s + 1,
+                    (prev[2] + 2 * p - kh) / s + 1});
+    }
+    return im;
+  }();
+  RingLowering R(op, b, images);
+  for (Value m : op.getMasks())
+    R.mask.push_back(bufferOf(b, loc, m));
+  const int64_t last = R.L() - 1, N = R.N(last);
+  Value g = rows(b, loc, op.getGrad()), a = rows(b, loc, op.getRates());
+  RingRecord rec = ringForward(R, b, a, /*bnTrain=*/true);
+  bool official = op.getOfficialJacobian();
+  RingRecord jac = rec;
+  Value at = a;
+  if (official) {
+    at = rec.a[last];
+    jac = ringForward(R, b, at, /*bnTrain=*/false, R.mean, R.var);
+  }
+  Value x = alloc2(b, loc, R.B, N), y = alloc2(b, loc, R.B, N);
+  parallelFor(b, loc, {R.B, N}, [&](ScalarBuilder &q, ValueRange iv) {
+    q.store(q.load(g, iv), x, iv);
+  });
+  auto jacobianTOf = [&](ScalarBuilder &q, Value in, Value out) {
+    ringBackward(R, q.b, jac, /*bnTrain=*/!official, at, in, out, nullptr);
+  };
+  solveEquilibrium(b, loc, R.module, op.getSolver(), op.getMaxIterations(),
+                   op.getTolerance().convertToFloat(), R.B, N, g, x, y,
+                   jacobianTOf, /*coupled=*/!official);
+  // The VJP of f at the rates (training-mode BN) with cotangent beta.
+  RingGrads grads;
+  auto inType = op.getGradInput().getType();
+  Value gin = allocFor(b, loc, inType);
+  grads.input = memref::CollapseShapeOp::create(
+      b, loc, gin, ArrayRef<ReassociationIndices>{{0, 1}, {2}});
+  grads.feedback = allocFor(b, loc, op.getGradFeedback().getType());
+  auto allocAll = [&](ResultRange results, SmallVector<Value> &into) {
+    for (Value r : results)
+      into.push_back(allocFor(b, loc, cast<RankedTensorType>(r.getType())));
+  };
+  allocAll(op.getGradWeights(), grads.weight);
+  allocAll(op.getGradBiases(), grads.bias);
+  allocAll(op.getGradGammas(), grads.gamma);
+  allocAll(op.getGradBetas(), grads.beta);
+  ringBackward(R, b, rec, /*bnTrain=*/true, a, x, Value(), &grads);
+  auto replace = [&](Value result, Value buffer) {
+    result.replaceAllUsesWith(
+        tensorOf(b, loc, cast<RankedTensorType>(result.getType()), buffer));
+  };
+  replace(op.getGradInput(), gin);
+  replace(op.getGradFeedback(), grads.feedback);
+  for (auto [i, r] : llvm::enumerate(op.getGradWeights()))
+    replace(r, grads.weight[i]);
+  for (auto [i, r] : llvm::enumerate(op.getGradBiases()))
+    replace(r, grads.bias[i]);
+  for (auto [i, r] : llvm::enumerate(op.getGradGammas()))
+    replace(r, grads.gamma[i]);
+  for (auto [i, r] : llvm::enumerate(op.getGradBetas()))
+    replace(r, grads.beta[i]);
+  op.erase();
+}
+
 SmallVector<int64_t> convInts(ArrayRef<int64_t> strides,
                               ArrayRef<int64_t> padding) {
   return {strides[0], strides[1], padding[0], padding[1]};
@@ -828,7 +1340,7 @@ struct SNNToRuntimeCallsPass
     getOperation().walk([&](Operation *op) {
       if (isa<DenseOp, DenseGradInputOp, DenseGradWeightOp, Conv2dOp,
               Conv2dGradInputOp, Conv2dGradWeightOp, GradAllReduceOp,
-              FeedbackOp, FeedbackGradOp>(op))
+              FeedbackOp, FeedbackGradOp, FeedbackRingOp, FeedbackRingGradOp>(op))
         ops.push_back(op);
     });
     bool gemmGradInput = TargetAttr::of(getOperation()).getConvGradInput() ==
@@ -842,6 +1354,10 @@ struct SNNToRuntimeCallsPass
         lowerFeedback(f);
       else if (auto f = dyn_cast<FeedbackGradOp>(op))
         lowerFeedbackGrad(f);
+      else if (auto f = dyn_cast<FeedbackRingOp>(op))
+        lowerFeedbackRing(f);
+      else if (auto f = dyn_cast<FeedbackRingGradOp>(op))
+        lowerFeedbackRingGrad(f);
       else if (auto d = dyn_cast<DenseOp>(op))
         replaceWithCall(op, "snnrt_matmul_nt", {d.getInput(), d.getWeight()},
                         {2, 1, 2}, {});

@@ -275,6 +275,12 @@ LogicalResult BuildTrainingGraphPass::build(ModuleOp module,
     updatedBuffer[sn.getU()] = sn.getNewU();
     updatedBuffer[sn.getV()] = sn.getNewV();
   });
+  train.walk([&](FeedbackRingOp ring) {
+    for (auto [r, n] : llvm::zip(ring.getRunningMeans(), ring.getNewMeans()))
+      updatedBuffer[r] = n;
+    for (auto [r, n] : llvm::zip(ring.getRunningVars(), ring.getNewVars()))
+      updatedBuffer[r] = n;
+  });
   SmallVector<Value> newParams, newM, newV;
   for (size_t i = 0; i < numParams; ++i) {
     Type t = paramTypes[i];
@@ -340,6 +346,7 @@ void BuildTrainingGraphPass::buildEvalStep(ModuleOp module,
   // too; here evaluating never changes the training state).
   eval.walk([](SpectralNormOp sn) { sn.setTraining(false); });
   eval.walk([](FeedbackOp fb) { fb.setTraining(false); });
+  eval.walk([](FeedbackRingOp ring) { ring.setTraining(false); });
   // Dropout is the identity at evaluation time.
   eval.walk([](DropoutOp drop) {
     OpBuilder b(drop);

@@ -275,6 +275,38 @@ LogicalResult feedbackRule(Operation *op, GradientContext &c) {
   return success();
 }
 
+/// IDE for a multi-layer ring: the same implicit differentiation, f's VJP
+/// reaching every connection's kernel, bias and BN parameters.
+LogicalResult feedbackRingRule(Operation *op, GradientContext &c) {
+  auto ring = cast<FeedbackRingOp>(op);
+  Value g = c.gradOf(ring.getRates());
+  if (!g)
+    return success();
+  auto types = [](ValueRange vs) { return SmallVector<Type>(vs.getTypes()); };
+  auto grad = FeedbackRingGradOp::create(
+      c.builder(), op->getLoc(), ring.getInput().getType(),
+      ring.getFeedback().getType(), types(ring.getWeights()),
+      types(ring.getBiases()), types(ring.getGammas()), types(ring.getBetas()),
+      g, ring.getRates(), ring.getInput(), ring.getFeedback(),
+      ring.getWeights(), ring.getBiases(), ring.getGammas(), ring.getBetas(),
+      ring.getNewMeans(), ring.getNewVars(), ring.getMasks(),
+      ring.getImageAttr(), ring.getStridesAttr(), ring.getThresholdAttr(),
+      ring.getSolverAttr(), ring.getMaxIterationsAttr(),
+      ring.getToleranceAttr(),
+      ring.getOfficialJacobian() ? c.builder().getUnitAttr() : UnitAttr());
+  c.accumulate(ring.getInput(), grad.getGradInput());
+  c.accumulate(ring.getFeedback(), grad.getGradFeedback());
+  for (auto [p, d] : llvm::zip(ring.getWeights(), grad.getGradWeights()))
+    c.accumulate(p, d);
+  for (auto [p, d] : llvm::zip(ring.getBiases(), grad.getGradBiases()))
+    c.accumulate(p, d);
+  for (auto [p, d] : llvm::zip(ring.getGammas(), grad.getGradGammas()))
+    c.accumulate(p, d);
+  for (auto [p, d] : llvm::zip(ring.getBetas(), grad.getGradBetas()))
+    c.accumulate(p, d);
+  return success();
+}
+
 const DenseMap<TypeID, GradientRule> &rules() {
   static const DenseMap<TypeID, GradientRule> table = [] {
     DenseMap<TypeID, GradientRule> t;
@@ -298,6 +330,7 @@ const DenseMap<TypeID, GradientRule> &rules() {
     t[TypeID::get<BatchNormOp>()] = batchNormRule;
     t[TypeID::get<SpectralNormOp>()] = spectralNormRule;
     t[TypeID::get<FeedbackOp>()] = feedbackRule;
+    t[TypeID::get<FeedbackRingOp>()] = feedbackRingRule;
     return t;
   }();
   return table;

@@ -10,6 +10,7 @@
 // handed to the reference.
 //
 //===----------------------------------------------------------------------===//
+#include "CompiledMask.h"
 #include "JitHarness.h"
 #include "tests/reference/IDEReference.h"
 #include "snnrt/snnrt.h"
@@ -32,20 +33,8 @@ constexpr int B = 8, D = 6, C = 3, T = 5;
 constexpr int KC = 2, KH = 3, KW = 3, K = 3;
 constexpr float kRate = 0.2f;
 
-/// The compiled dropout's keep mask (compiler/Conversion/LoopEmitter.h,
-/// uniform): splitmix64 of key * golden + (i + stream << 40).
 std::vector<double> maskOf(int64_t key, int64_t stream, int count) {
-  std::vector<double> m(count);
-  for (int i = 0; i < count; ++i) {
-    uint64_t z = static_cast<uint64_t>(key) * 0x9E3779B97F4A7C15ull +
-                 (static_cast<uint64_t>(i) + (static_cast<uint64_t>(stream) << 40));
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    z = z ^ (z >> 31);
-    float u = static_cast<float>(z >> 40) * (1.0f / 16777216.0f);
-    m[i] = u >= kRate ? 1.0 / (1.0 - kRate) : 0.0;
-  }
-  return m;
+  return snnc::test::compiledMask(key, stream, count, kRate);
 }
 
 /// Calls f(dense, tap) for every pair of an entry of the dense [N, N]

@@ -475,7 +475,9 @@ int compile(int argc, char **argv) {
     return 1;
   if (ideOfficialBNStats) {
     bool feedback = false;
-    module->walk([&](snn::FeedbackOp) { feedback = true; });
+    module->walk([&](Operation *op) {
+      feedback |= isa<snn::FeedbackOp, snn::FeedbackRingOp>(op);
+    });
     if (!feedback)
       return fail("--ide-official-bn-stats: '" + inputFile +
                   "' has no feedback module (ai.snn.Feedback) to train by "
@@ -492,7 +494,7 @@ int compile(int argc, char **argv) {
   {
     bool feedback = false, layers = false;
     forward.walk([&](Operation *op) {
-      feedback |= isa<snn::FeedbackOp>(op);
+      feedback |= isa<snn::FeedbackOp, snn::FeedbackRingOp>(op);
       layers |= isa<snn::NeuronOp>(op);
     });
     if (feedback && !layers) {
@@ -555,7 +557,9 @@ int compile(int argc, char **argv) {
   // CPU (the GPU step would have to capture the solver loop in the CUDA
   // graph, issue 16).
   bool feedback = false;
-  module->walk([&](snn::FeedbackOp) { feedback = true; });
+  module->walk([&](Operation *op) {
+    feedback |= isa<snn::FeedbackOp, snn::FeedbackRingOp>(op);
+  });
   if (feedback && buildCUDA) {
     if (showCUDA)
       return fail("feedback modules (ai.snn.Feedback) have no CUDA lowering "

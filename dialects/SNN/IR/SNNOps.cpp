@@ -571,6 +571,160 @@ LogicalResult FeedbackGradOp::verify() {
                               getWeight().getType(), getImage());
 }
 
+/// The [C, H, W] of each layer of a ring on `image` (layer 0) with the
+/// kernels `weights` ([C_l, C_{l-1}, K, K], padding (K-1)/2) and `strides`;
+/// empty with a diagnostic when they do not fit.
+static SmallVector<SmallVector<int64_t, 3>>
+ringImages(Operation *op, ArrayRef<int64_t> image, ValueRange weights,
+           ArrayRef<int64_t> strides, RankedTensorType feedback,
+           bool diagnose) {
+  auto fail = [&](const Twine &msg) {
+    if (diagnose)
+      op->emitOpError() << msg;
+    return SmallVector<SmallVector<int64_t, 3>>{};
+  };
+  if (image.size() != 3 || image[0] < 1 || image[1] < 1 || image[2] < 1)
+    return fail("'image' must be [C, H, W] of layer 0");
+  if (weights.empty())
+    return fail("a ring needs at least one connection between layers (two "
+                "layers); a single layer is snn.feedback");
+  if (strides.size() != weights.size())
+    return fail("'strides' must have one stride per connection (" +
+                Twine(weights.size()) + "), got " + Twine(strides.size()));
+  SmallVector<SmallVector<int64_t, 3>> images{{image[0], image[1], image[2]}};
+  int64_t total = 1;
+  for (auto [l, w] : llvm::enumerate(weights)) {
+    auto t = cast<RankedTensorType>(w.getType());
+    const auto &prev = images.back();
+    int64_t k = t.getDimSize(2), s = strides[l];
+    if (t.getDimSize(1) != prev[0] || k % 2 == 0 || t.getDimSize(3) != k)
+      return fail("connection " + Twine(l + 1) + ": the kernel must be [C, " +
+                  Twine(prev[0]) + ", K, K] with odd K");
+    if (s < 1)
+      return fail("connection " + Twine(l + 1) + ": stride must be >= 1");
+    int64_t pad = (k - 1) / 2;
+    images.push_back({t.getDimSize(0), (prev[1] + 2 * pad - k) / s + 1,
+                      (prev[2] + 2 * pad - k) / s + 1});
+    total *= s;
+  }
+  const auto &last = images.back();
+  int64_t k = feedback.getDimSize(2), pad = (k - 1) / 2;
+  if (feedback.getDimSize(0) != last[0] || feedback.getDimSize(1) != image[0] ||
+      k % 2 == 0 || feedback.getDimSize(3) != k)
+    return fail("the feedback kernel must be [" + Twine(last[0]) + ", " +
+                Twine(image[0]) + ", K, K] with odd K (a transposed "
+                "convolution from the last layer to layer 0)");
+  for (int d = 1; d < 3; ++d) {
+    int64_t outPad = image[d] - ((last[d] - 1) * total - 2 * pad + k);
+    if ((image[d] + 2 * pad - k) / total + 1 != last[d] || outPad < 0 ||
+        outPad >= total)
+      return fail("the transposed convolution (stride " + Twine(total) +
+                  ", padding " + Twine(pad) + ") cannot map the last layer's " +
+                  Twine(last[1]) + "x" + Twine(last[2]) + " back to " +
+                  Twine(image[1]) + "x" + Twine(image[2]));
+  }
+  return images;
+}
+
+SmallVector<int64_t, 3> FeedbackRingOp::layerImage(unsigned l) {
+  return ringImages(*this, getImage(), getWeights(), getStrides(),
+                    getFeedback().getType(), false)[l];
+}
+
+/// The per-connection operands of a ring: one per connection, of C_l.
+static LogicalResult
+verifyRingParams(Operation *op, ArrayRef<SmallVector<int64_t, 3>> images,
+                 ArrayRef<std::pair<StringRef, ValueRange>> groups) {
+  for (auto [name, values] : groups) {
+    if (values.size() != images.size() - 1)
+      return op->emitOpError() << "needs one '" << name << "' per connection ("
+                               << images.size() - 1 << "), got "
+                               << values.size();
+    for (auto [l, v] : llvm::enumerate(values))
+      if (cast<RankedTensorType>(v.getType()).getDimSize(0) != images[l + 1][0])
+        return op->emitOpError() << "'" << name << "' of connection " << l + 1
+                                 << " must have " << images[l + 1][0]
+                                 << " values";
+  }
+  return success();
+}
+
+LogicalResult FeedbackRingOp::verify() {
+  auto images = ringImages(*this, getImage(), getWeights(), getStrides(),
+                           getFeedback().getType(), true);
+  if (images.empty())
+    return failure();
+  auto c = getInput().getType();
+  const auto &i0 = images.front(), &il = images.back();
+  int64_t batch = c.getDimSize(1);
+  if (c.getRank() != 3 || c.getDimSize(0) != 1 ||
+      c.getDimSize(2) != i0[0] * i0[1] * i0[2])
+    return emitOpError() << "input must be a constant current [1, B, "
+                         << i0[0] * i0[1] * i0[2] << "], got " << c;
+  if (failed(verifyRingParams(*this, images,
+                              {{"biases", getBiases()},
+                               {"gammas", getGammas()},
+                               {"betas", getBetas()},
+                               {"running_means", getRunningMeans()},
+                               {"running_vars", getRunningVars()},
+                               {"new_means", getNewMeans()},
+                               {"new_vars", getNewVars()}})))
+    return failure();
+  auto r = getRates().getType();
+  if (r.getRank() != 3 || r.getDimSize(0) != 1 || r.getDimSize(1) != batch ||
+      r.getDimSize(2) != il[0] * il[1] * il[2])
+    return emitOpError() << "rates must be [1, " << batch << ", "
+                         << il[0] * il[1] * il[2] << "], got " << r;
+  if (getMasks().size() != images.size())
+    return emitOpError() << "needs one mask per connection (" << images.size()
+                         << ")";
+  for (auto [l, m] : llvm::enumerate(getMasks())) {
+    auto t = cast<RankedTensorType>(m.getType());
+    const auto &im = images[l];
+    if (t.getDimSize(0) != batch || t.getDimSize(1) != im[0] * im[1] * im[2])
+      return emitOpError() << "mask " << l << " must be [" << batch << ", "
+                           << im[0] * im[1] * im[2] << "], got " << t;
+  }
+  if (getSteps() < 1)
+    return emitOpError() << "attribute 'steps' must be >= 1, got "
+                         << getSteps();
+  if (failed(checkPositive(*this, "threshold",
+                           getThreshold().convertToFloat())))
+    return failure();
+  float leak = getLeak().convertToFloat();
+  if (!(leak > 0.0f && leak <= 1.0f))
+    return emitOpError() << "attribute 'leak' must be in (0, 1] (1: IF), got "
+                         << num(leak);
+  float rate = getRate().convertToFloat();
+  if (!(rate >= 0.0f && rate < 1.0f))
+    return emitOpError() << "attribute 'rate' must be in [0, 1), got "
+                         << num(rate);
+  if (getMaxIterations() < 1)
+    return emitOpError() << "attribute 'max_iterations' must be >= 1, got "
+                         << getMaxIterations();
+  return checkPositive(*this, "tolerance", getTolerance().convertToFloat());
+}
+
+LogicalResult FeedbackRingGradOp::verify() {
+  auto images = ringImages(*this, getImage(), getWeights(), getStrides(),
+                           getFeedback().getType(), true);
+  if (images.empty())
+    return failure();
+  if (getMasks().size() != images.size())
+    return emitOpError() << "needs one mask per connection (" << images.size()
+                         << ")";
+  return verifyRingParams(*this, images,
+                          {{"biases", getBiases()},
+                           {"gammas", getGammas()},
+                           {"betas", getBetas()},
+                           {"running_means", getRunningMeans()},
+                           {"running_vars", getRunningVars()},
+                           {"grad_weights", getGradWeights()},
+                           {"grad_biases", getGradBiases()},
+                           {"grad_gammas", getGradGammas()},
+                           {"grad_betas", getGradBetas()}});
+}
+
 //===----------------------------------------------------------------------===//
 // Optimizer
 //===----------------------------------------------------------------------===//

@@ -842,6 +842,143 @@ def SNN_FeedbackGradOp : SNN_Op<"feedback_grad", [Pure,
   let hasVerifier = 1;
 }
 
+def SNN_FeedbackRingOp : SNN_Op<"feedback_ring", [Pure,
+    AttrSizedOperandSegments, AttrSizedResultSegments]> {
+  let summary = "a multi-layer feedback module: L convolutional layers in a ring (IDE_SPEC sections 1.2, 2)";
+  let description = [{
+    L spiking layers of IF/LIF neurons (reset by subtraction, `threshold`
+    V, `leak` after reset) on images: layer 0 is `image` = [C0, H0, W0] and
+    gets the constant current `input` ([1, B, C0*H0*W0]) at every step plus,
+    from the second step on, the feedback `mask_0 * ConvT(s_{L-1}[t-1])`;
+    layer l = 1 .. L-1 gets `mask_l * BN_l(conv_l(s_{l-1}[t]) + b_l)` from
+    the spikes the layer below has just produced (no delay). conv_l: kernel
+    `weights[l-1]` [C_l, C_{l-1}, K, K] (odd K), stride `strides[l-1]`,
+    padding (K-1)/2; BN_l normalizes with the running statistics
+    (`running_means`, `running_vars`, eps 1e-5) and `gammas`, `betas`, in
+    training as well (as the official code's simulation does). ConvT: the
+    transposed convolution with `feedback` [C_{L-1}, C0, K, K] (PyTorch's
+    ConvTranspose2d layout), stride the product of `strides`, padding
+    (K-1)/2 and the output padding that gives H0 x W0. `rates` are the
+    (leak-weighted) average rates of layer L-1, flattened.
+
+    With `training`, the masks (one per connection, [B, N_l], {0,
+    1/(1-rate)}, from `key` and streams `stream` + l, drawn once for all
+    steps) are applied and are results; and the equilibrium map f at the
+    rates (IDE_SPEC section 4: a_0 = clamp01((mask_0 ConvT(a) + input) / V),
+    a_l = clamp01(mask_l BN_l(conv_l(a_{l-1}) + b_l) / V) with BN_l in
+    training mode) moves the running statistics once (`new_means`,
+    `new_vars`: momentum 0.1, unbiased variance). Without it the masks are
+    ones and the statistics are returned unchanged.
+
+    Example:
+    ```mlir
+    %a, %m:3, %nm:2, %nv:2 = snn.feedback_ring %c, %wfb, %key
+        weights(%w1, %w2) biases(%b1, %b2) gammas(%g1, %g2) betas(%e1, %e2)
+        means(%rm1, %rm2) vars(%rv1, %rv2)
+        {image = array<i64: 4, 8, 8>, strides = array<i64: 1, 2>, steps = 5,
+         threshold = 2.0 : f32, training}
+        : tensor<1x16x256xf32>, tensor<8x4x3x3xf32>, ... -> ...
+    ```
+  }];
+  let arguments = (ins SNN_TimeTensor:$input, 4DTensorOf<[F32]>:$feedback,
+                   Variadic<4DTensorOf<[F32]>>:$weights,
+                   Variadic<1DTensorOf<[F32]>>:$biases,
+                   Variadic<1DTensorOf<[F32]>>:$gammas,
+                   Variadic<1DTensorOf<[F32]>>:$betas,
+                   Variadic<1DTensorOf<[F32]>>:$running_means,
+                   Variadic<1DTensorOf<[F32]>>:$running_vars,
+                   I64:$key, DenseI64ArrayAttr:$image,
+                   DenseI64ArrayAttr:$strides, I64Attr:$steps,
+                   F32Attr:$threshold,
+                   DefaultValuedAttr<F32Attr, "1.0">:$leak,
+                   DefaultValuedAttr<F32Attr, "0.0">:$rate,
+                   DefaultValuedAttr<I64Attr, "0">:$stream,
+                   DefaultValuedAttr<SNN_IDESolverAttr, "::mlir::snn::IDESolver::fixed_point">:$solver,
+                   DefaultValuedAttr<I64Attr, "30">:$max_iterations,
+                   DefaultValuedAttr<F32Attr, "1.0e-6">:$tolerance,
+                   UnitAttr:$official_jacobian, UnitAttr:$training);
+  let results = (outs SNN_TimeTensor:$rates,
+                 Variadic<2DTensorOf<[F32]>>:$masks,
+                 Variadic<1DTensorOf<[F32]>>:$new_means,
+                 Variadic<1DTensorOf<[F32]>>:$new_vars);
+  let assemblyFormat = [{
+    $input `,` $feedback `,` $key `weights` `(` $weights `)` `biases` `(`
+    $biases `)` `gammas` `(` $gammas `)` `betas` `(` $betas `)` `means` `(`
+    $running_means `)` `vars` `(` $running_vars `)` attr-dict `:`
+    type($input) `,` type($feedback) `,` `[` type($weights) `]` `,` `[`
+    type($biases) `]` `,` `[` type($gammas) `]` `,` `[` type($betas) `]`
+    `,` `[` type($running_means) `]` `,` `[` type($running_vars) `]` `->`
+    type($rates) `,` `[` type($masks) `]` `,` `[` type($new_means) `]` `,`
+    `[` type($new_vars) `]`
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// The [C, H, W] of layer l (0 .. L-1).
+    SmallVector<int64_t, 3> layerImage(unsigned l);
+    unsigned getNumLayers() { return getWeights().size() + 1; }
+  }];
+}
+
+def SNN_FeedbackRingGradOp : SNN_Op<"feedback_ring_grad", [Pure,
+    AttrSizedOperandSegments, AttrSizedResultSegments]> {
+  let summary = "IDE's backward of snn.feedback_ring: solve, then one VJP of f";
+  let description = [{
+    With f the op's equilibrium map at a = `rates` (BN in training mode, the
+    batch statistics), beta from beta = grad + J^T beta by `solver`, then the
+    vector-Jacobian product of f with cotangent beta: `grad_input`,
+    `grad_feedback` (the transposed convolution's kernel), and per
+    connection the kernel's, bias's, gamma's and beta's gradients. J is
+    f's Jacobian at `rates`, the same f whose product gives the gradients
+    (batch-coupled through BN). With `official_jacobian` (the official
+    code, IDE_SPEC section 10.4) J is evaluated at f(rates) with BN in
+    evaluation mode on `running_means`, `running_vars` (the statistics f
+    has just moved, so the new ones), per sample.
+
+    Example:
+    ```mlir
+    %dc, %dwfb, %dw:2, %db:2, %dg:2, %de:2 = snn.feedback_ring_grad %g, %a, %c, %wfb
+        weights(%w1, %w2) biases(%b1, %b2) gammas(%g1, %g2) betas(%e1, %e2)
+        means(%nm1, %nm2) vars(%nv1, %nv2) masks(%m0, %m1, %m2)
+        {image = array<i64: 4, 8, 8>, strides = array<i64: 1, 2>, threshold = 2.0 : f32}
+        : ...
+    ```
+  }];
+  let arguments = (ins SNN_TimeTensor:$grad, SNN_TimeTensor:$rates,
+                   SNN_TimeTensor:$input, 4DTensorOf<[F32]>:$feedback,
+                   Variadic<4DTensorOf<[F32]>>:$weights,
+                   Variadic<1DTensorOf<[F32]>>:$biases,
+                   Variadic<1DTensorOf<[F32]>>:$gammas,
+                   Variadic<1DTensorOf<[F32]>>:$betas,
+                   Variadic<1DTensorOf<[F32]>>:$running_means,
+                   Variadic<1DTensorOf<[F32]>>:$running_vars,
+                   Variadic<2DTensorOf<[F32]>>:$masks,
+                   DenseI64ArrayAttr:$image, DenseI64ArrayAttr:$strides,
+                   F32Attr:$threshold,
+                   DefaultValuedAttr<SNN_IDESolverAttr, "::mlir::snn::IDESolver::fixed_point">:$solver,
+                   DefaultValuedAttr<I64Attr, "30">:$max_iterations,
+                   DefaultValuedAttr<F32Attr, "1.0e-6">:$tolerance,
+                   UnitAttr:$official_jacobian);
+  let results = (outs SNN_TimeTensor:$grad_input,
+                 4DTensorOf<[F32]>:$grad_feedback,
+                 Variadic<4DTensorOf<[F32]>>:$grad_weights,
+                 Variadic<1DTensorOf<[F32]>>:$grad_biases,
+                 Variadic<1DTensorOf<[F32]>>:$grad_gammas,
+                 Variadic<1DTensorOf<[F32]>>:$grad_betas);
+  let assemblyFormat = [{
+    $grad `,` $rates `,` $input `,` $feedback `weights` `(` $weights `)`
+    `biases` `(` $biases `)` `gammas` `(` $gammas `)` `betas` `(` $betas `)`
+    `means` `(` $running_means `)` `vars` `(` $running_vars `)` `masks` `(`
+    $masks `)` attr-dict `:` type($grad) `,` type($rates) `,` type($input)
+    `,` type($feedback) `,` `[` type($weights) `]` `,` `[` type($biases) `]`
+    `,` `[` type($gammas) `]` `,` `[` type($betas) `]` `,` `[`
+    type($running_means) `]` `,` `[` type($running_vars) `]` `,` `[`
+    type($masks) `]` `->` type($grad_input) `,` type($grad_feedback) `,` `[`
+    type($grad_weights) `]` `,` `[` type($grad_biases) `]` `,` `[`
+    type($grad_gammas) `]` `,` `[` type($grad_betas) `]`
+  }];
+  let hasVerifier = 1;
+}
+
 //===----------------------------------------------------------------------===//
 // Optimizer
 //===----------------------------------------------------------------------===//
