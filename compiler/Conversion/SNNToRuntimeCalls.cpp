@@ -1252,10 +1252,10 @@ void lowerFeedbackRing(FeedbackRingOp op) {
 }
 
 /// IDE_SPEC section 5 for the ring: f recorded at the rates with BN in
-/// training mode; beta = g + J^T beta with J that f's Jacobian there
-/// (batch-coupled), or with `official_jacobian` the official code's: at
-/// f(rates), BN on the new running statistics (per sample); then the VJP
-/// of f at the rates with cotangent beta.
+/// training mode; beta = g + J^T beta with J by the op's `jacobian` (eval:
+/// BN on the simulation's statistics at the rates; official: on the moved
+/// ones at f(rates); train: f's own, batch-coupled); then the VJP of f at
+/// the rates with cotangent beta.
 void lowerFeedbackRingGrad(FeedbackRingGradOp op) {
   OpBuilder b(op);
   Location loc = op.getLoc();
@@ -1278,11 +1278,15 @@ void lowerFeedbackRingGrad(FeedbackRingGradOp op) {
   const int64_t last = R.L() - 1, N = R.N(last);
   Value g = rows(b, loc, op.getGrad()), a = rows(b, loc, op.getRates());
   RingRecord rec = ringForward(R, b, a, /*bnTrain=*/true);
-  bool official = op.getOfficialJacobian();
+  // J's record: f with BN on the given statistics at the rates (eval) or
+  // at f(rates) (official), or f itself (train).
+  IDEJacobian which = op.getJacobian();
+  bool coupled = which == IDEJacobian::train;
   RingRecord jac = rec;
   Value at = a;
-  if (official) {
-    at = rec.a[last];
+  if (!coupled) {
+    if (which == IDEJacobian::official)
+      at = rec.a[last];
     jac = ringForward(R, b, at, /*bnTrain=*/false, R.mean, R.var);
   }
   Value x = alloc2(b, loc, R.B, N), y = alloc2(b, loc, R.B, N);
@@ -1290,11 +1294,11 @@ void lowerFeedbackRingGrad(FeedbackRingGradOp op) {
     q.store(q.load(g, iv), x, iv);
   });
   auto jacobianTOf = [&](ScalarBuilder &q, Value in, Value out) {
-    ringBackward(R, q.b, jac, /*bnTrain=*/!official, at, in, out, nullptr);
+    ringBackward(R, q.b, jac, /*bnTrain=*/coupled, at, in, out, nullptr);
   };
   solveEquilibrium(b, loc, R.module, op.getSolver(), op.getMaxIterations(),
                    op.getTolerance().convertToFloat(), R.B, N, g, x, y,
-                   jacobianTOf, /*coupled=*/!official);
+                   jacobianTOf, coupled);
   // The VJP of f at the rates (training-mode BN) with cotangent beta.
   RingGrads grads;
   auto inType = op.getGradInput().getType();

@@ -592,6 +592,138 @@ void Importer::importNode(const NodeContext &n) {
           b.getI64IntegerAttr(iterations), b.getF32FloatAttr(tolerance),
           b.getUnitAttr(), conv ? b.getDenseI64ArrayAttr(image) : nullptr);
       out(0, fb.getRates());
+    } else if (op == "FeedbackRing") {
+      // IDE_SPEC sections 1.2 and 2: a multi-layer feedback module (the
+      // official CIFARNet-F / AlexNet-F) on images c [B, C0, H0, W0]: the
+      // transposed-convolution feedback w_fb [C_{L-1}, C0, K, K], then six
+      // inputs per connection l (kernel [C_l, C_{l-1}, K, K], conv bias,
+      // BN scale, bias, running mean, running variance).
+      if (node.input_size() < 8 || (node.input_size() - 2) % 6 != 0)
+        n.error("needs c, the feedback kernel and six inputs per connection "
+                "(kernel, bias, BN scale, BN bias, running mean, running "
+                "variance), got " + std::to_string(node.input_size()) +
+                " inputs");
+      if (node.output_size() != 1)
+        n.error("has one output (the last layer's rates), got " +
+                std::to_string(node.output_size()));
+      Value c = in(0);
+      auto t = timeMajor(n, c, node.input(0));
+      if (t.getRank() != 5)
+        n.error("input '" + node.input(0) + "' must be images [B, C, H, W], "
+                "got rank " + std::to_string(t.getRank() - 1));
+      if (t.getDimSize(0) != 1)
+        n.error("input '" + node.input(0) + "' must be a constant current "
+                "(T = 1 outside the module, e.g. EncodeCurrent <T = 1, tau_s "
+                "= 1>), got T = " + std::to_string(t.getDimSize(0)));
+      SmallVector<int64_t> image(t.getShape().drop_front(2));
+      int64_t batch = t.getDimSize(1);
+      c = snn::FlattenOp::create(
+          b, l, f32({1, batch, image[0] * image[1] * image[2]}), c);
+      int64_t connections = (node.input_size() - 2) / 6;
+      std::vector<int64_t> strides =
+          n.getInts("strides", std::vector<int64_t>(connections, 1));
+      if (static_cast<int64_t>(strides.size()) != connections)
+        n.error("attribute 'strides' must have one stride per connection (" +
+                std::to_string(connections) + "), got " +
+                std::to_string(strides.size()));
+      SmallVector<Value> w, cb, gamma, beta, mean, var;
+      int64_t channels = image[0];
+      for (int64_t k = 0; k < connections; ++k) {
+        const std::string &kn = node.input(2 + 6 * k);
+        std::vector<int64_t> ks = shapeOf(n, kn);
+        if (ks.size() != 4 || ks[1] != channels || ks[2] != ks[3] || ks[2] % 2 == 0)
+          n.error("connection " + std::to_string(k + 1) + ": kernel '" + kn +
+                  "' must be [C, " + std::to_string(channels) +
+                  ", K, K] with odd K");
+        if (strides[k] < 1)
+          n.error("connection " + std::to_string(k + 1) + ": stride must be >= 1");
+        w.push_back(param(n, kn, ks));
+        int64_t co = ks[0];
+        cb.push_back(biasParam(n, node.input(3 + 6 * k), co, 0.0f, "bias"));
+        gamma.push_back(biasParam(n, node.input(4 + 6 * k), co, 1.0f, "BN scale"));
+        beta.push_back(biasParam(n, node.input(5 + 6 * k), co, 0.0f, "BN bias"));
+        mean.push_back(biasParam(n, node.input(6 + 6 * k), co, 0.0f, "running mean"));
+        var.push_back(biasParam(n, node.input(7 + 6 * k), co, 1.0f, "running variance"));
+        for (Value buf : {mean.back(), var.back()})
+          forward.setArgAttr(cast<BlockArgument>(buf).getArgNumber(),
+                             "snn.buffer", b.getUnitAttr());
+        channels = co;
+      }
+      Value wfb;
+      if (values.count(node.input(1)))
+        wfb = lookup(n, node.input(1));
+      else
+        wfb = param(n, node.input(1), shapeOf(n, node.input(1)));
+      int64_t steps = n.getInt("T", std::nullopt);
+      if (steps < 1 || steps > kMaxTimeSteps)
+        n.error("attribute 'T' must be in [1, " + std::to_string(kMaxTimeSteps) +
+                "], got " + std::to_string(steps));
+      float leak = n.getFloat("leak", 1.0f);
+      if (!(leak > 0.0f && leak <= 1.0f))
+        n.error("attribute 'leak' must be in (0, 1] (1: IF), got " +
+                std::to_string(leak));
+      float rate = n.getFloat("dropout", 0.0f);
+      if (!(rate >= 0.0f && rate < 1.0f))
+        n.error("attribute 'dropout' must be in [0, 1), got " +
+                std::to_string(rate));
+      std::string solverName = n.getString("solver", "broyden");
+      std::optional<snn::IDESolver> solver = snn::symbolizeIDESolver(solverName);
+      if (!solver)
+        n.error("attribute 'solver' must be broyden, fixed_point, "
+                "official_iter or exact, got '" + solverName + "'");
+      std::string jacobianName = n.getString("jacobian", "eval");
+      std::optional<snn::IDEJacobian> jacobian =
+          snn::symbolizeIDEJacobian(jacobianName);
+      if (!jacobian)
+        n.error("attribute 'jacobian' must be eval, official or train, got '" +
+                jacobianName + "'");
+      int64_t iterations = n.getInt("max_iterations", 30);
+      if (iterations < 1)
+        n.error("attribute 'max_iterations' must be >= 1");
+      float tolerance = n.positive("tolerance", 1e-6f);
+      // The types the verifier checks: each layer's image from the kernels
+      // and strides.
+      SmallVector<SmallVector<int64_t, 3>> images{{image[0], image[1], image[2]}};
+      for (int64_t k = 0; k < connections; ++k) {
+        auto ks = cast<RankedTensorType>(w[k].getType()).getShape();
+        int64_t pad = (ks[2] - 1) / 2;
+        const auto &prev = images.back();
+        images.push_back({ks[0], (prev[1] + 2 * pad - ks[2]) / strides[k] + 1,
+                          (prev[2] + 2 * pad - ks[2]) / strides[k] + 1});
+      }
+      auto neurons = [](ArrayRef<int64_t> im) { return im[0] * im[1] * im[2]; };
+      SmallVector<Type> maskTypes, statTypes;
+      for (const auto &im : images)
+        maskTypes.push_back(f32({batch, neurons(im)}));
+      for (Value m : mean)
+        statTypes.push_back(m.getType());
+      int64_t stream = dropoutStreams;
+      dropoutStreams += static_cast<int64_t>(images.size());
+      auto ring = snn::FeedbackRingOp::create(
+          b, l, f32({1, batch, neurons(images.back())}), maskTypes, statTypes,
+          statTypes, c, wfb, w, cb, gamma, beta, mean, var, dropoutKey(n),
+          b.getDenseI64ArrayAttr(image), b.getDenseI64ArrayAttr(strides),
+          b.getI64IntegerAttr(steps),
+          b.getF32FloatAttr(n.positive("threshold", 2.0f)),
+          b.getF32FloatAttr(leak), b.getF32FloatAttr(rate),
+          b.getI64IntegerAttr(stream), snn::IDESolverAttr::get(&ctx, *solver),
+          b.getI64IntegerAttr(iterations), b.getF32FloatAttr(tolerance),
+          snn::IDEJacobianAttr::get(&ctx, *jacobian), b.getUnitAttr());
+      {
+        // The verifier's message, as this node's one-line error.
+        std::string why;
+        ScopedDiagnosticHandler capture(&ctx, [&](Diagnostic &d) {
+          if (why.empty()) {
+            why = d.str();
+            if (size_t at = why.find("op "); at != std::string::npos)
+              why = why.substr(at + 3);
+          }
+          return success();
+        });
+        if (failed(mlir::verify(ring)))
+          n.error(why);
+      }
+      out(0, ring.getRates());
     } else if (op == "CrossEntropyLoss") {
       n.arity(2, 1);
       Value a = in(0), labels = in(1);
@@ -853,6 +985,9 @@ OwningOpRef<ModuleOp> Importer::run() {
         weightNames.insert(node.input(i));
     if (node.op_type() == "Feedback" && node.input_size() > 1)
       weightNames.insert(node.input(1));
+    if (node.op_type() == "FeedbackRing")
+      for (int i = 1; i < node.input_size(); ++i)
+        weightNames.insert(node.input(i));
   }
   for (const auto &input : g.input()) {
     if (initializers.count(input.name()) || weightNames.count(input.name()))
@@ -944,10 +1079,12 @@ void Importer::assignFeedbackInit() {
       return;
     forward.setArgAttr(i, "snn.init_scheme", b.getStringAttr(scheme));
   };
-  forward.walk([&](snn::FeedbackOp fb) {
-    Value w = fb.getWeight();
+  // A module's feedback weight (`rows`: its unit-norm slices, "unit_rows"
+  // or a transposed convolution's "unit_dim1"), its input connection and
+  // the readout on its rates.
+  auto initModule = [&](Value w, const char *rows, Value in, Value rates) {
     if (auto sn = w.getDefiningOp<snn::SpectralNormOp>()) {
-      setScheme(sn.getWeight(), "unit_rows");
+      setScheme(sn.getWeight(), rows);
       if (auto raw = dyn_cast<BlockArgument>(sn.getWeight()))
         if (auto name = forward.getArgAttrOfType<StringAttr>(raw.getArgNumber(),
                                                              "snn.name"))
@@ -955,11 +1092,10 @@ void Importer::assignFeedbackInit() {
       setScheme(sn.getU(), "random_unit");
       setScheme(sn.getV(), "random_unit");
     } else {
-      setScheme(w, "unit_rows");
+      setScheme(w, rows);
     }
     // The input connection: back through flatten, dropout, BatchNorm and
     // the bias to its Gemm or Conv.
-    Value in = fb.getInput();
     while (Operation *def = in.getDefiningOp()) {
       if (isa<snn::FlattenOp, snn::DropoutOp, snn::BatchNormOp, snn::BiasAddOp>(def)) {
         in = def->getOperand(0);
@@ -972,9 +1108,9 @@ void Importer::assignFeedbackInit() {
       break;
     }
     // The readout on the rates.
-    for (Operation *user : fb.getRates().getUsers()) {
+    for (Operation *user : rates.getUsers()) {
       auto dense = dyn_cast<snn::DenseOp>(user);
-      if (!dense || dense.getInput() != fb.getRates())
+      if (!dense || dense.getInput() != rates)
         continue;
       int64_t fanIn = cast<RankedTensorType>(dense.getWeight().getType()).getDimSize(1);
       char text[48];
@@ -986,6 +1122,17 @@ void Importer::assignFeedbackInit() {
         if (auto bias = dyn_cast<snn::BiasAddOp>(next))
           setScheme(bias.getBias(), bound);
     }
+  };
+  forward.walk([&](snn::FeedbackOp fb) {
+    initModule(fb.getWeight(), "unit_rows", fb.getInput(), fb.getRates());
+  });
+  // A ring's connections: unit-norm output channels; the transposed
+  // convolution [C_in, C_out, K, K]: unit-norm slices along dimension 1
+  // (its output channels, IDE_SPEC section 9).
+  forward.walk([&](snn::FeedbackRingOp ring) {
+    initModule(ring.getFeedback(), "unit_dim1", ring.getInput(), ring.getRates());
+    for (Value k : ring.getWeights())
+      setScheme(k, "unit_rows");
   });
 }
 

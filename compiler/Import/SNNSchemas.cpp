@@ -216,6 +216,48 @@ void registerAll() {
             out->add_dim()->set_dim_value(n);
           }));
   RegisterSchema(
+      base("FeedbackRing",
+           "A multi-layer feedback module (IDE, CIFARNet-F / AlexNet-F): L "
+           "convolutional layers of IF/LIF neurons in a ring, each "
+           "connection conv + bias + BatchNorm, the last layer fed back to "
+           "the first by a transposed convolution one step later; the last "
+           "layer's (leak-weighted) average rate; trained by implicit "
+           "differentiation on the equilibrium.")
+          .Input(0, "c", "constant current: images [B, C0, H0, W0]",
+                 "tensor(float)")
+          .Input(1, "W_fb", "feedback kernel [C_{L-1}, C0, K, K] (ConvTranspose "
+                 "layout; stride: the product of the strides, padding (K-1)/2)",
+                 "tensor(float)")
+          .Input(2, "connections", "six per connection l = 1 .. L-1: kernel "
+                 "[C_l, C_{l-1}, K, K] (odd K, padding (K-1)/2), conv bias, BN "
+                 "scale, BN bias, running mean, running variance [C_l]",
+                 "tensor(float)", OpSchema::Variadic)
+          .Output(0, "a", "the last layer's rates [B, C*H*W]", "tensor(float)")
+          .Attr("T", "time steps of the simulation", AttributeProto::INT)
+          .Attr("threshold", "V_th (> 0)", AttributeProto::FLOAT, 2.0f)
+          .Attr("leak", "LIF leak after reset, in (0, 1]; 1: IF",
+                AttributeProto::FLOAT, 1.0f)
+          .Attr("dropout", "rate of every connection's dropout mask",
+                AttributeProto::FLOAT, 0.0f)
+          .Attr("strides", "one stride per connection (default 1)",
+                AttributeProto::INTS, OPTIONAL_VALUE)
+          .Attr("solver", "broyden, fixed_point, official_iter or exact (a dense "
+                "solve: tests, small modules)",
+                AttributeProto::STRING, std::string("broyden"))
+          .Attr("jacobian", "eval (default): f's Jacobian at the rates with "
+                "BatchNorm on the running statistics the simulation used; "
+                "official: at f(rates) with the statistics f has moved, as "
+                "the official code (IDE_SPEC section 10.4); train: f's own, "
+                "training-mode BatchNorm (batch-coupled)",
+                AttributeProto::STRING, std::string("eval"))
+          .Attr("max_iterations", "solver steps at most", AttributeProto::INT,
+                static_cast<int64_t>(30))
+          .Attr("tolerance", "fixed_point: stop below this change",
+                AttributeProto::FLOAT, 1e-6f)
+          .TypeAndShapeInferenceFunction([](InferenceContext &ctx) {
+            propagateElemTypeFromInputToOutput(ctx, 0, 0);
+          }));
+  RegisterSchema(
       base("CrossEntropyLoss",
            "Softmax cross-entropy of the output summed over time (spike "
            "counts, or logits when T = 1), mean over the batch; a scalar.")

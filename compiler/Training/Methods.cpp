@@ -283,17 +283,24 @@ LogicalResult feedbackRingRule(Operation *op, GradientContext &c) {
   if (!g)
     return success();
   auto types = [](ValueRange vs) { return SmallVector<Type>(vs.getTypes()); };
+  // The statistics J's BN uses: the simulation's, or (official) the ones
+  // f has just moved.
+  bool moved = ring.getJacobian() == IDEJacobian::official;
+  SmallVector<Value> means(moved ? ValueRange(ring.getNewMeans())
+                                 : ValueRange(ring.getRunningMeans()));
+  SmallVector<Value> vars(moved ? ValueRange(ring.getNewVars())
+                                : ValueRange(ring.getRunningVars()));
   auto grad = FeedbackRingGradOp::create(
       c.builder(), op->getLoc(), ring.getInput().getType(),
       ring.getFeedback().getType(), types(ring.getWeights()),
       types(ring.getBiases()), types(ring.getGammas()), types(ring.getBetas()),
       g, ring.getRates(), ring.getInput(), ring.getFeedback(),
       ring.getWeights(), ring.getBiases(), ring.getGammas(), ring.getBetas(),
-      ring.getNewMeans(), ring.getNewVars(), ring.getMasks(),
-      ring.getImageAttr(), ring.getStridesAttr(), ring.getThresholdAttr(),
-      ring.getSolverAttr(), ring.getMaxIterationsAttr(),
-      ring.getToleranceAttr(),
-      ring.getOfficialJacobian() ? c.builder().getUnitAttr() : UnitAttr());
+      means, vars,
+      ring.getMasks(), ring.getImageAttr(), ring.getStridesAttr(),
+      ring.getThresholdAttr(), ring.getSolverAttr(),
+      ring.getMaxIterationsAttr(), ring.getToleranceAttr(),
+      ring.getJacobianAttr());
   c.accumulate(ring.getInput(), grad.getGradInput());
   c.accumulate(ring.getFeedback(), grad.getGradFeedback());
   for (auto [p, d] : llvm::zip(ring.getWeights(), grad.getGradWeights()))

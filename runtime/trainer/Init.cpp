@@ -75,6 +75,31 @@ initialValue(const TensorDesc &t, std::mt19937_64 &rng,
     }
     return out;
   }
+  if (s == "unit_dim1") {
+    // A transposed convolution's kernel [C_in, C_out, K, K]: uniform(-1, 1),
+    // then each output channel's slice [:, o] scaled to unit L2 norm (the
+    // official SNNConvTranspose, IDE_SPEC section 9).
+    if (t.shape.size() < 2 || t.shape[1] < 1)
+      throw bad("needs a tensor of rank >= 2");
+    std::uniform_real_distribution<double> dist(-1.0, 1.0);
+    std::vector<double> v(n);
+    for (double &x : v)
+      x = dist(rng);
+    const int64_t outs = t.shape[1], inner = cols / outs;
+    for (int64_t o = 0; o < outs; ++o) {
+      double sq = 0;
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t k = 0; k < inner; ++k)
+          sq += v[r * cols + o * inner + k] * v[r * cols + o * inner + k];
+      double scale = sq > 0 ? 1.0 / std::sqrt(sq) : 0.0;
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t k = 0; k < inner; ++k)
+          v[r * cols + o * inner + k] *= scale;
+    }
+    for (int64_t i = 0; i < n; ++i)
+      out[i] = static_cast<float>(v[i]);
+    return out;
+  }
   if (s.rfind("uniform:", 0) == 0) {
     char *end = nullptr;
     double bound = std::strtod(s.c_str() + 8, &end);
@@ -128,7 +153,8 @@ initialValue(const TensorDesc &t, std::mt19937_64 &rng,
     out[0] = static_cast<float>(sigma);
     return out;
   }
-  throw bad("is unknown (unit_rows, uniform:B, random_unit, spectral_norm:W)");
+  throw bad("is unknown (unit_rows, unit_dim1, uniform:B, random_unit, "
+            "spectral_norm:W)");
 }
 
 } // namespace snnrt

@@ -6,6 +6,9 @@
 //                     uniform(+-sqrt(6 / fan_in)) otherwise
 //   "unit_rows"       uniform(-1, 1), then each output row (a kernel's
 //                     output channel) scaled to unit L2 norm (IDE_SPEC 9)
+//   "unit_dim1"       uniform(-1, 1), then each slice along dimension 1 (a
+//                     transposed convolution's output channel) scaled to
+//                     unit L2 norm (IDE_SPEC 9)
 //   "uniform:B"       uniform(-B, B) (PyTorch's Linear default: B =
 //                     1/sqrt(fan_in))
 //   "random_unit"     a random unit vector (normal entries, normalised)

@@ -330,10 +330,13 @@ Result step(const Config &cfg, const Params &p, const Stats &s, const Vec &x,
   }
 
   // Section 5: J by central differences of f (of all B * N_{L-1} inputs:
-  // BN couples the samples), then (I - J^T) beta = g densely.
+  // training-mode BN couples the samples), then (I - J^T) beta = g densely.
   const int n = B * NL;
-  Vec at = cfg.officialJacobian ? fa : r.rates;
-  const Stats *jacStats = cfg.officialJacobian ? &r.next : nullptr;
+  using J = Config::Jacobian;
+  Vec at = cfg.jacobian == J::Official ? fa : r.rates;
+  const Stats *jacStats = cfg.jacobian == J::Official ? &r.next
+                          : cfg.jacobian == J::Eval   ? &s
+                                                      : nullptr;
   std::vector<double> A(static_cast<size_t>(n) * n, 0.0);
   for (int j = 0; j < n; ++j) {
     Vec z = at;

@@ -34,9 +34,11 @@ struct Config {
   int feedbackKernel = 3;             // stride: the product of `strides`
   double vth = 2.0, leak = 1.0;       // leak 1: IF
   double bnEps = 1e-5, bnMomentum = 0.1;
-  /// IDE_SPEC section 10.4: J at f(a_T) with BN on the updated running
-  /// statistics (per sample). false: J of f (training-mode BN) at a_T.
-  bool officialJacobian = false;
+  /// The Jacobian J of the linear system (sections 8, 10.4). Eval: f with
+  /// BN on the running statistics the simulation used, at a_T; Official:
+  /// at f(a_T) with BN on the statistics f has moved; Train: f with
+  /// training-mode BN at a_T (batch-coupled).
+  enum class Jacobian { Eval, Official, Train } jacobian = Jacobian::Eval;
   /// Central-difference step.
   double h = 1e-6;
 };

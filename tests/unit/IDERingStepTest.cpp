@@ -8,8 +8,7 @@
 // JIT-run: loss, logits, every parameter's gradient and the running
 // statistics after the step, against tests/reference/IDERingReference.h in
 // float64 (f's derivatives there are finite differences of f, the solve
-// dense). IF and LIF, T 5 and 30, J as f's own (batch-coupled) and as the
-// official code's, each solver. The gradient is read off a step of plain
+// dense). IF and LIF, T 5 and 30, each of the three Jacobians, each solver. The gradient is read off a step of plain
 // SGD with lr 1.
 //
 //===----------------------------------------------------------------------===//
@@ -34,8 +33,14 @@ constexpr int N0 = C0 * H0 * H0, N1 = C1 * H0 * H0, N2 = C2 * H2 * H2;
 constexpr int Classes = 3;
 constexpr float kRate = 0.2f;
 
+using Jacobian = Config::Jacobian;
+
+const char *nameOf(Jacobian j) {
+  return j == Jacobian::Eval ? "eval" : j == Jacobian::Official ? "official" : "train";
+}
+
 std::string moduleFor(bool integrate, int steps, const char *solver,
-                      int iterations, bool official) {
+                      int iterations, Jacobian jacobian) {
   std::ostringstream m;
   m << "func.func @forward(%bin: tensor<32xf32> {snn.param},\n"
        "  %wfb: tensor<2x2x3x3xf32> {snn.param}, %w1: tensor<3x2x3x3xf32> {snn.param},\n"
@@ -57,7 +62,7 @@ std::string moduleFor(bool integrate, int steps, const char *solver,
     << steps << ", threshold = 2.0 : f32, leak = " << (integrate ? "1.0" : "0.95")
     << " : f32, rate = 0.2 : f32, stream = 1, solver = #snn<ide_solver " << solver
     << ">, max_iterations = " << iterations << ", tolerance = 1.0e-9 : f32"
-    << (official ? ", official_jacobian" : "")
+    << ", jacobian = #snn<ide_jacobian " << nameOf(jacobian) << ">"
     << ", training}\n"
        "      : tensor<1x4x32xf32>, tensor<2x2x3x3xf32>, [tensor<3x2x3x3xf32>, tensor<2x3x3x3xf32>],\n"
        "        [tensor<3xf32>, tensor<2xf32>], [tensor<3xf32>, tensor<2xf32>], [tensor<3xf32>, tensor<2xf32>],\n"
@@ -84,10 +89,10 @@ double normwise(const std::vector<float> &got, const Vec &want) {
 /// The step of the compiled module against the reference on 3 seeds
 /// without a float32 spike flip; gradients within `tol` normwise.
 void check(bool integrate, int steps, const char *solver, int iterations,
-           bool official, double tol = 2e-4) {
+           Jacobian jacobian, double tol = 2e-4) {
   std::string error;
   auto jit = JitModule::compile(
-      moduleFor(integrate, steps, solver, iterations, official), true, error);
+      moduleFor(integrate, steps, solver, iterations, jacobian), true, error);
   ASSERT_TRUE(jit) << error;
   const std::vector<std::vector<int64_t>> shapes{
       {N0}, {C2, C0, K, K}, {C1, C0, K, K}, {C2, C1, K, K}, {C1}, {C2},
@@ -95,7 +100,7 @@ void check(bool integrate, int steps, const char *solver, int iterations,
   const size_t P = shapes.size();
   std::string what = std::string(integrate ? "IF" : "LIF") + " T " +
                      std::to_string(steps) + " " + solver +
-                     (official ? " official J" : "");
+                     " J " + nameOf(jacobian);
   int checked = 0, skipped = 0;
   for (unsigned seed = 1; checked < 3 && seed < 40; ++seed) {
     std::mt19937 rng(seed);
@@ -126,7 +131,7 @@ void check(bool integrate, int steps, const char *solver, int iterations,
     cfg.B = B;
     cfg.T = steps;
     cfg.leak = integrate ? 1.0 : 0.95;
-    cfg.officialJacobian = official;
+    cfg.jacobian = jacobian;
     Params rp;
     rp.inputBias = d(p[0]);
     rp.feedback = d(p[1]);
@@ -211,29 +216,36 @@ void check(bool integrate, int steps, const char *solver, int iterations,
                         << skipped << " skipped) " << what;
 }
 
-// The exact solve (LAPACK; one system over the batch for f's own J).
+// J with BN on the simulation's running statistics at the rates (the
+// default): the exact solve (LAPACK, per sample), IF and LIF, T 5 and 30.
 TEST(IDERingStep, ExactSolveMatchesReference) {
-  check(false, 5, "exact", 30, false);
-  check(true, 5, "exact", 30, false);
-  check(false, 30, "exact", 30, false);
-  check(true, 30, "exact", 30, false);
+  check(false, 5, "exact", 30, Jacobian::Eval);
+  check(true, 5, "exact", 30, Jacobian::Eval);
+  check(false, 30, "exact", 30, Jacobian::Eval);
+  check(true, 30, "exact", 30, Jacobian::Eval);
 }
-// The fixed-point iteration to 1e-9 (J contracts: ||J|| <= ||W_eff|| / V).
+// The fixed-point iteration to 1e-9.
 TEST(IDERingStep, FixedPointMatchesReference) {
-  check(false, 5, "fixed_point", 300, false);
-  check(true, 30, "fixed_point", 300, false);
+  check(false, 5, "fixed_point", 300, Jacobian::Eval);
+  check(true, 30, "fixed_point", 300, Jacobian::Eval);
 }
 // Broyden, 30 steps at most (float32: within rounding of the exact solution).
 TEST(IDERingStep, BroydenMatchesReference) {
-  check(false, 5, "broyden", 30, false);
-  check(true, 30, "broyden", 30, false);
+  check(false, 5, "broyden", 30, Jacobian::Eval);
+  check(true, 30, "broyden", 30, Jacobian::Eval);
 }
-// The official code's J (IDE_SPEC section 10.4): at f(a_T), BN on the new
-// running statistics, per sample; the gradients still through f at a_T.
+// The official code's J (IDE_SPEC section 10.4): at f(a_T), BN on the
+// statistics f has just moved; the gradients still through f at a_T.
 TEST(IDERingStep, OfficialJacobianMatchesReference) {
-  check(false, 5, "exact", 30, true);
-  check(false, 5, "broyden", 30, true);
-  check(true, 30, "fixed_point", 300, true);
+  check(false, 5, "exact", 30, Jacobian::Official);
+  check(false, 5, "broyden", 30, Jacobian::Official);
+  check(true, 30, "fixed_point", 300, Jacobian::Official);
+}
+// f's own J (training-mode BN, batch-coupled): one exact system over the
+// batch, and the fixed point where it contracts.
+TEST(IDERingStep, TrainJacobianMatchesReference) {
+  check(false, 5, "exact", 30, Jacobian::Train);
+  check(true, 30, "exact", 30, Jacobian::Train);
 }
 
 } // namespace

@@ -93,10 +93,11 @@ TEST_F(ImporterTest, EveryExampleImports) {
     int lifs = 0;
     forward.walk([&](snn::NeuronOp) { ++lifs; });
     forward.walk([&](snn::FeedbackOp) { ++lifs; });
+    forward.walk([&](snn::FeedbackRingOp) { ++lifs; });
     EXPECT_GE(lifs, 1) << name;
   }
   closedir(d);
-  EXPECT_EQ(count, 8);
+  EXPECT_EQ(count, 10);
 }
 
 TEST_F(ImporterTest, InitializersBecomeInitialValues) {

@@ -85,6 +85,27 @@ TEST(Init, UnitRows) {
   EXPECT_NEAR(meanAbs, 0.5 / std::sqrt(784.0 / 3.0), 5e-4);
 }
 
+// A transposed convolution's kernel [C_in, C_out, K, K]: each output
+// channel's slice [:, o] (all C_in * K * K of it) has unit norm; the rows
+// (dimension 0) do not.
+TEST(Init, UnitDim1) {
+  std::mt19937_64 rng(3);
+  const int I = 6, O = 4, KK = 9;
+  std::vector<float> w = initialValue(desc("w_fb", {I, O, 3, 3}, "unit_dim1"), rng, none);
+  ASSERT_EQ(w.size(), size_t(I * O * KK));
+  for (int o = 0; o < O; ++o) {
+    double sq = 0;
+    for (int i = 0; i < I; ++i)
+      for (int k = 0; k < KK; ++k)
+        sq += double(w[(i * O + o) * KK + k]) * w[(i * O + o) * KK + k];
+    EXPECT_NEAR(sq, 1.0, 1e-5) << "output channel " << o;
+  }
+  double row0 = 0;
+  for (int k = 0; k < O * KK; ++k)
+    row0 += double(w[k]) * w[k];
+  EXPECT_GT(std::abs(row0 - 1.0), 1e-3);
+}
+
 TEST(Init, UniformBoundAndRandomUnit) {
   std::mt19937_64 rng(2);
   std::vector<float> w = initialValue(desc("w_out", {10, 400}, "uniform:0.05"), rng, none);
@@ -138,7 +159,7 @@ TEST(Init, BadSchemesNameTheParameter) {
   };
   EXPECT_EQ(message(desc("w", {2}, "gaussian")),
             "parameter 'w': init scheme 'gaussian' is unknown (unit_rows, "
-            "uniform:B, random_unit, spectral_norm:W)");
+            "unit_dim1, uniform:B, random_unit, spectral_norm:W)");
   EXPECT_EQ(message(desc("w", {2}, "uniform:-1")),
             "parameter 'w': init scheme 'uniform:-1' needs a positive bound");
   EXPECT_EQ(message(desc("g", {1}, "spectral_norm:w_fb")),

@@ -142,6 +142,15 @@ cl::opt<bool> ideOfficialBNStats(
              "sections 8 and 10): r := (1-m)^2 r + (1-(1-m)^2) s (default: "
              "once, as intended)"),
     cl::init(false));
+cl::opt<std::string> ideJacobian(
+    "ide-jacobian",
+    cl::desc("IDE, multi-layer modules (ai.snn.FeedbackRing): the Jacobian "
+             "of the linear system, overriding the model's 'jacobian': eval "
+             "(f with BatchNorm on the running statistics the simulation "
+             "used, at the rates), official (the official code's: at f(rates) "
+             "with the statistics f has moved, IDE_SPEC section 10.4) or "
+             "train (f's own, training-mode BatchNorm, batch-coupled)"),
+    cl::init(""));
 cl::opt<bool> verifyEach(
     "verify-each",
     cl::desc("Run the IR verifier after every pass, as mlir-opt does, to find "
@@ -483,6 +492,20 @@ int compile(int argc, char **argv) {
                   "' has no feedback module (ai.snn.Feedback) to train by "
                   "IDE");
     module->walk([&](snn::BatchNormOp bn) { bn.setUpdates(2); });
+  }
+  if (!ideJacobian.empty()) {
+    std::optional<snn::IDEJacobian> j = snn::symbolizeIDEJacobian(ideJacobian);
+    if (!j)
+      return fail("--ide-jacobian: '" + ideJacobian +
+                  "' is not eval, official or train");
+    bool ring = false;
+    module->walk([&](snn::FeedbackRingOp op) {
+      op.setJacobian(*j);
+      ring = true;
+    });
+    if (!ring)
+      return fail("--ide-jacobian: '" + inputFile +
+                  "' has no multi-layer feedback module (ai.snn.FeedbackRing)");
   }
   importTimer.stop();
   if (emit == Stage::Snn)

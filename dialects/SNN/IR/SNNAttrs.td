@@ -26,6 +26,21 @@ def SNN_IDESolver : I32EnumAttr<"IDESolver", "IDE's linear solver", [
 }
 def SNN_IDESolverAttr : EnumAttr<SNN_Dialect, SNN_IDESolver, "ide_solver">;
 
+// IDE, a multi-layer ring (IDE_SPEC sections 8 and 10.4): the Jacobian J of
+// the linear system. eval: f with BN on the running statistics the
+// simulation used, at the simulated rates (the dynamics that produced them;
+// per sample); official: the official code's, at f(rates) with BN on the
+// statistics f has just moved; train: f with training-mode BN (the f whose
+// product gives the gradients; batch-coupled).
+def SNN_IDEJacobian : I32EnumAttr<"IDEJacobian", "the Jacobian of IDE's linear system", [
+    I32EnumAttrCase<"eval", 0>,
+    I32EnumAttrCase<"official", 1>,
+    I32EnumAttrCase<"train", 2>]> {
+  let genSpecializedAttr = 0;
+  let cppNamespace = "::mlir::snn";
+}
+def SNN_IDEJacobianAttr : EnumAttr<SNN_Dialect, SNN_IDEJacobian, "ide_jacobian">;
+
 //===----------------------------------------------------------------------===//
 // Neuron models (NA_SPEC sections 1 and 8). Their per-step dynamics are
 // written once, as IR builders, in compiler/Neurons.

@@ -896,7 +896,8 @@ def SNN_FeedbackRingOp : SNN_Op<"feedback_ring", [Pure,
                    DefaultValuedAttr<SNN_IDESolverAttr, "::mlir::snn::IDESolver::fixed_point">:$solver,
                    DefaultValuedAttr<I64Attr, "30">:$max_iterations,
                    DefaultValuedAttr<F32Attr, "1.0e-6">:$tolerance,
-                   UnitAttr:$official_jacobian, UnitAttr:$training);
+                   DefaultValuedAttr<SNN_IDEJacobianAttr, "::mlir::snn::IDEJacobian::eval">:$jacobian,
+                   UnitAttr:$training);
   let results = (outs SNN_TimeTensor:$rates,
                  Variadic<2DTensorOf<[F32]>>:$masks,
                  Variadic<1DTensorOf<[F32]>>:$new_means,
@@ -927,12 +928,14 @@ def SNN_FeedbackRingGradOp : SNN_Op<"feedback_ring_grad", [Pure,
     batch statistics), beta from beta = grad + J^T beta by `solver`, then the
     vector-Jacobian product of f with cotangent beta: `grad_input`,
     `grad_feedback` (the transposed convolution's kernel), and per
-    connection the kernel's, bias's, gamma's and beta's gradients. J is
-    f's Jacobian at `rates`, the same f whose product gives the gradients
-    (batch-coupled through BN). With `official_jacobian` (the official
-    code, IDE_SPEC section 10.4) J is evaluated at f(rates) with BN in
-    evaluation mode on `running_means`, `running_vars` (the statistics f
-    has just moved, so the new ones), per sample.
+    connection the kernel's, bias's, gamma's and beta's gradients. J by
+    `jacobian`: `eval` (default), f's Jacobian at `rates` with BN on
+    `running_means`, `running_vars` (the statistics the simulation used:
+    the Jacobian of the dynamics that produced the rates, per sample);
+    `official` (the official code, IDE_SPEC section 10.4), at f(rates) with
+    BN on `running_means`, `running_vars` (there the statistics f has just
+    moved); `train`, f's own Jacobian at `rates` with training-mode BN
+    (batch-coupled; early in training it is not a contraction).
 
     Example:
     ```mlir
@@ -957,7 +960,7 @@ def SNN_FeedbackRingGradOp : SNN_Op<"feedback_ring_grad", [Pure,
                    DefaultValuedAttr<SNN_IDESolverAttr, "::mlir::snn::IDESolver::fixed_point">:$solver,
                    DefaultValuedAttr<I64Attr, "30">:$max_iterations,
                    DefaultValuedAttr<F32Attr, "1.0e-6">:$tolerance,
-                   UnitAttr:$official_jacobian);
+                   DefaultValuedAttr<SNN_IDEJacobianAttr, "::mlir::snn::IDEJacobian::eval">:$jacobian);
   let results = (outs SNN_TimeTensor:$grad_input,
                  4DTensorOf<[F32]>:$grad_feedback,
                  Variadic<4DTensorOf<[F32]>>:$grad_weights,
