@@ -14,7 +14,7 @@ const char *const kKnown[] = {
     "T",         "epochs",   "lr",           "lr_decay",     "na_clip",
     "dataset",   "backward", "neighborhood", "optimizer",    "momentum",
     "nesterov",  "weight_decay", "schedule", "milestones",   "gamma",
-    "warmup_epochs", "lr_min"};
+    "warmup_epochs", "lr_min", "input_mean", "input_std"};
 
 bool wholeNumber(const std::string &v, long long lo, long long hi) {
   if (v.empty() || v.find_first_not_of("0123456789") != std::string::npos)
@@ -46,6 +46,24 @@ bool milestoneList(const std::string &v) {
     if (n <= last)
       return false;
     last = n;
+    if (comma == std::string::npos)
+      return true;
+    at = comma + 1;
+  }
+  return false;
+}
+
+/// "0.4914,0.4822,0.4465": finite numbers (> 0 with `positive`), commas.
+bool numberList(const std::string &v, bool positive) {
+  size_t at = 0;
+  while (at <= v.size()) {
+    size_t comma = v.find(',', at);
+    std::string item =
+        v.substr(at, comma == std::string::npos ? std::string::npos : comma - at);
+    char *end = nullptr;
+    double x = std::strtod(item.c_str(), &end);
+    if (item.empty() || *end != '\0' || !std::isfinite(x) || (positive && !(x > 0)))
+      return false;
     if (comma == std::string::npos)
       return true;
     at = comma + 1;
@@ -107,6 +125,16 @@ std::string checkSetting(const std::string &key, const std::string &value) {
     return milestoneList(value)
                ? ""
                : "increasing whole numbers >= 1, separated by commas (30,60)";
+  if (key == "input_mean")
+    return numberList(value, false)
+               ? ""
+               : "finite numbers separated by commas, one per input channel "
+                 "or one for all (0.4914,0.4822,0.4465)";
+  if (key == "input_std")
+    return numberList(value, true)
+               ? ""
+               : "numbers > 0 separated by commas, one per input channel or "
+                 "one for all (0.2023,0.1994,0.2010)";
   if (key == "warmup_epochs")
     return wholeNumber(value, 0, kMaxEpochs)
                ? ""

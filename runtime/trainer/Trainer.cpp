@@ -429,6 +429,25 @@ int Trainer::run() {
            : held.empty()                 ? "na"
                                           : held.front();
   augment = parseAugment(o.augment);
+  // The per-channel input normalization of the model's settings.
+  {
+    auto list = [&](const char *key) {
+      std::vector<float> v;
+      if (!d.settings.count(key))
+        return v;
+      std::string text = d.settings.at(key);
+      for (size_t at = 0; at <= text.size();) {
+        size_t comma = text.find(',', at);
+        v.push_back(std::strtof(text.substr(at, comma - at).c_str(), nullptr));
+        if (comma == std::string::npos)
+          break;
+        at = comma + 1;
+      }
+      return v;
+    };
+    inputMean = list("input_mean");
+    inputStd = list("input_std");
+  }
   snnrt_set_num_threads(static_cast<int>(o.threads));
   int64_t epochs = o.epochs > 0 ? o.epochs : static_cast<int64_t>(setting(d, "epochs", 5));
   // The schedule: flags, else the model's settings, else the defaults.

@@ -85,6 +85,9 @@ private:
   TrainState s;
   std::vector<float> spikes;
   AugmentOptions augment;
+  // snn.input_mean / snn.input_std: x := (x - mean_c) / std_c per input
+  // channel after augmentation (torchvision's Normalize); empty: as loaded.
+  std::vector<float> inputMean, inputStd;
   std::string method;                  // the training method (--backward)
   std::unique_ptr<StepExecutor> exec;  // the CPU or the CUDA step
   bool onGPU = false;

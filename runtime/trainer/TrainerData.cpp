@@ -55,6 +55,17 @@ void Trainer::loadData() {
                       xDesc->name + "', which takes " +
                       std::to_string(expected) + " per sample");
   }
+  // snn.input_mean / snn.input_std: one value, or one per input channel.
+  int64_t channels = train.sampleShape.size() > 1 ? train.sampleShape[0] : 1;
+  for (auto [v, key] : {std::pair{&inputMean, "input_mean"}, {&inputStd, "input_std"}})
+    if (v->size() > 1 && static_cast<int64_t>(v->size()) != channels)
+      usageError("the model's setting snn." + std::string(key) + " has " +
+                 std::to_string(v->size()) + " values; the dataset's samples "
+                 "have " + std::to_string(channels) + " channel(s) (give one "
+                 "value, or one per channel)");
+  if (train.timeSteps > 0 && (!inputMean.empty() || !inputStd.empty()))
+    usageError("snn.input_mean / snn.input_std normalize images; this "
+               "dataset's samples are events");
   for (const Dataset *ds : {&train, &test})
     for (int32_t label : ds->y)
       if (label < 0 || label >= d.classes())
@@ -149,6 +160,18 @@ Batch Trainer::makeBatch(const Dataset &ds, const std::vector<int64_t> &order,
       std::memcpy(dst, src, F * sizeof(float));
       if (trainMode && augment.any())
         augmentImage(augment, ds.sampleShape, dst, augmentSeed ^ (sample * 0x9E3779B97F4A7C15ull));
+      if (!inputMean.empty() || !inputStd.empty()) {
+        int64_t C = ds.sampleShape.size() > 1 ? ds.sampleShape[0] : 1;
+        int64_t per = F / C;
+        for (int64_t c = 0; c < C; ++c) {
+          float m = inputMean.empty() ? 0.0f
+                    : inputMean[inputMean.size() == 1 ? 0 : c];
+          float sd = inputStd.empty() ? 1.0f
+                     : inputStd[inputStd.size() == 1 ? 0 : c];
+          for (int64_t i = 0; i < per; ++i)
+            dst[c * per + i] = (dst[c * per + i] - m) / sd;
+        }
+      }
     }
   }
   return b;
