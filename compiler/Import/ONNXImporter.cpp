@@ -260,6 +260,38 @@ private:
     steps = t;
     return t;
   }
+  /// The attributes of a feedback module node (Feedback, FeedbackRing).
+  struct ModuleAttrs {
+    int64_t steps, iterations;
+    float leak, rate, tolerance;
+    snn::IDESolver solver;
+  };
+  ModuleAttrs moduleAttrs(const NodeContext &n) {
+    ModuleAttrs a;
+    a.steps = n.getInt("T", std::nullopt);
+    if (a.steps < 1 || a.steps > kMaxTimeSteps)
+      n.error("attribute 'T' must be in [1, " + std::to_string(kMaxTimeSteps) +
+              "], got " + std::to_string(a.steps));
+    a.leak = n.getFloat("leak", 1.0f);
+    if (!(a.leak > 0.0f && a.leak <= 1.0f))
+      n.error("attribute 'leak' must be in (0, 1] (1: IF), got " +
+              std::to_string(a.leak));
+    a.rate = n.getFloat("dropout", 0.0f);
+    if (!(a.rate >= 0.0f && a.rate < 1.0f))
+      n.error("attribute 'dropout' must be in [0, 1), got " +
+              std::to_string(a.rate));
+    std::string solverName = n.getString("solver", "broyden");
+    std::optional<snn::IDESolver> solver = snn::symbolizeIDESolver(solverName);
+    if (!solver)
+      n.error("attribute 'solver' must be broyden, fixed_point, "
+              "official_iter or exact, got '" + solverName + "'");
+    a.solver = *solver;
+    a.iterations = n.getInt("max_iterations", 30);
+    if (a.iterations < 1)
+      n.error("attribute 'max_iterations' must be >= 1");
+    a.tolerance = n.positive("tolerance", 1e-6f);
+    return a;
+  }
   Value param(const NodeContext &n, const std::string &name,
               ArrayRef<int64_t> expectRank4Or2);
   /// The static shape of the initializer or typed graph input `name`.
@@ -562,27 +594,12 @@ void Importer::importNode(const NodeContext &n) {
         n.error("the feedback kernel '" + node.input(1) + "' must be [" +
                 std::to_string(image[0]) + ", " + std::to_string(image[0]) +
                 ", KH, KW] with odd KH and KW (stride 1, same padding)");
-      int64_t steps = n.getInt("T", std::nullopt);
-      if (steps < 1 || steps > kMaxTimeSteps)
-        n.error("attribute 'T' must be in [1, " + std::to_string(kMaxTimeSteps) +
-                "], got " + std::to_string(steps));
-      float leak = n.getFloat("leak", 1.0f);
-      if (!(leak > 0.0f && leak <= 1.0f))
-        n.error("attribute 'leak' must be in (0, 1] (1: IF), got " +
-                std::to_string(leak));
-      float rate = n.getFloat("dropout", 0.0f);
-      if (!(rate >= 0.0f && rate < 1.0f))
-        n.error("attribute 'dropout' must be in [0, 1), got " +
-                std::to_string(rate));
-      std::string solverName = n.getString("solver", "broyden");
-      std::optional<snn::IDESolver> solver = snn::symbolizeIDESolver(solverName);
-      if (!solver)
-        n.error("attribute 'solver' must be broyden, fixed_point, "
-                "official_iter or exact, got '" + solverName + "'");
-      int64_t iterations = n.getInt("max_iterations", 30);
-      if (iterations < 1)
-        n.error("attribute 'max_iterations' must be >= 1");
-      float tolerance = n.positive("tolerance", 1e-6f);
+      ModuleAttrs attrs = moduleAttrs(n);
+      int64_t steps = attrs.steps;
+      float leak = attrs.leak, rate = attrs.rate;
+      std::optional<snn::IDESolver> solver = attrs.solver;
+      int64_t iterations = attrs.iterations;
+      float tolerance = attrs.tolerance;
       auto fb = snn::FeedbackOp::create(
           b, l, t, f32({t.getDimSize(1), neurons}), c, w, dropoutKey(n),
           b.getI64IntegerAttr(steps), b.getF32FloatAttr(n.positive("threshold", 2.0f)),
@@ -654,33 +671,18 @@ void Importer::importNode(const NodeContext &n) {
         wfb = lookup(n, node.input(1));
       else
         wfb = param(n, node.input(1), shapeOf(n, node.input(1)));
-      int64_t steps = n.getInt("T", std::nullopt);
-      if (steps < 1 || steps > kMaxTimeSteps)
-        n.error("attribute 'T' must be in [1, " + std::to_string(kMaxTimeSteps) +
-                "], got " + std::to_string(steps));
-      float leak = n.getFloat("leak", 1.0f);
-      if (!(leak > 0.0f && leak <= 1.0f))
-        n.error("attribute 'leak' must be in (0, 1] (1: IF), got " +
-                std::to_string(leak));
-      float rate = n.getFloat("dropout", 0.0f);
-      if (!(rate >= 0.0f && rate < 1.0f))
-        n.error("attribute 'dropout' must be in [0, 1), got " +
-                std::to_string(rate));
-      std::string solverName = n.getString("solver", "broyden");
-      std::optional<snn::IDESolver> solver = snn::symbolizeIDESolver(solverName);
-      if (!solver)
-        n.error("attribute 'solver' must be broyden, fixed_point, "
-                "official_iter or exact, got '" + solverName + "'");
+      ModuleAttrs attrs = moduleAttrs(n);
+      int64_t steps = attrs.steps;
+      float leak = attrs.leak, rate = attrs.rate;
+      std::optional<snn::IDESolver> solver = attrs.solver;
       std::string jacobianName = n.getString("jacobian", "eval");
       std::optional<snn::IDEJacobian> jacobian =
           snn::symbolizeIDEJacobian(jacobianName);
       if (!jacobian)
         n.error("attribute 'jacobian' must be eval, official or train, got '" +
                 jacobianName + "'");
-      int64_t iterations = n.getInt("max_iterations", 30);
-      if (iterations < 1)
-        n.error("attribute 'max_iterations' must be >= 1");
-      float tolerance = n.positive("tolerance", 1e-6f);
+      int64_t iterations = attrs.iterations;
+      float tolerance = attrs.tolerance;
       // The types the verifier checks: each layer's image from the kernels
       // and strides.
       SmallVector<SmallVector<int64_t, 3>> images{{image[0], image[1], image[2]}};

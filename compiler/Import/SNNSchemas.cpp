@@ -19,6 +19,25 @@ OpSchema base(const char *name, const char *doc) {
   return s;
 }
 
+/// The attributes of both feedback modules (Feedback, FeedbackRing).
+OpSchema moduleAttrs(OpSchema s) {
+  s.Attr("T", "time steps of the simulation", AttributeProto::INT)
+      .Attr("threshold", "V_th (> 0)", AttributeProto::FLOAT, 2.0f)
+      .Attr("leak", "LIF leak after reset, in (0, 1]; 1: IF",
+            AttributeProto::FLOAT, 1.0f)
+      .Attr("dropout", "rate of the module's dropout masks (one per "
+            "connection)", AttributeProto::FLOAT, 0.0f)
+      .Attr("solver", "broyden, fixed_point, official_iter or exact (a dense "
+            "solve: tests, small modules)",
+            AttributeProto::STRING, std::string("broyden"))
+      .Attr("max_iterations", "solver steps at most", AttributeProto::INT,
+            static_cast<int64_t>(30))
+      .Attr("tolerance", "fixed_point: stop below this change",
+            AttributeProto::FLOAT, 1e-6f);
+  return s;
+}
+
+
 /// Output k has the element type and shape of input 0.
 void sameAsInput(InferenceContext &ctx, size_t outputs) {
   for (size_t k = 0; k < outputs; ++k) {
@@ -170,7 +189,7 @@ void registerAll() {
           .Output(0, "W_eff", "[out, in]", "tensor(float)")
           .TypeAndShapeInferenceFunction(likeInput0));
   RegisterSchema(
-      base("Feedback",
+      moduleAttrs(base("Feedback",
            "A single-layer feedback module (IDE): IF/LIF neurons with reset "
            "by subtraction on a constant current, feedback W s[t-1]; the "
            "(leak-weighted) average rate; trained by implicit "
@@ -181,21 +200,7 @@ void registerAll() {
                  "(stride 1, same padding)", "tensor(float)")
           .Output(0, "a", "rates [B, N] (N = C*H*W for images)",
                   "tensor(float)")
-          .Attr("T", "time steps of the simulation", AttributeProto::INT)
-          .Attr("threshold", "V_th (> 0)", AttributeProto::FLOAT, 2.0f)
-          .Attr("leak", "LIF leak after reset, in (0, 1]; 1: IF",
-                AttributeProto::FLOAT, 1.0f)
-          .Attr("dropout", "rate of the feedback's dropout mask",
-                AttributeProto::FLOAT, 0.0f)
-          .Attr("solver", "broyden, fixed_point, official_iter or exact (a dense "
-                "LU solve per sample: tests, small modules)",
-                AttributeProto::STRING,
-                std::string("broyden"))
-          .Attr("max_iterations", "solver steps at most", AttributeProto::INT,
-                static_cast<int64_t>(30))
-          .Attr("tolerance", "fixed_point: stop below this change",
-                AttributeProto::FLOAT, 1e-6f)
-          .TypeAndShapeInferenceFunction([](InferenceContext &ctx) {
+          ).TypeAndShapeInferenceFunction([](InferenceContext &ctx) {
             // [B, N] stays; images [B, C, H, W] give [B, C*H*W].
             propagateElemTypeFromInputToOutput(ctx, 0, 0);
             if (!hasInputShape(ctx, 0))
@@ -216,7 +221,7 @@ void registerAll() {
             out->add_dim()->set_dim_value(n);
           }));
   RegisterSchema(
-      base("FeedbackRing",
+      moduleAttrs(base("FeedbackRing",
            "A multi-layer feedback module (IDE, CIFARNet-F / AlexNet-F): L "
            "convolutional layers of IF/LIF neurons in a ring, each "
            "connection conv + bias + BatchNorm, the last layer fed back to "
@@ -233,28 +238,15 @@ void registerAll() {
                  "scale, BN bias, running mean, running variance [C_l]",
                  "tensor(float)", OpSchema::Variadic)
           .Output(0, "a", "the last layer's rates [B, C*H*W]", "tensor(float)")
-          .Attr("T", "time steps of the simulation", AttributeProto::INT)
-          .Attr("threshold", "V_th (> 0)", AttributeProto::FLOAT, 2.0f)
-          .Attr("leak", "LIF leak after reset, in (0, 1]; 1: IF",
-                AttributeProto::FLOAT, 1.0f)
-          .Attr("dropout", "rate of every connection's dropout mask",
-                AttributeProto::FLOAT, 0.0f)
           .Attr("strides", "one stride per connection (default 1)",
                 AttributeProto::INTS, OPTIONAL_VALUE)
-          .Attr("solver", "broyden, fixed_point, official_iter or exact (a dense "
-                "solve: tests, small modules)",
-                AttributeProto::STRING, std::string("broyden"))
           .Attr("jacobian", "eval (default): f's Jacobian at the rates with "
                 "BatchNorm on the running statistics the simulation used; "
                 "official: at f(rates) with the statistics f has moved, as "
                 "the official code (IDE_SPEC section 10.4); train: f's own, "
                 "training-mode BatchNorm (batch-coupled)",
                 AttributeProto::STRING, std::string("eval"))
-          .Attr("max_iterations", "solver steps at most", AttributeProto::INT,
-                static_cast<int64_t>(30))
-          .Attr("tolerance", "fixed_point: stop below this change",
-                AttributeProto::FLOAT, 1e-6f)
-          .TypeAndShapeInferenceFunction([](InferenceContext &ctx) {
+          ).TypeAndShapeInferenceFunction([](InferenceContext &ctx) {
             propagateElemTypeFromInputToOutput(ctx, 0, 0);
           }));
   RegisterSchema(

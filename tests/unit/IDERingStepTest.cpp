@@ -14,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 #include "CompiledMask.h"
 #include "JitHarness.h"
+#include "SGDStep.h"
 #include "tests/reference/IDERingReference.h"
 
 #include <gtest/gtest.h>
@@ -26,6 +27,7 @@ namespace {
 
 using snnc::test::Arg;
 using snnc::test::JitModule;
+using snnc::test::normwise;
 using namespace snnref::ring;
 
 constexpr int B = 4, C0 = 2, H0 = 4, C1 = 3, C2 = 2, H2 = 2, K = 3;
@@ -75,15 +77,6 @@ std::string moduleFor(bool integrate, int steps, const char *solver,
        "  return %loss, %ob : f32, tensor<1x4x3xf32>\n"
        "}\n";
   return m.str();
-}
-
-double normwise(const std::vector<float> &got, const Vec &want) {
-  double scale = 1e-12, worst = 0;
-  for (double v : want)
-    scale = std::max(scale, std::abs(v));
-  for (size_t i = 0; i < got.size(); ++i)
-    worst = std::max(worst, std::abs(got[i] - want[i]));
-  return worst / scale;
 }
 
 /// The step of the compiled module against the reference on 3 seeds
@@ -149,28 +142,13 @@ void check(bool integrate, int steps, const char *solver, int iterations,
     Vec xd = d(x);
     Result want = step(cfg, rp, rs, xd, labels, masks);
 
-    std::vector<std::vector<float>> m(P), v(P), np(P), nm(P), nv(P);
-    std::vector<Arg> args;
-    for (size_t k = 0; k < P; ++k) {
-      m[k].assign(p[k].size(), 0.0f);
-      v[k].assign(p[k].size(), 0.0f);
-    }
-    for (auto *set : {&p, &m, &v})
-      for (size_t k = 0; k < P; ++k)
-        args.push_back(Arg::buffer((*set)[k].data(), shapes[k]));
-    args.push_back(Arg::i(1));
-    args.push_back(Arg::f(1.0f)); // lr 1: new = p - g
-    args.push_back(Arg::buffer(x.data(), {B, N0}));
-    args.push_back(Arg::buffer(y.data(), {B}));
-    args.push_back(Arg::i(key));
-    for (auto *set : {&np, &nm, &nv})
-      for (size_t k = 0; k < P; ++k) {
-        (*set)[k].assign(p[k].size(), 0.0f);
-        args.push_back(Arg::buffer((*set)[k].data(), shapes[k]));
-      }
     std::vector<float> logits(B * Classes);
-    args.push_back(Arg::buffer(logits.data(), {1, B, Classes}));
-    float loss = jit->call("train_step", args, true);
+    snnc::test::SGDStep sgd(p, shapes,
+                            {Arg::buffer(x.data(), {B, N0}), Arg::buffer(y.data(), {B}),
+                             Arg::i(key)},
+                            {Arg::buffer(logits.data(), {1, B, Classes})});
+    auto &np = sgd.next;
+    float loss = jit->call("train_step", sgd.args, true);
 
     // A spike that flips between float32 and float64 (u within rounding
     // of V) changes the rates: such a seed is skipped.
@@ -179,12 +157,7 @@ void check(bool integrate, int steps, const char *solver, int iterations,
       continue;
     }
     EXPECT_NEAR(loss, want.loss, 1e-5 * std::max(1.0, want.loss)) << what;
-    auto grad = [&](size_t k) {
-      std::vector<float> g(p[k].size());
-      for (size_t i = 0; i < g.size(); ++i)
-        g[i] = p[k][i] - np[k][i];
-      return g;
-    };
+    auto grad = [&](size_t k) { return sgd.grad(p, k); };
     const char *names[] = {"input bias", "feedback", "w1", "w2", "b1", "b2",
                            "gamma1", "gamma2", "beta1", "beta2"};
     const Vec *wants[] = {&want.grad.inputBias, &want.grad.feedback,

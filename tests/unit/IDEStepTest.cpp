@@ -12,6 +12,7 @@
 //===----------------------------------------------------------------------===//
 #include "CompiledMask.h"
 #include "JitHarness.h"
+#include "SGDStep.h"
 #include "tests/reference/IDEReference.h"
 #include "snnrt/snnrt.h"
 
@@ -25,6 +26,7 @@ namespace {
 
 using snnc::test::Arg;
 using snnc::test::JitModule;
+using snnc::test::normwise;
 using namespace snnref::ide;
 
 constexpr int B = 8, D = 6, C = 3, T = 5;
@@ -118,15 +120,6 @@ std::string moduleFor(bool integrate, const char *solver, int iterations,
   return text;
 }
 
-double normwise(const std::vector<float> &got, const Vec &want) {
-  double scale = 1e-12, worst = 0;
-  for (double v : want)
-    scale = std::max(scale, std::abs(v));
-  for (size_t i = 0; i < got.size(); ++i)
-    worst = std::max(worst, std::abs(got[i] - want[i]));
-  return worst / scale;
-}
-
 void check(bool integrate, const char *solver, Solver refSolver, double g0,
            int iterations = 30, bool conv = false) {
   const int N = conv ? KC * KH * KW : 5;
@@ -189,29 +182,14 @@ void check(bool integrate, const char *solver, Solver refSolver, double g0,
     for (int32_t v : y) rb.y.push_back(v);
     Result want = step(cfg, rp, rs, rb);
 
-    std::vector<std::vector<float>> m(12), v(12), np(12), nm(12), nv(12);
-    std::vector<Arg> args;
-    for (size_t k = 0; k < 12; ++k) {
-      m[k].assign(p[k].size(), 0.0f);
-      v[k].assign(p[k].size(), 0.0f);
-    }
-    for (auto *set : {&p, &m, &v})
-      for (size_t k = 0; k < 12; ++k)
-        args.push_back(Arg::buffer((*set)[k].data(), shapes[k]));
-    args.push_back(Arg::i(1));
-    args.push_back(Arg::f(1.0f)); // lr 1: new = p - g
-    args.push_back(Arg::buffer(x.data(), {B, D}));
-    args.push_back(Arg::buffer(y.data(), {B}));
-    args.push_back(Arg::i(key));
-    for (auto *set : {&np, &nm, &nv})
-      for (size_t k = 0; k < 12; ++k) {
-        (*set)[k].assign(p[k].size(), 0.0f);
-        args.push_back(Arg::buffer((*set)[k].data(), shapes[k]));
-      }
     std::vector<float> logits(B * C);
-    args.push_back(Arg::buffer(logits.data(), {1, B, C}));
+    snnc::test::SGDStep sgd(p, shapes,
+                            {Arg::buffer(x.data(), {B, D}), Arg::buffer(y.data(), {B}),
+                             Arg::i(key)},
+                            {Arg::buffer(logits.data(), {1, B, C})});
+    auto &np = sgd.next;
     snnrt_ide_take_solver_stats(); // from zero
-    float loss = jit->call("train_step", args, true);
+    float loss = jit->call("train_step", sgd.args, true);
     snnrt_ide_solver_stats report = snnrt_ide_take_solver_stats();
 
     // A spike that flips between float32 and float64 (u within rounding
@@ -221,12 +199,7 @@ void check(bool integrate, const char *solver, Solver refSolver, double g0,
       continue;
     }
     EXPECT_NEAR(loss, want.loss, 1e-5 * std::max(1.0, want.loss));
-    auto grad = [&](size_t k) {
-      std::vector<float> g(p[k].size());
-      for (size_t i = 0; i < g.size(); ++i)
-        g[i] = p[k][i] - np[k][i];
-      return g;
-    };
+    auto grad = [&](size_t k) { return sgd.grad(p, k); };
     std::string what = std::string(integrate ? "IF" : "LIF") + " " + solver +
                        " g " + std::to_string(g0) + (conv ? " conv" : "");
     EXPECT_LT(normwise(grad(0), want.grad.F), 2e-4) << "F " << what;

@@ -533,6 +533,28 @@ static LogicalResult verifyFeedbackWeight(Operation *op, int64_t n,
   return success();
 }
 
+/// The attributes every feedback module has (snn.feedback,
+/// snn.feedback_ring): steps, V, leak, dropout rate, the solver's limits.
+template <class Op> static LogicalResult verifyModuleAttrs(Op op) {
+  if (op.getSteps() < 1)
+    return op.emitOpError() << "attribute 'steps' must be >= 1, got "
+                            << op.getSteps();
+  if (failed(checkPositive(op, "threshold", op.getThreshold().convertToFloat())))
+    return failure();
+  float leak = op.getLeak().convertToFloat();
+  if (!(leak > 0.0f && leak <= 1.0f))
+    return op.emitOpError() << "attribute 'leak' must be in (0, 1] (1: IF), got "
+                            << num(leak);
+  float rate = op.getRate().convertToFloat();
+  if (!(rate >= 0.0f && rate < 1.0f))
+    return op.emitOpError() << "attribute 'rate' must be in [0, 1), got "
+                            << num(rate);
+  if (op.getMaxIterations() < 1)
+    return op.emitOpError() << "attribute 'max_iterations' must be >= 1, got "
+                            << op.getMaxIterations();
+  return checkPositive(op, "tolerance", op.getTolerance().convertToFloat());
+}
+
 LogicalResult FeedbackOp::verify() {
   auto c = getInput().getType();
   auto w = getWeight().getType();
@@ -546,24 +568,7 @@ LogicalResult FeedbackOp::verify() {
   if (m.getDimSize(0) != c.getDimSize(1) || m.getDimSize(1) != n)
     return emitOpError() << "the mask must be [" << c.getDimSize(1) << ", "
                          << n << "], got " << m;
-  if (getSteps() < 1)
-    return emitOpError() << "attribute 'steps' must be >= 1, got "
-                         << getSteps();
-  if (failed(checkPositive(*this, "threshold",
-                           getThreshold().convertToFloat())))
-    return failure();
-  float leak = getLeak().convertToFloat();
-  if (!(leak > 0.0f && leak <= 1.0f))
-    return emitOpError() << "attribute 'leak' must be in (0, 1] (1: IF), got "
-                         << num(leak);
-  float rate = getRate().convertToFloat();
-  if (!(rate >= 0.0f && rate < 1.0f))
-    return emitOpError() << "attribute 'rate' must be in [0, 1), got "
-                         << num(rate);
-  if (getMaxIterations() < 1)
-    return emitOpError() << "attribute 'max_iterations' must be >= 1, got "
-                         << getMaxIterations();
-  return checkPositive(*this, "tolerance", getTolerance().convertToFloat());
+  return verifyModuleAttrs(*this);
 }
 
 LogicalResult FeedbackGradOp::verify() {
@@ -685,24 +690,7 @@ LogicalResult FeedbackRingOp::verify() {
       return emitOpError() << "mask " << l << " must be [" << batch << ", "
                            << im[0] * im[1] * im[2] << "], got " << t;
   }
-  if (getSteps() < 1)
-    return emitOpError() << "attribute 'steps' must be >= 1, got "
-                         << getSteps();
-  if (failed(checkPositive(*this, "threshold",
-                           getThreshold().convertToFloat())))
-    return failure();
-  float leak = getLeak().convertToFloat();
-  if (!(leak > 0.0f && leak <= 1.0f))
-    return emitOpError() << "attribute 'leak' must be in (0, 1] (1: IF), got "
-                         << num(leak);
-  float rate = getRate().convertToFloat();
-  if (!(rate >= 0.0f && rate < 1.0f))
-    return emitOpError() << "attribute 'rate' must be in [0, 1), got "
-                         << num(rate);
-  if (getMaxIterations() < 1)
-    return emitOpError() << "attribute 'max_iterations' must be >= 1, got "
-                         << getMaxIterations();
-  return checkPositive(*this, "tolerance", getTolerance().convertToFloat());
+  return verifyModuleAttrs(*this);
 }
 
 LogicalResult FeedbackRingGradOp::verify() {
