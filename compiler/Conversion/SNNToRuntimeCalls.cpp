@@ -374,25 +374,10 @@ void lowerFeedback(FeedbackOp op) {
   op.erase();
 }
 
-/// The batch-wide Frobenius norm of a [B, N] buffer: each row's sum of
-/// squares in parallel (reassociable, so that it vectorizes) into `rowSq`
-/// [B], then the B row sums in order, so that the result does not depend on
-/// the number of threads.
-Value frobenius(ScalarBuilder &s, Value m, Value rowSq, int64_t B, int64_t N) {
-  auto reassoc = arith::FastMathFlagsAttr::get(
-      s.b.getContext(),
-      arith::FastMathFlags::reassoc | arith::FastMathFlags::contract);
-  parallelFor(s.b, s.loc, {B}, [&](ScalarBuilder &q, ValueRange bv) {
-    Value row = sumFor(q.b, q.loc, N, q.f(0.0f),
-                       [&](ScalarBuilder &r, Value i, ValueRange a) {
-                         Value v = r.load(m, {bv[0], i});
-                         Value sq = arith::MulFOp::create(r.b, r.loc, v, v, reassoc);
-                         return SmallVector<Value>{
-                             arith::AddFOp::create(r.b, r.loc, a[0], sq, reassoc)
-                                 .getResult()};
-                       })[0];
-    q.store(row, rowSq, {bv[0]});
-  });
+/// The batch-wide norm from each row's sum of squares in `rowSq` [B]: the
+/// square root of their sum, in order (so that the result does not depend
+/// on the number of threads).
+Value sqrtOfRowSums(ScalarBuilder &s, Value rowSq, int64_t B) {
   Value sq = sumFor(s.b, s.loc, B, s.f(0.0f),
                     [&](ScalarBuilder &q, Value b, ValueRange acc) {
                       return SmallVector<Value>{q.add(acc[0], q.load(rowSq, {b}))};
@@ -420,18 +405,15 @@ Value broyden(OpBuilder &b, Location loc, int64_t B, int64_t N,
   float eps = broydenTolerance(B, N);
   auto buf = [&] { return alloc2(b, loc, B, N); };
   Value gx = buf(), delta = buf(), x1 = buf(), g1 = buf(), dg = buf();
-  Value best = buf(), vT = buf(), hdg = buf(), u = buf();
+  Value best = buf(), vT = buf(), hdg = buf();
+  // The pairs of sample b are rows [b, k, :]: one sample's pairs are
+  // contiguous, and each update below reads them once, in one pass.
   auto ring = [&] {
     return memref::AllocOp::create(
-        b, loc, MemRefType::get({M, B, N}, b.getF32Type()));
+        b, loc, MemRefType::get({B, M, N}, b.getF32Type()));
   };
   Value Us = ring(), VTs = ring();
-  // x = 0, G(0) = g.
-  parallelFor(b, loc, {B, N}, [&](ScalarBuilder &q, ValueRange iv) {
-    q.store(q.f(0.0f), x, iv);
-    q.store(q.f(0.0f), best, iv);
-    q.store(q.load(g, iv), gx, iv);
-  });
+  Value rowSq = memref::AllocOp::create(b, loc, MemRefType::get({B}, b.getF32Type()));
   // The dot products of the low-rank updates may be reassociated, so that
   // LLVM vectorizes them (a strict float sum is a serial chain): a change in
   // the last bits, far below Broyden's tolerance and the tests' 2e-4.
@@ -442,34 +424,49 @@ Value broyden(OpBuilder &b, Location loc, int64_t B, int64_t N,
         z.b, z.loc, acc,
         arith::MulFOp::create(z.b, z.loc, x, y, reassoc), reassoc).getResult();
   };
-  // out = -in + sum_{k < stored} left_k (right_k . in), per sample.
-  auto lowRank = [&](ScalarBuilder &q, Value in, Value out, Value left,
-                     Value right, Value stored) {
-    parallelFor(q.b, q.loc, {B}, [&](ScalarBuilder &r, ValueRange bv) {
-      Value bi = bv[0];
-      forRange(r, r.idx(0), r.idx(N), [&](ScalarBuilder &t, Value i) {
-        t.store(t.sub(t.f(0.0f), t.load(in, {bi, i})), out, {bi, i});
-      });
-      forRange(r, r.idx(0), stored, [&](ScalarBuilder &t, Value k) {
-        Value dot = sumFor(t.b, t.loc, N, t.f(0.0f),
-                           [&](ScalarBuilder &z, Value i, ValueRange a) {
-                             return SmallVector<Value>{
-                                 dotAdd(z, a[0], z.load(right, {k, bi, i}),
-                                        z.load(in, {bi, i}))};
-                           })[0];
-        forRange(t, t.idx(0), t.idx(N), [&](ScalarBuilder &z, Value i) {
-          z.store(z.add(z.load(out, {bi, i}),
-                        z.mul(z.load(left, {k, bi, i}), dot)),
-                  out, {bi, i});
-        });
+  auto rowDot = [&](ScalarBuilder &t, Value bi, Value l, Value r) {
+    return sumFor(t.b, t.loc, N, t.f(0.0f),
+                  [&](ScalarBuilder &z, Value i, ValueRange a) {
+                    return SmallVector<Value>{
+                        dotAdd(z, a[0], z.load(l, {bi, i}), z.load(r, {bi, i}))};
+                  })[0];
+  };
+  // Row bi of out = -in + sum_{k < stored} left_k (right_k . in).
+  auto lowRank = [&](ScalarBuilder &r, Value bi, Value in, Value out,
+                     Value left, Value right, Value stored) {
+    forRange(r, r.idx(0), r.idx(N), [&](ScalarBuilder &t, Value i) {
+      t.store(t.sub(t.f(0.0f), t.load(in, {bi, i})), out, {bi, i});
+    });
+    forRange(r, r.idx(0), stored, [&](ScalarBuilder &t, Value k) {
+      Value dot = sumFor(t.b, t.loc, N, t.f(0.0f),
+                         [&](ScalarBuilder &z, Value i, ValueRange a) {
+                           return SmallVector<Value>{
+                               dotAdd(z, a[0], z.load(right, {bi, k, i}),
+                                      z.load(in, {bi, i}))};
+                         })[0];
+      forRange(t, t.idx(0), t.idx(N), [&](ScalarBuilder &z, Value i) {
+        z.store(z.add(z.load(out, {bi, i}),
+                      z.mul(z.load(left, {bi, k, i}), dot)),
+                out, {bi, i});
       });
     });
   };
-  // The first step is delta = -G(0) (so the residual doubles at step 1,
-  // IDE_SPEC section 5.1); later ones delta = -H G.
-  lowRank(s, gx, delta, Us, VTs, s.idx(0)); // no pairs: -G(0)
-  Value rowSq = memref::AllocOp::create(b, loc, MemRefType::get({B}, b.getF32Type()));
-  Value norm0 = frobenius(s, gx, rowSq, B, N);
+  // From x = 0: G(0) = g, and the first step delta = -G(0) (so the
+  // residual doubles at step 1, IDE_SPEC section 5.1; later ones
+  // delta = -H G), so x1 = x + delta = -g; ||G(0)||.
+  parallelFor(b, loc, {B}, [&](ScalarBuilder &q, ValueRange bv) {
+    Value bi = bv[0];
+    forRange(q, q.idx(0), q.idx(N), [&](ScalarBuilder &t, Value i) {
+      Value gi = t.load(g, {bi, i});
+      Value d = t.sub(t.f(0.0f), gi);
+      t.store(t.f(0.0f), best, {bi, i});
+      t.store(gi, gx, {bi, i});
+      t.store(d, delta, {bi, i});
+      t.store(d, x1, {bi, i});
+    });
+    q.store(rowDot(q, bi, g, g), rowSq, {bi});
+  });
+  Value norm0 = sqrtOfRowSums(s, rowSq, B);
   Value start = s.cmp(arith::CmpFPredicate::OLT, norm0, s.f(eps));
   auto loop = scf::ForOp::create(
       b, loc, s.idx(0), s.idx(iterations), s.idx(1),
@@ -485,17 +482,19 @@ Value broyden(OpBuilder &b, Location loc, int64_t B, int64_t N,
         }
         OpBuilder eb = branch.getElseBodyBuilder();
         ScalarBuilder q{eb, fl};
-        // x1 = x + delta, G1 = J^T x1 - x1 + g, dG = G1 - G.
-        parallelFor(eb, fl, {B, N}, [&](ScalarBuilder &r, ValueRange iv) {
-          r.store(r.add(r.load(x, iv), r.load(delta, iv)), x1, iv);
-        });
+        // G1 = J^T x1 - x1 + g, dG = G1 - G, ||G1||.
         jt(q, x1, y);
-        parallelFor(eb, fl, {B, N}, [&](ScalarBuilder &r, ValueRange iv) {
-          Value v = r.add(r.sub(r.load(y, iv), r.load(x1, iv)), r.load(g, iv));
-          r.store(v, g1, iv);
-          r.store(r.sub(v, r.load(gx, iv)), dg, iv);
+        parallelFor(eb, fl, {B}, [&](ScalarBuilder &r, ValueRange bv) {
+          Value bi = bv[0];
+          forRange(r, r.idx(0), r.idx(N), [&](ScalarBuilder &t, Value i) {
+            Value v = t.add(t.sub(t.load(y, {bi, i}), t.load(x1, {bi, i})),
+                            t.load(g, {bi, i}));
+            t.store(v, g1, {bi, i});
+            t.store(t.sub(v, t.load(gx, {bi, i})), dg, {bi, i});
+          });
+          r.store(rowDot(r, bi, g1, g1), rowSq, {bi});
         });
-        Value n1 = frobenius(q, g1, rowSq, B, N);
+        Value n1 = sqrtOfRowSums(q, rowSq, B);
         Value improved = q.cmp(arith::CmpFPredicate::OLT, n1, bestNorm);
         auto keep = scf::IfOp::create(eb, fl, improved, /*withElseRegion=*/false);
         {
@@ -508,40 +507,39 @@ Value broyden(OpBuilder &b, Location loc, int64_t B, int64_t N,
             q.cmp(arith::CmpFPredicate::OGT, n1, q.mul(norm0, q.f(1e6f))));
         auto update = scf::IfOp::create(eb, fl, stop, /*withElseRegion=*/true);
         {
-          // The rank-one update from (dx = delta, dG) with the pairs so far.
+          // Per sample, in one pass over its pairs: the rank-one update
+          // from (dx = delta, dG) with the pairs so far, then delta = -H G1,
+          // G = G1 and the next iterate x1 + delta (the iterate x itself is
+          // not kept: the result is the lowest-residual one, `best`).
           OpBuilder ub = update.getElseBodyBuilder();
           ScalarBuilder w2{ub, fl};
           Value stored = arith::MinUIOp::create(ub, fl, n, w2.idx(M));
-          lowRank(w2, delta, vT, VTs, Us, stored); // vT = H^T dx
-          lowRank(w2, dg, hdg, Us, VTs, stored);   // H dG
           Value slot = arith::RemUIOp::create(ub, fl, n, w2.idx(M));
+          Value stored1 = arith::MinUIOp::create(
+              ub, fl, arith::AddIOp::create(ub, fl, n, w2.idx(1)), w2.idx(M));
           parallelFor(ub, fl, {B}, [&](ScalarBuilder &r, ValueRange bv) {
             Value bi = bv[0];
-            Value denom = sumFor(r.b, r.loc, N, r.f(0.0f),
-                                 [&](ScalarBuilder &z, Value i, ValueRange a) {
-                                   return SmallVector<Value>{
-                                       dotAdd(z, a[0], z.load(vT, {bi, i}),
-                                              z.load(dg, {bi, i}))};
-                                 })[0];
+            lowRank(r, bi, delta, vT, VTs, Us, stored); // vT = H^T dx
+            lowRank(r, bi, dg, hdg, Us, VTs, stored);   // H dG
+            Value denom = rowDot(r, bi, vT, dg);
             Value ok = r.cmp(arith::CmpFPredicate::OGT,
                              math::AbsFOp::create(r.b, r.loc, denom),
                              r.f(1e-30f));
             forRange(r, r.idx(0), r.idx(N), [&](ScalarBuilder &z, Value i) {
               Value ui = z.div(z.sub(z.load(delta, {bi, i}), z.load(hdg, {bi, i})),
                                denom);
-              z.store(z.sel(ok, ui, z.f(0.0f)), Us, {slot, bi, i});
+              z.store(z.sel(ok, ui, z.f(0.0f)), Us, {bi, slot, i});
               z.store(z.sel(ok, z.load(vT, {bi, i}), z.f(0.0f)), VTs,
-                      {slot, bi, i});
+                      {bi, slot, i});
             });
-          });
-          Value stored1 = arith::MinUIOp::create(
-              ub, fl, arith::AddIOp::create(ub, fl, n, w2.idx(1)), w2.idx(M));
-          // delta = -H G1; x = x1; G = G1.
-          lowRank(w2, g1, delta, Us, VTs, stored1);
-          parallelFor(ub, fl, {B, N}, [&](ScalarBuilder &r, ValueRange iv) {
-            r.store(r.sub(r.f(0.0f), r.load(delta, iv)), delta, iv);
-            r.store(r.load(x1, iv), x, iv);
-            r.store(r.load(g1, iv), gx, iv);
+            lowRank(r, bi, g1, delta, Us, VTs, stored1); // H G1
+            forRange(r, r.idx(0), r.idx(N), [&](ScalarBuilder &z, Value i) {
+              Value d = z.sub(z.f(0.0f), z.load(delta, {bi, i}));
+              Value xi = z.load(x1, {bi, i});
+              z.store(d, delta, {bi, i});
+              z.store(z.load(g1, {bi, i}), gx, {bi, i});
+              z.store(z.add(xi, d), x1, {bi, i});
+            });
           });
         }
         scf::YieldOp::create(eb, fl, ValueRange{stop, best1});
