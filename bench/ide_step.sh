@@ -15,6 +15,8 @@ PY=/usr/bin/python3
 [ -x "$B/bin/snnc" ] || scripts/build.sh >/dev/null
 $PY -c 'import torch' 2>/dev/null || {
   echo "bench: PyTorch missing: apt-get install python3-torch" >&2; exit 1; }
+. bench/baselines/blas.sh
+baseline_blas 1 || exit 1
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 "$B/bin/snnc" examples/models/f400.onnxtxt -o "$out/f400" 2>/dev/null
@@ -25,12 +27,13 @@ ms() { # threads -> ms/step of snnc
 echo "cpu: $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1), $(nproc) cores"
 one=$(ms 1)
 two=$(ms 2)
-torch=$($PY bench/baselines/ide_pytorch.py --steps 20 --threads 1)
+torch=$("${BASELINE_ENV[@]}" $PY bench/baselines/ide_pytorch.py --steps 20 --threads 1)
 tms=$(echo "$torch" | sed -n 's/.*pytorch \([0-9.]*\) ms\/step.*/\1/p')
 printf 'f400 snnc, 1 thread:  %8.2f ms/step (%.0f samples/s)\n' "$one" \
   "$(python3 -c "print(128000/$one)")"
 printf 'f400 snnc, 2 threads: %8.2f ms/step (%.0f samples/s)\n' "$two" \
   "$(python3 -c "print(128000/$two)")"
 echo "$torch (1 thread)"
+echo "$BASELINE_BLAS"
 printf 'snnc 1 thread / PyTorch 1 thread: %.1fx; snnc 2 threads / PyTorch 1 thread: %.1fx\n' \
   "$(python3 -c "print($tms/$one)")" "$(python3 -c "print($tms/$two)")"

@@ -17,6 +17,8 @@ PY=/usr/bin/python3   # Debian's python3-torch lives there
 [ -x "$B/bin/snnc" ] && [ -x "$B/bin/snnc-bench-peak" ] || scripts/build.sh >/dev/null
 $PY -c 'import torch' 2>/dev/null || {
   echo "bench: PyTorch missing: apt-get install python3-torch" >&2; exit 1; }
+. bench/baselines/blas.sh
+baseline_blas "$THREADS" || exit 1
 out=$(mktemp -d)
 trap 'rm -rf "$out"' EXIT
 
@@ -30,7 +32,7 @@ snnc_run() { # model steps -> "ms gflops" of a real training run
     's/.*: \([0-9.]*\) ms\/step.*GFLOP\/step, \([0-9.]*\) GFLOP\/s.*/\1 \2/p'
 }
 torch_ms() { # model steps
-  $PY bench/baselines/na_pytorch.py --model "$1" --steps "$2" \
+  "${BASELINE_ENV[@]}" $PY bench/baselines/na_pytorch.py --model "$1" --steps "$2" \
     --threads "$THREADS" | sed -n 's/.* \([0-9.]*\) ms\/step/\1/p'
 }
 
@@ -45,6 +47,7 @@ for spec in "mnist_cnn 150 3" "fashion_mlp 400 5" "fashion_cnn 60 2"; do
     "$(awk -v p="$p" -v s="$s" 'BEGIN { print p / s }')"
 done
 grep -h '^trainer: cpu:' "$out/fashion_mlp.err"
+echo "$BASELINE_BLAS"
 echo "($(nproc) cores, $THREADS threads, $(sed -n 's/^model name\s*: //p' /proc/cpuinfo | head -1)," \
      "family $(sed -n 's/^cpu family\s*: //p' /proc/cpuinfo | head -1)" \
      "model $(sed -n 's/^model\s*: //p' /proc/cpuinfo | head -1); snnc: mean over" \
