@@ -159,6 +159,11 @@ private:
   PSCErrorScanOp fusedScan;
   Value grad, eBuf, out;
   Value tailE; // [T + 1, N]: ds E[t] (the E-tail factor), 0 at T
+  /// In emitBlockedSNS's blocks: the block's first neuron, and eBuf and
+  /// tailE are the block's own stack buffers [T (+ 1), block], indexed by
+  /// n - scratchBase (null elsewhere: the [T (+ 1), N] buffers, by n).
+  Value scratchBase;
+  Value scratchIndex(ScalarBuilder &s, Value n);
   std::optional<NeuronModel> neuron;
   Value ds, invTauS, clip, negClip, half, cLast;
 };

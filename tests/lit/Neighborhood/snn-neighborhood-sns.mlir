@@ -5,13 +5,16 @@
 // CHECK-NOT: snn.psc_error_scan
 // CHECK-NOT: snn.na_backward
 // CHECK: %[[OUT:.*]] = memref.alloc() : memref<5x2x3xf32>
-// CHECK: memref.alloc() : memref<5x6xf32>
-// CHECK: memref.alloc() : memref<6x6xf32>
-// Per-neuron chain state (r, diff, dL, active) for N = B * features = 6.
-// CHECK-COUNT-4: memref.alloc() : memref<6xf32>
+// No whole-layer scratch: the scans and the chain state are the block's own.
+// CHECK-NOT: memref.alloc()
 // Blocks of neurons in parallel; each loop over a block's neurons is innermost.
 // CHECK: scf.parallel (%{{.*}}) = (%{{.*}}) to (%{{.*}}) step
 // CHECK: %[[N1:.*]] = arith.minui
+// The block's e and E scans and its chain state (r, diff, dL, active), on
+// the stack, min(256, N) = N = B * features = 6 wide.
+// CHECK: memref.alloca() : memref<5x6xf32>
+// CHECK: memref.alloca() : memref<6x6xf32>
+// CHECK-COUNT-4: memref.alloca() : memref<6xf32>
 // The reverse scans e and E.
 // CHECK: scf.for %{{.*}} = %{{.*}} to %[[N1]] step
 // CHECK: scf.for %{{.*}} = %{{.*}} to %{{.*}} step
