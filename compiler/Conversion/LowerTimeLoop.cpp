@@ -89,8 +89,15 @@ NeuronLoopBuffers prepareBuffers(OpBuilder &b, Location loc, TimeLoopOp loop) {
   };
   for (Value in : loop.getInputs())
     bufs.inputs.push_back(flatIn(in, 1));
-  for (Type t : loop.getResultTypes()) {
-    Value buf = allocFor(b, loc, t);
+  // An output nobody reads (the spikes of a layer whose NA kernel
+  // recomputes them from the potential) gets no buffer and no stores.
+  for (OpResult r : loop->getResults()) {
+    if (r.use_empty()) {
+      bufs.outputBufs.push_back({});
+      bufs.outputs.push_back({});
+      continue;
+    }
+    Value buf = allocFor(b, loc, r.getType());
     bufs.outputBufs.push_back(buf);
     bufs.outputs.push_back(collapseTail(b, loc, buf, 1));
   }
@@ -165,7 +172,8 @@ SmallVector<Value> emitStep(ScalarBuilder &f, TimeLoopOp loop,
   }
   auto yield = cast<YieldOp>(body.getTerminator());
   for (size_t k = 0; k < nOut; ++k)
-    f.store(scalar(yield.getValues()[k]), bufs.outputs[k], {t, n});
+    if (bufs.outputs[k])
+      f.store(scalar(yield.getValues()[k]), bufs.outputs[k], {t, n});
   SmallVector<Value> next;
   for (Value v : yield.getValues().drop_front(nOut))
     next.push_back(scalar(v));
@@ -198,43 +206,53 @@ scf::ParallelOp emitPerNeuron(OpBuilder &b, Location loc, TimeLoopOp loop,
 
 /// Blocks of `block` neurons per parallel iteration (the CPU form): for
 /// each step, a loop over the block's neurons, innermost so that it
-/// vectorizes, with the state in [N] scratch buffers between steps.
+/// vectorizes, with the state between steps in the block's own stack
+/// buffers (scf.parallel is an allocation scope), which stay in the core's
+/// cache instead of being written back as [N] arrays.
 scf::ParallelOp emitBlocked(OpBuilder &b, Location loc, TimeLoopOp loop,
                             const NeuronLoopBuffers &bufs, int64_t neurons,
                             int64_t block) {
   ScalarBuilder s{b, loc};
-  SmallVector<Value> stateBufs;
-  for (Value init : loop.getInits())
-    stateBufs.push_back(memref::AllocOp::create(
-        b, loc,
-        MemRefType::get({neurons},
-                        cast<ShapedType>(init.getType()).getElementType())));
   Value c0 = s.idx(0), c1 = s.idx(1), cN = s.idx(neurons);
   Value cBlock = s.idx(block);
+  int64_t width = std::min(block, neurons);
   auto par = scf::ParallelOp::create(
       b, loc, ValueRange{c0}, ValueRange{s.idx((neurons + block - 1) / block)},
       ValueRange{c1}, [&](OpBuilder &pb, Location pl, ValueRange ivs) {
         ScalarBuilder p{pb, pl};
         Value n0 = p.imul(ivs[0], cBlock);
         Value n1 = arith::MinUIOp::create(pb, pl, p.iadd(n0, cBlock), cN);
-        forRange(p, n0, n1, [&](ScalarBuilder &q, Value n) {
+        SmallVector<Value> stateBufs;
+        for (Value init : loop.getInits())
+          stateBufs.push_back(memref::AllocaOp::create(
+              pb, pl,
+              MemRefType::get({width},
+                              cast<ShapedType>(init.getType()).getElementType())));
+        // Neuron n of the block is element n - n0 of its state buffers.
+        auto forNeurons = [&](ScalarBuilder &o,
+                              function_ref<void(ScalarBuilder &, Value, Value)> f) {
+          forRange(o, n0, n1, [&](ScalarBuilder &w, Value n) {
+            f(w, n, arith::SubIOp::create(w.b, w.loc, n, n0));
+          });
+        };
+        forNeurons(p, [&](ScalarBuilder &q, Value n, Value j) {
           for (auto [buf, v] : llvm::zip(stateBufs, initialState(q, loop, bufs, n)))
-            q.store(v, buf, n);
+            q.store(v, buf, j);
         });
         forRange(p, c0, p.idx(loop.getNumTimeSteps()),
                  [&](ScalarBuilder &q, Value i) {
                    Value t = stepIndex(q, loop, i);
-                   forRange(q, n0, n1, [&](ScalarBuilder &w, Value n) {
+                   forNeurons(q, [&](ScalarBuilder &w, Value n, Value j) {
                      SmallVector<Value> state;
                      for (Value buf : stateBufs)
-                       state.push_back(w.load(buf, n));
+                       state.push_back(w.load(buf, j));
                      for (auto [buf, v] : llvm::zip(
                               stateBufs, emitStep(w, loop, bufs, t, n, state)))
-                       w.store(v, buf, n);
+                       w.store(v, buf, j);
                    });
                  });
       });
-  return par; // buffer deallocation frees stateBufs
+  return par;
 }
 
 /// One scalar loop nest: parallel over the N neurons of a step (one per
@@ -256,7 +274,8 @@ void lowerToNeuronLoops(TimeLoopOp loop, RankedTensorType step) {
                       : b.getStringAttr(loop.getReverse() ? "reverse_time_loop"
                                                           : "time_loop"));
   for (auto [k, r] : llvm::enumerate(loop.getResults()))
-    r.replaceAllUsesWith(tensorOf(b, loc, r.getType(), bufs.outputBufs[k]));
+    if (bufs.outputBufs[k])
+      r.replaceAllUsesWith(tensorOf(b, loc, r.getType(), bufs.outputBufs[k]));
   loop.erase();
 }
 
