@@ -74,6 +74,16 @@ inline void forRange(ScalarBuilder &s, Value lo, Value hi,
                      });
 }
 
+/// scf.for over the neurons [n0, n1) of a block (the CPU form's innermost
+/// loop, the one that vectorizes); `f` gets neuron n and its index n - n0
+/// in the block's own buffers.
+inline void forBlockNeurons(ScalarBuilder &s, Value n0, Value n1,
+                            function_ref<void(ScalarBuilder &, Value, Value)> f) {
+  forRange(s, n0, n1, [&](ScalarBuilder &w, Value n) {
+    f(w, n, arith::SubIOp::create(w.b, w.loc, n, n0));
+  });
+}
+
 using BodyFn = function_ref<void(ScalarBuilder &, ValueRange)>;
 
 /// scf.parallel over [0, ubs[i]) with the body at its insertion point.

@@ -228,21 +228,14 @@ scf::ParallelOp emitBlocked(OpBuilder &b, Location loc, TimeLoopOp loop,
               pb, pl,
               MemRefType::get({width},
                               cast<ShapedType>(init.getType()).getElementType())));
-        // Neuron n of the block is element n - n0 of its state buffers.
-        auto forNeurons = [&](ScalarBuilder &o,
-                              function_ref<void(ScalarBuilder &, Value, Value)> f) {
-          forRange(o, n0, n1, [&](ScalarBuilder &w, Value n) {
-            f(w, n, arith::SubIOp::create(w.b, w.loc, n, n0));
-          });
-        };
-        forNeurons(p, [&](ScalarBuilder &q, Value n, Value j) {
+        forBlockNeurons(p, n0, n1, [&](ScalarBuilder &q, Value n, Value j) {
           for (auto [buf, v] : llvm::zip(stateBufs, initialState(q, loop, bufs, n)))
             q.store(v, buf, j);
         });
         forRange(p, c0, p.idx(loop.getNumTimeSteps()),
                  [&](ScalarBuilder &q, Value i) {
                    Value t = stepIndex(q, loop, i);
-                   forNeurons(q, [&](ScalarBuilder &w, Value n, Value j) {
+                   forBlockNeurons(q, n0, n1, [&](ScalarBuilder &w, Value n, Value j) {
                      SmallVector<Value> state;
                      for (Value buf : stateBufs)
                        state.push_back(w.load(buf, j));

@@ -435,13 +435,10 @@ void PerturbationKernel::emitBlockedSNS(int64_t window) {
         scratchBase = n0;
         Value rB = local({width}), diffB = local({width}), dLB = local({width}),
               activeB = local({width});
-        // A loop over the block's neurons (the one that vectorizes); `f`
-        // gets the neuron and its index in the block's buffers.
+        // The block's neurons, innermost: `f` gets neuron n and n - n0.
         auto forNeurons = [&](ScalarBuilder &o,
                               function_ref<void(ScalarBuilder &, Value, Value)> f) {
-          forRange(o, n0, n1, [&](ScalarBuilder &w, Value n) {
-            f(w, n, scratchIndex(w, n));
-          });
+          forBlockNeurons(o, n0, n1, f);
         };
         // Reverse scans e and E, neurons innermost.
         forNeurons(s, [&](ScalarBuilder &q, Value, Value i) {

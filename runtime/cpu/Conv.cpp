@@ -164,11 +164,15 @@ PreparedConv prepare(ConvKind kind, const snnrt_memref4d *img,
   int64_t pwr = (out->sizes[3] - 1) * sw + w->sizes[3] - img->sizes[3] - pw;
   dnnl::memory::dims padL{ph, pw}, padR{phr, pwr};
   auto alg = dnnl::algorithm::convolution_direct;
-  dnnl::convolution_forward::primitive_desc forward(
-      dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, alg,
-                                      imgAny, wAny, outAny, strides, padL,
-                                      padR),
-      cpuEngine());
+  // The forward primitive for image and kernel descriptors `i` and `k` (the
+  // backward ones take it as their hint).
+  auto forwardFor = [&](const dnnl::memory::desc &i, const dnnl::memory::desc &k) {
+    return dnnl::convolution_forward::primitive_desc(
+        dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, alg,
+                                        i, k, outAny, strides, padL, padR),
+        cpuEngine());
+  };
+  dnnl::convolution_forward::primitive_desc forward = forwardFor(imgAny, wAny);
   PreparedConv p;
   switch (kind) {
   case ConvKind::Forward:
@@ -195,15 +199,10 @@ PreparedConv prepare(ConvKind kind, const snnrt_memref4d *img,
       dnnl::memory::dims id = imgUser.dims(), wd = wUser.dims();
       id[1] = wd[1] = channels;
       dnnl::memory::desc i(id, dt::f32, tag::any), k(wd, dt::f32, tag::any);
-      dnnl::convolution_forward::primitive_desc hint(
-          dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training,
-                                          alg, i, k, outAny, strides, padL,
-                                          padR),
-          cpuEngine());
       return dnnl::convolution_backward_weights::primitive_desc(
           dnnl::convolution_backward_weights::desc(alg, i, k, outAny, strides,
                                                    padL, padR),
-          cpuEngine(), hint);
+          cpuEngine(), forwardFor(i, k));
     };
     // oneDNN 2.6's AVX-512 kernel for this gradient wants a multiple of 16
     // input channels and otherwise runs its AVX2 one: padded with zero
